@@ -1,0 +1,155 @@
+"""Strict parsing of environment variables.
+
+A malformed value stops start-up with an `ImproperlyConfigured` naming the variable, so an
+operator never runs with a setting silently replaced by a default.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def is_set(self, name: str) -> bool:
+        return name in self.environ
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.environ.get(name, default).strip()
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        raw = self.environ.get(name)
+        if raw is None:
+            return default
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ImproperlyConfigured(
+            f"{name} must be a boolean (one of 1/0, true/false, yes/no, on/off), got {raw!r}"
+        )
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        raw = self.environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        raw = self.environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def items(self, name: str, default: list[str] | None = None) -> list[str]:
+        raw = self.environ.get(name)
+        if raw is None:
+            return list(default or [])
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value not in choices:
+            raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def database(self, name: str, default: str) -> dict[str, object]:
+        return parse_database_url(self.text(name, default) or default, variable=name)
+
+    def keyring(self, name: str) -> dict[str, bytes]:
+        """Parse `id:base64key,id2:base64key` into {id: 32-byte key}."""
+        raw = self.text(name)
+        if not raw:
+            return {}
+        ring: dict[str, bytes] = {}
+        for item in raw.split(","):
+            key_id, sep, encoded = item.strip().partition(":")
+            if not sep or not key_id or not encoded:
+                raise ImproperlyConfigured(
+                    f"{name} must look like 'k1:<base64 of 32 bytes>,k2:...', got an entry "
+                    f"without 'id:key'"
+                )
+            if not key_id.isalnum() or len(key_id) > 16:
+                raise ImproperlyConfigured(
+                    f"{name}: key id {key_id!r} must be 1-16 letters or digits"
+                )
+            ring[key_id] = decode_key(encoded, variable=f"{name} (key {key_id})")
+        return ring
+
+    def key(self, name: str) -> bytes | None:
+        raw = self.text(name)
+        return decode_key(raw, variable=name) if raw else None
+
+
+def decode_key(encoded: str, *, variable: str) -> bytes:
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImproperlyConfigured(f"{variable} is not valid base64") from None
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{variable} must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str, object]:
+    """Turn `postgres://user:pass@host:port/name` or `sqlite:///path` into DATABASES['default']."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/file.sqlite3 or sqlite:////absolute/file.sqlite3 (SQLAlchemy style).
+        name = unquote(parts.path)[1:]
+        if parts.netloc or not name:
+            raise ImproperlyConfigured(
+                f"{variable}: a sqlite URL looks like sqlite:///var/db.sqlite3, got {url!r}"
+            )
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+            # A file, not :memory:, so a worker process can share the test database.
+            "TEST": {"NAME": name + ".test"},
+        }
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured(f"{variable}: PostgreSQL URL needs a database name")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(f"{variable}: the port is not a number") from None
+        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "OPTIONS": options,
+        }
+    raise ImproperlyConfigured(
+        f"{variable} must start with postgres:// or sqlite:///, got scheme {parts.scheme!r}"
+    )

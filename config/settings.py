@@ -1,0 +1,314 @@
+"""Settings, read from the environment (see .env.example for every variable).
+
+DEBUG is off unless set. With DEBUG off the process refuses to start without SECRET_KEY and the
+relay key ring; DEMO_KEYS=1 (the default only when DEBUG is on) derives fixed demo keys instead,
+which is what `make run` and the test suite use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from config.env import Env
+
+# Lets `forms.ModelForm[Listing]` and friends be written with their type parameters.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PERANTARA_VAR_DIR", BASE_DIR / "var"))
+env = Env()
+
+DEBUG = env.flag("DEBUG", False)
+DEMO_KEYS = env.flag("DEMO_KEYS", DEBUG)
+
+
+def _demo_key(purpose: str) -> bytes:
+    # Fixed, public keys for the demo and the tests only; never used when DEMO_KEYS is off.
+    return hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-demo").digest()
+
+
+SECRET_KEY = env.text("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEMO_KEYS:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and DEMO_KEYS are off")
+    SECRET_KEY = "demo-only-" + _demo_key("secret-key").hex()
+
+# --- The relay key ring -------------------------------------------------------------------
+# RELAY_KEYRING="k1:<base64 32 bytes>,k2:..." wraps conversation keys and vault entries;
+# RELAY_KEY_CURRENT names the one new data is sealed under. RELAY_INDEX_KEY keys the blind
+# index and does not rotate (rotating it means re-indexing every address).
+RELAY_KEYRING = env.keyring("RELAY_KEYRING")
+RELAY_KEY_CURRENT = env.text("RELAY_KEY_CURRENT")
+_index_key = env.key("RELAY_INDEX_KEY")
+_moderation_key = env.key("RELAY_MODERATION_KEY")
+if not DEMO_KEYS and not (RELAY_KEYRING and _index_key):
+    raise ImproperlyConfigured(
+        "RELAY_KEYRING and RELAY_INDEX_KEY must be set when DEBUG and DEMO_KEYS are off "
+        "(generate them with: python manage.py generate_keys)"
+    )
+if not DEMO_KEYS and _moderation_key is None:
+    raise ImproperlyConfigured(
+        "RELAY_MODERATION_KEY must be set when DEBUG and DEMO_KEYS are off"
+    )
+RELAY_KEYRING = RELAY_KEYRING or {"demo1": _demo_key("keyring-demo1")}
+RELAY_INDEX_KEY: bytes = _index_key or _demo_key("blind-index")
+# Seals abuse-report evidence: only the moderation service holds it.
+RELAY_MODERATION_KEY: bytes = _moderation_key or _demo_key("moderation")
+if not RELAY_KEY_CURRENT:
+    if len(RELAY_KEYRING) != 1:
+        raise ImproperlyConfigured("RELAY_KEY_CURRENT must name one of the RELAY_KEYRING ids")
+    RELAY_KEY_CURRENT = next(iter(RELAY_KEYRING))
+if RELAY_KEY_CURRENT not in RELAY_KEYRING:
+    raise ImproperlyConfigured(f"RELAY_KEY_CURRENT={RELAY_KEY_CURRENT!r} is not in RELAY_KEYRING")
+
+ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")
+RELAY_PUBLIC_URL = env.text("RELAY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "contacts",
+    "marketplace",
+    "relay",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "contacts.User"
+LOGIN_URL = "contacts:login"
+LOGIN_REDIRECT_URL = "marketplace:dashboard"
+LOGOUT_REDIRECT_URL = "marketplace:home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'perantara.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+# Persistent connections: opening one costs ~5 ms per request on PostgreSQL.
+DATABASES["default"]["CONN_MAX_AGE"] = env.integer("CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.text("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+EMAIL_BACKEND = env.text(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or DEMO_KEYS
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Perantara <no-reply@perantara.local>")
+EMAIL_HOST = env.text("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.flag("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0, minimum=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env.flag("USE_X_FORWARDED_HOST", False)
+
+# --- Phone numbers --------------------------------------------------------------------------
+PHONE_DEFAULT_REGION = env.text("PHONE_DEFAULT_REGION", "ID").upper()
+VERIFICATION_CODE_TTL_SECONDS = env.integer("VERIFICATION_CODE_TTL_SECONDS", 600, minimum=60)
+VERIFICATION_MAX_ATTEMPTS = env.integer("VERIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+VERIFICATION_RESEND_SECONDS = env.integer("VERIFICATION_RESEND_SECONDS", 60, minimum=0)
+# Shows the code on the page instead of sending it: the demo's stand-in for an SMS.
+VERIFICATION_SHOW_CODE = env.flag("VERIFICATION_SHOW_CODE", DEBUG)
+
+# --- Celery ---------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.text("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker for `make run` and tests without Redis: queues are files in var/.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+    for folder in ("queue", "processed", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+default_results = (
+    CELERY_BROKER_URL
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else f"file://{VAR_DIR / 'celery-results'}"
+)
+CELERY_RESULT_BACKEND = env.text("CELERY_RESULT_BACKEND", default_results)
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.integer("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Relay ----------------------------------------------------------------------------------
+RELAY_HANDLE_LENGTH = 8  # Crockford base32 characters: 40 bits
+RELAY_MAX_WEBHOOK_BYTES = env.integer("RELAY_MAX_WEBHOOK_BYTES", 256 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = RELAY_MAX_WEBHOOK_BYTES
+RELAY_MAX_TEXT_CHARS = env.integer("RELAY_MAX_TEXT_CHARS", 4000, minimum=100)
+RELAY_DELIVERY_MAX_ATTEMPTS = env.integer("RELAY_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+RELAY_RETRY_BASE_SECONDS = env.number("RELAY_RETRY_BASE_SECONDS", 2.0, minimum=0.01)
+RELAY_RETRY_MAX_SECONDS = env.number("RELAY_RETRY_MAX_SECONDS", 300.0, minimum=0.1)
+RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 60, minimum=1)
+RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
+RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+RELAY_DEFAULT_LANGUAGE = env.choice("RELAY_DEFAULT_LANGUAGE", "en", ("en", "id"))
+
+# Platforms: each is off until its credentials are set. PLATFORM_SANDBOX_URL points every
+# platform that has no real credentials at the local sandbox with its demo credentials.
+PLATFORM_SANDBOX_URL = env.text("PLATFORM_SANDBOX_URL").rstrip("/")
+SANDBOX_CREDENTIALS = {
+    "WHATSAPP_APP_SECRET": "sandbox-whatsapp-secret",
+    "WHATSAPP_ACCESS_TOKEN": "sandbox-whatsapp-token",
+    "WHATSAPP_VERIFY_TOKEN": "sandbox-verify",
+    "MESSENGER_APP_SECRET": "sandbox-messenger-secret",
+    "MESSENGER_PAGE_ACCESS_TOKEN": "sandbox-messenger-token",
+    "MESSENGER_VERIFY_TOKEN": "sandbox-verify",
+    "INSTAGRAM_APP_SECRET": "sandbox-instagram-secret",
+    "INSTAGRAM_ACCESS_TOKEN": "sandbox-instagram-token",
+    "INSTAGRAM_VERIFY_TOKEN": "sandbox-verify",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "TWILIO_AUTH_TOKEN": "sandbox-twilio-token",
+}
+
+
+def _credential(name: str) -> str:
+    value = env.text(name)
+    if not value and PLATFORM_SANDBOX_URL:
+        return SANDBOX_CREDENTIALS[name]
+    return value
+
+
+def _api_base(name: str, real: str, sandbox_path: str) -> str:
+    value = env.text(name)
+    if value:
+        return value.rstrip("/")
+    return f"{PLATFORM_SANDBOX_URL}{sandbox_path}" if PLATFORM_SANDBOX_URL else real
+
+
+GRAPH_VERSION = env.text("GRAPH_API_VERSION", "v21.0")
+PLATFORMS: dict[str, dict[str, object]] = {
+    "whatsapp": {
+        "api_base": _api_base(
+            "WHATSAPP_API_BASE",
+            f"https://graph.facebook.com/{GRAPH_VERSION}",
+            f"/graph/{GRAPH_VERSION}",
+        ),
+        "access_token": _credential("WHATSAPP_ACCESS_TOKEN"),
+        "app_secret": _credential("WHATSAPP_APP_SECRET"),
+        "verify_token": _credential("WHATSAPP_VERIFY_TOKEN"),
+        "template_name": env.text("WHATSAPP_TEMPLATE_NAME", "new_message_notice"),
+        "template_language": env.text("WHATSAPP_TEMPLATE_LANGUAGE", "en"),
+    },
+    "messenger": {
+        "api_base": _api_base(
+            "MESSENGER_API_BASE",
+            f"https://graph.facebook.com/{GRAPH_VERSION}",
+            f"/graph/{GRAPH_VERSION}",
+        ),
+        "access_token": _credential("MESSENGER_PAGE_ACCESS_TOKEN"),
+        "app_secret": _credential("MESSENGER_APP_SECRET"),
+        "verify_token": _credential("MESSENGER_VERIFY_TOKEN"),
+    },
+    "instagram": {
+        "api_base": _api_base(
+            "INSTAGRAM_API_BASE",
+            f"https://graph.facebook.com/{GRAPH_VERSION}",
+            f"/graph/{GRAPH_VERSION}",
+        ),
+        "access_token": _credential("INSTAGRAM_ACCESS_TOKEN"),
+        "app_secret": _credential("INSTAGRAM_APP_SECRET"),
+        "verify_token": _credential("INSTAGRAM_VERIFY_TOKEN"),
+    },
+    "sms": {
+        "api_base": _api_base("TWILIO_API_BASE", "https://api.twilio.com", "/twilio"),
+        "access_token": _credential("TWILIO_ACCOUNT_SID"),
+        "app_secret": _credential("TWILIO_AUTH_TOKEN"),
+        "status_callback_url": f"{RELAY_PUBLIC_URL}/webhooks/sms/status/",
+    },
+}
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}

@@ -1,0 +1,26 @@
+"""Settings for the test suite: the production settings with demo keys and the sandbox on.
+
+Everything else (DATABASE_URL, CELERY_BROKER_URL) still comes from the environment, so CI runs
+the suite against PostgreSQL and Redis and a bare machine against SQLite and the file broker.
+"""
+
+import os
+
+os.environ.setdefault("DEMO_KEYS", "1")
+os.environ.setdefault("VERIFICATION_SHOW_CODE", "0")
+# Platform credentials are the sandbox's; tests point the API base at their own sandbox.
+os.environ.setdefault("PLATFORM_SANDBOX_URL", "http://127.0.0.1:9")
+os.environ.setdefault(
+    "PERANTARA_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
+)
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

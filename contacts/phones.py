@@ -1,0 +1,56 @@
+"""Phone numbers as people type them, normalized to E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+
+class InvalidPhoneNumber(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_phone(raw: str, *, region: str | None = None, strict: bool = True) -> str:
+    """Return the E.164 form of what a person typed, or raise InvalidPhoneNumber.
+
+    Accepts `0812-3456-7890` (national, read in `region`, default PHONE_DEFAULT_REGION),
+    `+62 812 3456 7890` and `(415) 555-0100` with region US. `strict=False` accepts any
+    possible number (the relay's own test and sandbox numbers, such as +1 555 ...).
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhoneNumber(_("Enter a phone number."))
+    if len(text) > 40:
+        raise InvalidPhoneNumber(_("That is too long to be a phone number."))
+    region = (region or settings.PHONE_DEFAULT_REGION).upper()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber(
+            _(
+                "That doesn't look like a phone number. Include the country code, e.g. +62 812 3456 7890."
+            )
+        ) from None
+    valid = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
+    if not valid(number):
+        raise InvalidPhoneNumber(
+            _("That number isn't valid for its country. Check the digits and the country code.")
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(e164: str) -> str:
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
+def masked(e164: str) -> str:
+    """`+62 812-****-7001`: enough for an owner to recognise their own number."""
+    if len(e164) < 6:
+        return "•" * len(e164)
+    return f"{e164[:4]}•••••{e164[-3:]}"

@@ -1,0 +1,323 @@
+"""Business operations on people and their addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from contacts import vault
+from contacts.models import PHONE_CHANNELS, Channel, Endpoint, LinkCode, User, VerificationCode
+from contacts.phones import InvalidPhoneNumber, normalize_phone, region_of
+
+
+class ContactsError(Exception):
+    """A domain error whose message is safe to show to the user who caused it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class VerificationError(ContactsError):
+    pass
+
+
+# --- Addresses in the vault ---------------------------------------------------------------
+
+
+def normalize_address(*, channel: str, address: str, region: str | None = None) -> str:
+    """Return the canonical form of an address; raise InvalidPhoneNumber for bad numbers."""
+    if channel in PHONE_CHANNELS:
+        return normalize_phone(address, region=region)
+    cleaned = (address or "").strip()
+    if not cleaned or len(cleaned) > 128 or not cleaned.replace("-", "").isalnum():
+        raise ContactsError(_("That is not a valid account id."))
+    return cleaned
+
+
+def index_for(*, channel: str, normalized: str) -> str:
+    # Phone channels share one index space so a ban on a number covers WhatsApp and SMS alike.
+    kind = "phone" if channel in PHONE_CHANNELS else channel
+    return vault.blind_index(f"{kind}:{normalized}")
+
+
+def _aad(endpoint_channel: str, blind_index: str) -> bytes:
+    return f"endpoint:{endpoint_channel}:{blind_index}".encode()
+
+
+def endpoint_address(endpoint: Endpoint) -> str:
+    """Open an endpoint's sealed address. Only delivery and the owner's own pages call this."""
+    return vault.open_sealed(
+        endpoint.address_sealed, aad=_aad(endpoint.channel, endpoint.blind_index)
+    ).decode()
+
+
+def find_endpoint(*, channel: str, address: str, sender_key: str | None = None) -> Endpoint | None:
+    normalized = normalize_address(channel=channel, address=address)
+    candidates = Endpoint.objects.filter(channel=channel)
+    if sender_key:
+        found = candidates.filter(alternate_index=vault.blind_index(f"bsuid:{sender_key}")).first()
+        if found is not None:
+            return found
+    return candidates.filter(blind_index=index_for(channel=channel, normalized=normalized)).first()
+
+
+def get_or_create_endpoint(
+    *, channel: str, address: str, sender_key: str | None = None
+) -> tuple[Endpoint, bool]:
+    """Find the endpoint for an address, creating it (sealed) on first contact."""
+    found = find_endpoint(channel=channel, address=address, sender_key=sender_key)
+    if found is not None:
+        return found, False
+    normalized = normalize_address(channel=channel, address=address)
+    index = index_for(channel=channel, normalized=normalized)
+    region = region_of(normalized) if channel in PHONE_CHANNELS else ""
+    endpoint = Endpoint(
+        channel=channel,
+        blind_index=index,
+        alternate_index=vault.blind_index(f"bsuid:{sender_key}") if sender_key else None,
+        address_sealed=vault.seal(normalized.encode(), aad=_aad(channel, index)),
+        region=region,
+        language="id" if region == "ID" else settings.RELAY_DEFAULT_LANGUAGE,
+    )
+    try:
+        with transaction.atomic():
+            endpoint.save()
+    except IntegrityError:
+        # Two first messages from one sender raced: the other insert won; use its row.
+        return Endpoint.objects.get(channel=channel, blind_index=index), False
+    return endpoint, True
+
+
+def create_web_endpoint(*, user: User | None = None, language: str = "en") -> Endpoint:
+    token = "web-" + secrets.token_hex(16)
+    index = index_for(channel=Channel.WEB, normalized=token)
+    return Endpoint.objects.create(
+        channel=Channel.WEB,
+        user=user,
+        blind_index=index,
+        address_sealed=vault.seal(token.encode(), aad=_aad(Channel.WEB, index)),
+        verified=user is not None,
+        language=language,
+    )
+
+
+def reseal_endpoint(endpoint: Endpoint) -> bool:
+    """Re-seal the address under the current key id; return whether anything changed."""
+    if vault.sealed_key_id(bytes(endpoint.address_sealed)) == vault.current_key_id():
+        return False
+    aad = _aad(endpoint.channel, endpoint.blind_index)
+    endpoint.address_sealed = vault.seal(
+        vault.open_sealed(endpoint.address_sealed, aad=aad), aad=aad
+    )
+    endpoint.save(update_fields=["address_sealed"])
+    return True
+
+
+# --- Accounts -------------------------------------------------------------------------------
+
+
+def register_user(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    user = User.objects.create_user(
+        username=username, email=email.lower(), password=password, display_name=display_name
+    )
+    web = create_web_endpoint(user=user, language=user.language)
+    web.preferred = True
+    web.save(update_fields=["preferred"])
+    return user
+
+
+# --- Phone verification -----------------------------------------------------------------------
+
+
+def _code_hash(endpoint: Endpoint, code: str) -> str:
+    return vault.keyed_hash(f"{endpoint.pk}:{code}".encode(), purpose="verification-code")
+
+
+def _default_sender(endpoint: Endpoint, code: str) -> None:
+    """Stand-in sender until a relay channel carries codes; the demo shows codes on the page."""
+
+
+def send_verification_code(*, endpoint: Endpoint, code: str) -> None:
+    """Hand the code to the configured sender (VERIFICATION_SENDER, a dotted path)."""
+    path = getattr(settings, "VERIFICATION_SENDER", "")
+    sender: Callable[[Endpoint, str], None] = import_string(path) if path else _default_sender
+    sender(endpoint, code)
+
+
+def start_phone_verification(
+    *, user: User, channel: str, raw_number: str, region: str | None = None
+) -> tuple[Endpoint, str]:
+    """Create or reuse the endpoint for a number and send it a fresh code.
+
+    Returns the endpoint and the code (the caller shows it only in the demo).
+    Raises InvalidPhoneNumber or VerificationError with a message for the user.
+    """
+    if channel not in PHONE_CHANNELS:
+        raise VerificationError(_("Only WhatsApp and SMS numbers are verified by code."))
+    normalized = normalize_phone(raw_number, region=region)
+    endpoint, _created = get_or_create_endpoint(channel=channel, address=normalized)
+    if endpoint.user_id not in (None, user.pk) and endpoint.verified:
+        raise VerificationError(_("This number is already connected to another account."))
+    now = timezone.now()
+    last = (
+        VerificationCode.objects.filter(endpoint=endpoint, user=user).order_by("-sent_at").first()
+    )
+    wait = dt.timedelta(seconds=settings.VERIFICATION_RESEND_SECONDS)
+    if last is not None and last.consumed_at is None and now - last.sent_at < wait:
+        seconds = int((last.sent_at + wait - now).total_seconds()) + 1
+        raise VerificationError(
+            _("A code was just sent. You can ask for a new one in %(seconds)d seconds.")
+            % {"seconds": seconds}
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    VerificationCode.objects.filter(endpoint=endpoint, user=user, consumed_at=None).update(
+        consumed_at=now
+    )
+    VerificationCode.objects.create(
+        endpoint=endpoint,
+        user=user,
+        code_hash=_code_hash(endpoint, code),
+        sent_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.VERIFICATION_CODE_TTL_SECONDS),
+    )
+    send_verification_code(endpoint=endpoint, code=code)
+    return endpoint, code
+
+
+def confirm_phone_verification(*, user: User, endpoint: Endpoint, code: str) -> Endpoint:
+    """Check a code; on success the endpoint becomes the user's, verified.
+
+    A wrong try is committed before the error is raised, so the attempt limit holds.
+    """
+    with transaction.atomic():
+        problem = _check_code(user=user, endpoint=endpoint, code=code)
+        if problem is None:
+            claim_endpoint(user=user, endpoint=endpoint)
+    if problem is not None:
+        raise VerificationError(problem)
+    return endpoint
+
+
+def _check_code(*, user: User, endpoint: Endpoint, code: str) -> str | None:
+    """Return why the code fails (after counting the try), or None and consume it."""
+    pending = (
+        VerificationCode.objects.select_for_update()
+        .filter(endpoint=endpoint, user=user, consumed_at=None)
+        .order_by("-sent_at")
+        .first()
+    )
+    if pending is None:
+        return _("There is no code waiting for this number. Ask for a new one.")
+    now = timezone.now()
+    if now >= pending.expires_at:
+        return _("This code has expired. Ask for a new one.")
+    if pending.attempts >= settings.VERIFICATION_MAX_ATTEMPTS:
+        return _("Too many wrong codes. Ask for a new one.")
+    if not secrets.compare_digest(pending.code_hash, _code_hash(endpoint, code.strip())):
+        pending.attempts += 1
+        pending.save(update_fields=["attempts"])
+        left = settings.VERIFICATION_MAX_ATTEMPTS - pending.attempts
+        if left <= 0:
+            return _("Too many wrong codes. Ask for a new one.")
+        return _("That code is not right. %(left)d tries left.") % {"left": left}
+    pending.consumed_at = now
+    pending.save(update_fields=["consumed_at"])
+    return None
+
+
+def claim_endpoint(*, user: User, endpoint: Endpoint) -> None:
+    """Attach a proven address to a user; the first connected channel becomes preferred."""
+    if endpoint.user_id not in (None, user.pk) and endpoint.verified:
+        raise VerificationError(_("This address is already connected to another account."))
+    current = user.endpoints.filter(preferred=True).exclude(pk=endpoint.pk).first()
+    endpoint.user = user
+    endpoint.verified = True
+    # A newly connected messaging app takes over from the web inbox, never from another app.
+    if current is None or current.channel == Channel.WEB:
+        user.endpoints.filter(preferred=True).update(preferred=False)
+        endpoint.preferred = True
+    endpoint.save(update_fields=["user", "verified", "preferred"])
+
+
+@transaction.atomic
+def set_preferred_endpoint(*, user: User, endpoint: Endpoint) -> None:
+    if endpoint.user_id != user.pk or not endpoint.verified:
+        raise ContactsError(_("Only a verified channel of yours can be preferred."))
+    user.endpoints.filter(preferred=True).exclude(pk=endpoint.pk).update(preferred=False)
+    endpoint.preferred = True
+    endpoint.save(update_fields=["preferred"])
+
+
+@transaction.atomic
+def remove_endpoint(*, user: User, endpoint: Endpoint) -> None:
+    if endpoint.user_id != user.pk:
+        raise ContactsError(_("That channel is not yours."))
+    if endpoint.channel == Channel.WEB:
+        raise ContactsError(_("The web inbox is always on and cannot be removed."))
+    was_preferred = endpoint.preferred
+    endpoint.user = None
+    endpoint.verified = False
+    endpoint.preferred = False
+    endpoint.save(update_fields=["user", "verified", "preferred"])
+    if was_preferred:
+        web = user.endpoints.filter(channel=Channel.WEB).first()
+        if web is not None:
+            set_preferred_endpoint(user=user, endpoint=web)
+
+
+# --- Messenger / Instagram link codes -----------------------------------------------------------
+
+
+def create_link_code(*, user: User, channel: str) -> LinkCode:
+    if channel not in (Channel.MESSENGER, Channel.INSTAGRAM):
+        raise ContactsError(_("Link codes connect Messenger and Instagram only."))
+    code = "LINK-" + "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6))
+    return LinkCode.objects.create(
+        code=code, user=user, channel=channel, expires_at=timezone.now() + dt.timedelta(hours=1)
+    )
+
+
+def redeem_link_code(*, endpoint: Endpoint, text: str) -> User | None:
+    """If `text` is a live link code for the endpoint's channel, connect the endpoint."""
+    candidate = text.strip().upper()
+    if not candidate.startswith("LINK-"):
+        return None
+    link = (
+        LinkCode.objects.select_related("user")
+        .filter(code=candidate[:16], channel=endpoint.channel, used_at=None)
+        .first()
+    )
+    if link is None or link.expires_at <= timezone.now():
+        return None
+    claim_endpoint(user=link.user, endpoint=endpoint)
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return link.user
+
+
+__all__ = [
+    "ContactsError",
+    "InvalidPhoneNumber",
+    "VerificationError",
+    "claim_endpoint",
+    "confirm_phone_verification",
+    "create_link_code",
+    "create_web_endpoint",
+    "endpoint_address",
+    "find_endpoint",
+    "get_or_create_endpoint",
+    "redeem_link_code",
+    "register_user",
+    "remove_endpoint",
+    "reseal_endpoint",
+    "set_preferred_endpoint",
+    "start_phone_verification",
+]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def listing_code() -> str:
+    return secrets.token_urlsafe(8)
+
+
+class Listing(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        SOLD = "sold", _("Sold")
+        CLOSED = "closed", _("Closed")
+
+    class Currency(models.TextChoices):
+        IDR = "IDR", "IDR (Rp)"
+        USD = "USD", "USD ($)"
+        EUR = "EUR", "EUR (€)"
+        SGD = "SGD", "SGD (S$)"
+        MYR = "MYR", "MYR (RM)"
+
+    code = models.CharField(max_length=16, unique=True, default=listing_code, editable=False)
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True, max_length=4000)
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default="IDR"
+    )
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # Moderators can take a listing down; the seller then cannot reactivate it.
+    taken_down = models.BooleanField(default=False)
+    # The seller's choice for the number guard: mask numbers/e-mails typed in messages.
+    mask_contact_details = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["seller", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="listing_price_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.ACTIVE and not self.taken_down

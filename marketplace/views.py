@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace import selectors, services
+from marketplace.forms import ListingForm
+from relay import handles
+from relay.selectors import active_identities
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("marketplace:dashboard")
+    return render(request, "marketplace/home.html")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    listings = selectors.listings_for_seller(request.user)  # type: ignore[arg-type]
+    rows = [{"listing": listing, "handle": handles.live_handle(listing)} for listing in listings]
+    return render(request, "marketplace/dashboard.html", {"rows": rows})
+
+
+@login_required
+def listing_new(request: HttpRequest) -> HttpResponse:
+    form = ListingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        listing = services.create_listing(
+            seller=request.user,  # type: ignore[arg-type]
+            publish="1" in request.POST.getlist("publish", ["1"]),
+            **form.cleaned_data,
+        )
+        messages.success(request, _("Listing created."))
+        return redirect("marketplace:listing_edit", code=listing.code)
+    return render(request, "marketplace/listing_form.html", {"form": form, "listing": None})
+
+
+@login_required
+def listing_edit(request: HttpRequest, code: str) -> HttpResponse:
+    listing = selectors.listing_for_seller(request.user, code)  # type: ignore[arg-type]
+    form = ListingForm(request.POST or None, instance=listing)
+    if request.method == "POST" and form.is_valid():
+        services.update_listing(listing=listing, **form.cleaned_data)
+        messages.success(request, _("Changes saved."))
+        return redirect("marketplace:listing_edit", code=listing.code)
+    return render(
+        request,
+        "marketplace/listing_form.html",
+        {"form": form, "listing": listing, "handle": handles.live_handle(listing)},
+    )
+
+
+ACTIONS = {
+    "publish": (services.publish_listing, _("Listing is live. Buyers can write to its handle.")),
+    "sold": (services.mark_listing_sold, _("Marked as sold. Its handle is paused.")),
+    "close": (services.close_listing, _("Listing closed. Its handle is paused.")),
+    "rotate": (
+        services.rotate_listing_handle,
+        _("New handle issued. The old one now tells buyers it has changed."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def listing_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404("No such action")
+    listing = selectors.listing_for_seller(request.user, code)  # type: ignore[arg-type]
+    operation, done = ACTIONS[action]
+    try:
+        operation(listing=listing)
+    except services.ListingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, str(done))
+    return redirect("marketplace:listing_edit", code=listing.code)
+
+
+def listing_public(request: HttpRequest, code: str) -> HttpResponse:
+    listing = selectors.public_listing(code)
+    handle = handles.live_handle(listing)
+    links = []
+    if handle is not None and listing.is_open:
+        links = [
+            {"identity": identity, "url": identity.deep_link(handle.display)}
+            for identity in active_identities()
+        ]
+    return render(
+        request,
+        "marketplace/listing_public.html",
+        {"listing": listing, "handle": handle, "links": links},
+    )

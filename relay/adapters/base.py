@@ -1,0 +1,150 @@
+"""The contract every platform adapter keeps.
+
+Adapters are pure translators between a platform's wire format and the relay's events. They
+never touch the database: webhooks hand them a `WebhookRequest`, the delivery task hands them an
+`OutboundText`, and they answer with events, a `SendResult` or a named error. Whether an error
+is worth retrying is the adapter's call (`TransientSendError` vs `PermanentSendError`); how
+often and when to retry is the task's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+CHANNELS = ("whatsapp", "messenger", "instagram", "sms", "web")
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Credentials and base URL of one platform, read from settings.PLATFORMS[channel]."""
+
+    channel: str
+    api_base: str  # e.g. "https://graph.facebook.com/v21.0" or "https://api.twilio.com"
+    access_token: str = ""  # Meta access token; for Twilio the Account SID
+    app_secret: str = ""  # Meta App Secret; for Twilio the Auth Token
+    verify_token: str = ""  # Meta webhook verify token (unused for Twilio)
+    template_name: str = ""  # WhatsApp template sent outside the 24-hour window
+    template_language: str = "en"
+    status_callback_url: str = ""  # Twilio StatusCallback the relay asks for
+    timeout_seconds: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_secret and self.access_token)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What an adapter needs of an HTTP request; built from Django's request by the view."""
+
+    method: str
+    url: str  # the full public URL the platform called (scheme, host, path, query)
+    headers: Mapping[str, str]  # header names lower-cased
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    provider_message_id: str  # wamid / mid / MessageSid: the dedupe key
+    sender_address: str  # where to answer: E.164 ("+6281234567001") for whatsapp/sms, PSID, IGSID
+    identity_provider_id: (
+        str  # which of OUR identities: phone_number_id, page id, IG id, Twilio To (E.164)
+    )
+    text: str  # "" when the message carries only media
+    timestamp: dt.datetime
+    sender_key: str | None = None  # a stable alternative id (WhatsApp BSUID `user_id`) when present
+    reply_to_provider_id: str | None = None  # context.id / reply_to.mid: the message being quoted
+    has_media: bool = False
+    referral: str | None = None  # m.me ?ref= value (Messenger/Instagram) when present
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    channel: str
+    status: str  # "sent" | "delivered" | "read" | "failed"
+    timestamp: dt.datetime
+    provider_message_id: str | None = None  # None for watermark events (Messenger read)
+    recipient_address: str | None = None  # set for watermark events
+    watermark: dt.datetime | None = None  # every message to recipient sent before this is `status`
+    error_code: str | None = None
+    error_title: str | None = None
+
+
+InboundEvent = InboundMessage | StatusUpdate
+
+
+@dataclass(frozen=True)
+class OutboundText:
+    identity_provider_id: str  # our sending identity: phone_number_id, page id, IG id, Twilio From
+    to_address: str  # recipient: E.164, PSID or IGSID
+    text: str
+    callback_data: str = ""  # our message code, echoed back where the platform allows
+    reply_to_provider_id: str | None = None  # thread under this platform message when supported
+    use_template: bool = False  # WhatsApp: send the approved template instead of free text
+    template_parameters: tuple[str, ...] = ()
+    outside_window: bool = False  # Messenger/Instagram: send with tag HUMAN_AGENT
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+
+
+class MalformedPayload(ValueError):
+    """The webhook body cannot be read as this platform's format."""
+
+
+class SendError(Exception):
+    def __init__(self, reason: str, *, code: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason  # plain words, safe to show the sender; never an address
+        self.code = code
+
+
+class TransientSendError(SendError):
+    """Worth retrying: timeouts, connection errors, 429, 5xx."""
+
+    def __init__(self, reason: str, *, code: str = "", retry_after: float | None = None) -> None:
+        super().__init__(reason, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """Retrying will not help: the recipient is unreachable, blocked us, or the request is wrong."""
+
+
+class WindowClosedError(PermanentSendError):
+    """Free-form text refused outside the 24-hour window (WhatsApp 131047): send the template."""
+
+
+class Adapter:
+    channel: ClassVar[str]
+
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+
+    def handshake(self, request: WebhookRequest) -> tuple[int, str]:
+        """Answer Meta's GET verification: (200, challenge) or (403, reason)."""
+        raise NotImplementedError
+
+    def verify(self, request: WebhookRequest) -> bool:
+        """Return whether the request carries this platform's valid signature."""
+        raise NotImplementedError
+
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        """Return the events in a verified webhook; raise MalformedPayload if unreadable."""
+        raise NotImplementedError
+
+    def ack(self) -> tuple[int, str, str]:
+        """The acknowledgement body: (status, content type, body)."""
+        return 200, "text/plain", "EVENT_RECEIVED"
+
+    def send(self, message: OutboundText) -> SendResult:
+        """Send one text; raise TransientSendError, PermanentSendError or WindowClosedError."""
+        raise NotImplementedError

@@ -1,0 +1,227 @@
+"""Handles, relay identities, conversations, messages and their deliveries.
+
+Bodies live only in `Message.body_sealed` (XChaCha20-Poly1305 under the conversation's data
+key, the message uid as associated data); the data key lives only wrapped under the key ring in
+`Conversation.wrapped_key`. Deleting the wrapped key shreds every body of the conversation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Channel, Endpoint, random_code
+from marketplace.models import Listing
+
+
+class RelayIdentity(models.Model):
+    """One of the relay's own addresses: a WhatsApp number, SMS number, Messenger page, IG account.
+
+    These are public (they appear in "message the seller" links), unlike participants' addresses.
+    """
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # The platform's id for it: WhatsApp phone_number_id, page id, IG account id, SMS E.164.
+    provider_id = models.CharField(max_length=64)
+    # What people type or tap: the E.164 number, or the page / account username.
+    address = models.CharField(max_length=64)
+    label = models.CharField(max_length=80, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "relay identities"
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "provider_id"], name="identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address}"
+
+    def deep_link(self, handle_display: str) -> str:
+        """A link that opens the app with the handle typed in (or carried as a referral)."""
+        text = quote(handle_display)
+        if self.channel == Channel.WHATSAPP:
+            return f"https://wa.me/{self.address.lstrip('+')}?text={text}"
+        if self.channel == Channel.MESSENGER:
+            return f"https://m.me/{self.address}?ref={text}"
+        if self.channel == Channel.INSTAGRAM:
+            return f"https://ig.me/m/{self.address}"
+        return f"sms:{self.address}?body={text}"
+
+
+class RelayHandle(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        RETIRED = "retired", _("Retired")
+
+    # Stored canonical: 8 Crockford base32 characters, upper case, no dash.
+    code = models.CharField(max_length=16, unique=True)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="handles")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing"], condition=~Q(status="retired"), name="handle_one_live"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return f"{self.code[:4]}-{self.code[4:]}"
+
+
+class Side(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+    RELAY = "relay", _("Relay")
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        BLOCKED = "blocked", _("Blocked")
+        CLOSED = "closed", _("Closed")
+
+    code = models.CharField(max_length=12, unique=True, default=random_code, editable=False)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="conversations")
+    buyer_endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="buyer_conversations"
+    )
+    # Short routing tag, also the buyer's pseudonym: "Buyer K7Q2", "#K7Q2".
+    tag = models.CharField(max_length=4)
+    buyer_identity = models.ForeignKey(
+        RelayIdentity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    seller_identity = models.ForeignKey(
+        RelayIdentity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    wrapped_key = models.BinaryField(null=True)  # NULL once shredded
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    blocked_by = models.CharField(max_length=8, choices=Side.choices, blank=True)
+    next_seq = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "buyer_endpoint"], name="conversation_one_per_buyer"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["buyer_endpoint", "status"]),
+            models.Index(fields=["listing", "-last_activity_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.code}"
+
+    @property
+    def buyer_pseudonym(self) -> str:
+        return f"Buyer {self.tag}"
+
+    @property
+    def seller_pseudonym(self) -> str:
+        return f"Seller · {self.listing.title}"
+
+
+class Message(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender_side = models.CharField(max_length=8, choices=Side.choices)
+    sender_endpoint = models.ForeignKey(
+        Endpoint, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The relay identity it arrived on (None for the web inbox).
+    identity = models.ForeignKey(
+        RelayIdentity, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    provider_message_id = models.CharField(max_length=128, null=True, blank=True)
+    body_sealed = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_dedupe_provider_id",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "id"])]
+
+
+class Delivery(models.Model):
+    """One message (or relay notice) on its way to one recipient endpoint."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
+    class Kind(models.TextChoices):
+        RELAY = "relay", _("Relayed message")
+        NOTICE = "notice", _("Relay notice")
+
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient_side = models.CharField(max_length=8, choices=Side.choices)
+    recipient_endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+")
+    identity = models.ForeignKey(
+        RelayIdentity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.RELAY)
+    # Notices carry a code and safe parameters (listing title, a reason), never a body.
+    notice_code = models.CharField(max_length=32, blank=True)
+    notice_params = models.JSONField(default=dict, blank=True)
+    seq = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=128, null=True, blank=True)
+    reply_to_provider_id = models.CharField(max_length=128, null=True, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="delivery_unique_provider_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "recipient_side", "seq"]),
+            models.Index(fields=["state", "updated_at"]),
+        ]
+
+    FINAL_STATES = ("sent", "delivered", "read", "failed")

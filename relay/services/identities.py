@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from contacts.models import PHONE_CHANNELS, Channel
+from contacts.phones import InvalidPhoneNumber, normalize_phone
+from relay.models import RelayIdentity
+from relay.services.errors import RelayError
+
+
+def add_relay_identity(
+    *, channel: str, provider_id: str, address: str, label: str = ""
+) -> RelayIdentity:
+    if channel not in Channel.values or channel == Channel.WEB:
+        raise RelayError(
+            f"channel must be one of whatsapp, messenger, instagram, sms, got {channel!r}"
+        )
+    if channel in PHONE_CHANNELS:
+        try:
+            address = normalize_phone(address, region="US", strict=False)
+        except InvalidPhoneNumber as error:
+            raise RelayError(f"address: {error.message}") from None
+    if channel == Channel.SMS:
+        provider_id = address
+    if not provider_id.strip():
+        raise RelayError("provider id is required")
+    identity, _created = RelayIdentity.objects.update_or_create(
+        channel=channel,
+        provider_id=provider_id.strip(),
+        defaults={"address": address.strip(), "label": label, "active": True},
+    )
+    return identity
+
+
+def list_relay_identities() -> list[RelayIdentity]:
+    return list(RelayIdentity.objects.order_by("channel", "id"))
+
+
+def set_relay_identity_active(*, channel: str, provider_id: str, active: bool) -> bool:
+    return bool(
+        RelayIdentity.objects.filter(channel=channel, provider_id=provider_id).update(active=active)
+    )

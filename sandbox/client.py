@@ -1,0 +1,152 @@
+"""`SandboxClient`: the control API over HTTP, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+TIMEOUTS = (2.0, 30.0)  # connect, read (an inbound post waits for the relay's answer)
+
+
+class SandboxClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def send_inbound(
+        self,
+        person: str,
+        identity: str,
+        text: str,
+        reply_to: str | None = None,
+        media: bool = False,
+    ) -> dict[str, Any]:
+        """Have `person` write `text` to the relay's `identity`; return the relay's answer.
+
+        The result holds `provider_message_id`, `relay_status`, `relay_body` and `ack_ms`.
+        """
+        body = {
+            "person": person,
+            "identity": identity,
+            "text": text,
+            "reply_to": reply_to,
+            "media": media,
+        }
+        result: dict[str, Any] = self._post("/control/inbound", body)
+        return result
+
+    def outbox(self, person: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """Sends the relay made (to `person`, or to anyone), with index >= since, oldest first."""
+        params: dict[str, str | int] = {"since": since}
+        if person is not None:
+            params["person"] = person
+        result: list[dict[str, Any]] = self._get("/control/outbox", params)
+        return result
+
+    def inbound(self, person: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """Messages people sent to the relay through this sandbox, oldest first."""
+        params: dict[str, str | int] = {"since": since}
+        if person is not None:
+            params["person"] = person
+        result: list[dict[str, Any]] = self._get("/control/inbound", params)
+        return result
+
+    def wait_for_outbox(
+        self, person: str, count: int, timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
+        """Poll until `person` has at least `count` sends; raise AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sends = self.outbox(person)
+            if len(sends) >= count:
+                return sends
+            if time.monotonic() >= deadline:
+                seen = [(send["identity"], send["type"], send["text"]) for send in sends]
+                raise AssertionError(
+                    f"expected {count} sends to {person} within {timeout}s, saw {len(sends)}: "
+                    f"{seen}"
+                )
+            time.sleep(0.05)
+
+    def webhooks(self, since: int = 0) -> list[dict[str, Any]]:
+        """Webhooks the sandbox posted to the relay, with the relay's status and time in ms."""
+        result: list[dict[str, Any]] = self._get("/control/webhooks", {"since": since})
+        return result
+
+    def rejections(self) -> list[dict[str, Any]]:
+        """Send attempts the sandbox refused (bad token, planned failure, invalid request)."""
+        result: list[dict[str, Any]] = self._get("/control/rejections", {})
+        return result
+
+    def fail_next(self, channel: str, mode: str, count: int = 1, **extra: Any) -> dict[str, Any]:
+        """Make the next `count` sends on `channel` fail; extra: retry_after, seconds."""
+        result: dict[str, Any] = self._post(
+            "/control/fail", {"channel": channel, "mode": mode, "count": count, **extra}
+        )
+        return result
+
+    def configure(
+        self,
+        latency_ms: int | None = None,
+        auto_status: bool | None = None,
+        status_delay_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """Change the settings given; return all current settings."""
+        body: dict[str, Any] = {}
+        if latency_ms is not None:
+            body["latency_ms"] = latency_ms
+        if auto_status is not None:
+            body["auto_status"] = auto_status
+        if status_delay_ms is not None:
+            body["status_delay_ms"] = status_delay_ms
+        result: dict[str, Any] = self._post("/control/settings", body)
+        return result
+
+    def reset(self) -> None:
+        self._post("/control/reset", {})
+
+    def add_person(
+        self,
+        key: str,
+        name: str,
+        channel: str,
+        address: str,
+        bsuid: str | None = None,
+        language: str = "en",
+    ) -> None:
+        person = {
+            "key": key,
+            "name": name,
+            "channel": channel,
+            "address": address,
+            "bsuid": bsuid,
+            "language": language,
+        }
+        self._post("/control/people", person)
+
+    def add_people(self, people: list[dict[str, Any]]) -> None:
+        """Add many people in one request (dicts with the `add_person` fields)."""
+        self._post("/control/people", {"people": people})
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._get("/control/state", {})
+        return result
+
+    def _get(self, path: str, params: dict[str, str | int]) -> Any:
+        response = self.session.get(self.base_url + path, params=params, timeout=TIMEOUTS)
+        return _checked(response)
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.session.post(self.base_url + path, json=body, timeout=TIMEOUTS)
+        return _checked(response)
+
+
+def _checked(response: requests.Response) -> Any:
+    if response.status_code >= 400:
+        raise AssertionError(
+            f"sandbox {response.request.method} {response.url} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json()

@@ -1,0 +1,226 @@
+"""The control API (JSON) used by tests, benchmarks and the phones page."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import time
+from typing import Any
+
+from sandbox import webhooks
+from sandbox.config import CHANNELS, Person, person_from_dict
+from sandbox.runtime import Runtime
+from sandbox.state import FAILURE_MODES, FailurePlan
+from sandbox.web import Request, Response, control_error, json_response
+
+
+def send_inbound(runtime: Runtime, request: Request) -> Response:
+    """POST /control/inbound: a person writes to a relay identity; post the webhook now."""
+    data = _json_object(request)
+    if data is None:
+        return control_error("body must be a JSON object")
+    person = runtime.state.people.get(str(data.get("person")))
+    identity = runtime.state.identities.get(str(data.get("identity")))
+    if person is None:
+        return control_error(f"unknown person {data.get('person')!r}", 404)
+    if identity is None:
+        return control_error(f"unknown identity {data.get('identity')!r}", 404)
+    if person.channel != identity.channel:
+        return control_error(
+            f"{person.key} is on {person.channel} but {identity.key} is on {identity.channel}"
+        )
+    text, media = str(data.get("text") or ""), bool(data.get("media"))
+    if not text and not media:
+        return control_error("text is required unless media is true")
+    reply_to = str(data["reply_to"]) if data.get("reply_to") else None
+    provider_message_id = webhooks.new_provider_id(person.channel)
+    media_id = 1_000_000_000_000_000 + secrets.randbelow(10**15)
+    media_url = f"{runtime.base_url}/media/{media_id}" if media else None
+    now = time.time()
+    webhook = webhooks.inbound_message(
+        runtime.config,
+        identity=identity,
+        person=person,
+        provider_message_id=provider_message_id,
+        text=text,
+        reply_to=reply_to,
+        media_url=media_url,
+        now=now,
+    )
+    posted = runtime.poster.post(webhook, kind="message", provider_message_id=provider_message_id)
+    runtime.state.record_inbound(
+        {
+            "channel": person.channel,
+            "person": person.key,
+            "identity": identity.key,
+            "provider_message_id": provider_message_id,
+            "text": text,
+            "reply_to": reply_to,
+            "media_url": media_url,
+            "sent_at": now,
+            "relay_status": posted["relay_status"],
+        }
+    )
+    answer = {
+        "provider_message_id": provider_message_id,
+        "relay_status": posted["relay_status"],
+        "relay_body": posted["relay_body"] or posted["error"] or "",
+        "ack_ms": posted["ms"],
+    }
+    return json_response(answer)
+
+
+def list_inbound(runtime: Runtime, request: Request) -> Response:
+    """GET /control/inbound?person=&since=: what people sent to the relay, oldest first."""
+    since = _int_query(request, "since")
+    if since is None:
+        return control_error("since must be an integer")
+    person = request.query.get("person") or None
+    return json_response(runtime.state.inbound_messages(person, since))
+
+
+def list_outbox(runtime: Runtime, request: Request) -> Response:
+    """GET /control/outbox?person=&since=: the sends the relay made, oldest first."""
+    since = _int_query(request, "since")
+    if since is None:
+        return control_error("since must be an integer")
+    person = request.query.get("person") or None
+    if person is not None and person not in runtime.state.people:
+        return control_error(f"unknown person {person!r}", 404)
+    return json_response(runtime.state.sends(person, since))
+
+
+def list_webhooks(runtime: Runtime, request: Request) -> Response:
+    since = _int_query(request, "since")
+    if since is None:
+        return control_error("since must be an integer")
+    return json_response(runtime.state.webhook_records(since))
+
+
+def list_rejections(runtime: Runtime, request: Request) -> Response:
+    with runtime.state.lock:
+        return json_response([dict(record) for record in runtime.state.rejections])
+
+
+def plan_failures(runtime: Runtime, request: Request) -> Response:
+    """POST /control/fail: the next `count` sends on `channel` fail in `mode`."""
+    data = _json_object(request)
+    if data is None:
+        return control_error("body must be a JSON object")
+    channel, mode = data.get("channel"), data.get("mode")
+    if channel not in CHANNELS:
+        return control_error(f"channel must be one of {', '.join(CHANNELS)}")
+    if mode not in FAILURE_MODES:
+        return control_error(f"mode must be one of {', '.join(FAILURE_MODES)}")
+    if mode == "window_closed" and channel == "sms":
+        return control_error("SMS has no messaging window; use permanent for 21610")
+    try:
+        count = int(data.get("count", 1))
+        plan = FailurePlan(
+            mode=str(mode),
+            retry_after=float(data.get("retry_after", 1)),
+            seconds=float(data.get("seconds", 15)),
+        )
+    except (TypeError, ValueError):
+        return control_error("count, retry_after and seconds must be numbers")
+    if count < 1:
+        return control_error("count must be at least 1")
+    runtime.state.add_failures(str(channel), plan, count)
+    return json_response({"channel": channel, "mode": mode, "count": count})
+
+
+def change_settings(runtime: Runtime, request: Request) -> Response:
+    """POST /control/settings {"latency_ms", "auto_status", "status_delay_ms"} (all optional)."""
+    data = _json_object(request)
+    if data is None:
+        return control_error("body must be a JSON object")
+    settings = runtime.state.settings
+    try:
+        latency = int(data.get("latency_ms", settings.latency_ms))
+        delay = int(data.get("status_delay_ms", settings.status_delay_ms))
+    except (TypeError, ValueError):
+        return control_error("latency_ms and status_delay_ms must be integers")
+    if latency < 0 or delay < 0:
+        return control_error("latency_ms and status_delay_ms must not be negative")
+    auto_status = data.get("auto_status", settings.auto_status)
+    if not isinstance(auto_status, bool):
+        return control_error("auto_status must be true or false")
+    settings.latency_ms = latency
+    settings.status_delay_ms = delay
+    settings.auto_status = auto_status
+    return json_response(dataclasses.asdict(settings))
+
+
+def reset(runtime: Runtime, request: Request) -> Response:
+    runtime.state.reset()
+    return json_response({"reset": True})
+
+
+def add_people(runtime: Runtime, request: Request) -> Response:
+    """POST /control/people: one person object, or {"people": [...]} to add many at once."""
+    data = _json_object(request)
+    if data is None:
+        return control_error("body must be a JSON object")
+    items = data["people"] if isinstance(data.get("people"), list) else [data]
+    try:
+        people = [person_from_dict(item) for item in items]
+    except (ValueError, TypeError, AttributeError) as error:
+        return control_error(str(error))
+    for person in people:
+        runtime.state.add_person(person)
+    return json_response({"added": [person.key for person in people]}, 201)
+
+
+def describe(runtime: Runtime, request: Request) -> Response:
+    """GET /control/state: identities, people and settings, for the phones page."""
+    state = runtime.state
+    with state.lock:
+        people = list(state.people.values())
+        counts = {
+            "outbox": len(state.outbox),
+            "inbound": len(state.inbound),
+            "webhooks": len(state.webhooks),
+            "rejections": len(state.rejections),
+        }
+    return json_response(
+        {
+            "identities": [dataclasses.asdict(identity) for identity in state.identities.values()],
+            "people": [_person_view(person) for person in people],
+            "settings": dataclasses.asdict(state.settings),
+            "counts": counts,
+        }
+    )
+
+
+def _person_view(person: Person) -> dict[str, Any]:
+    view = dataclasses.asdict(person)
+    view["display_address"] = display_address(person.channel, person.address)
+    return view
+
+
+def display_address(channel: str, address: str) -> str:
+    """Format a number for people to read: "+62 812-3456-7001", "+1 415-555-0100"."""
+    if channel not in ("whatsapp", "sms"):
+        return address
+    number = webhooks.digits(address)
+    if number.startswith("62") and len(number) >= 11:
+        rest = number[2:]
+        return f"+62 {rest[:3]}-{rest[3:7]}-{rest[7:]}"
+    if number.startswith("1") and len(number) == 11:
+        return f"+1 {number[1:4]}-{number[4:7]}-{number[7:]}"
+    return address
+
+
+def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        data = request.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _int_query(request: Request, name: str) -> int | None:
+    try:
+        return int(request.query.get(name) or 0)
+    except ValueError:
+        return None

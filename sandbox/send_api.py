@@ -1,0 +1,255 @@
+"""The platforms' send endpoints the relay calls: Graph `/<id>/messages` and Twilio `Messages.json`.
+
+Every accepted send is recorded (global outbox, and the person's inbox when the address is a
+known person) and answered in the platform's shape; refused sends are recorded as rejections.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import hmac
+import time
+from typing import Any
+
+from sandbox import errors
+from sandbox.config import META_CHANNELS, Identity
+from sandbox.runtime import Runtime
+from sandbox.state import Record
+from sandbox.web import Request, Response, json_response
+from sandbox.webhooks import digits, new_provider_id, segment_count
+
+TEXT_LIMITS = {"whatsapp": 4096, "messenger": 2000, "instagram": 1000, "sms": 1600}
+
+
+def graph_send(runtime: Runtime, request: Request, object_id: str) -> Response:
+    """POST /graph/<version>/<phone_number_id | page_id | ig_id>/messages."""
+    runtime.pause(runtime.state.settings.latency_ms / 1000)
+    identity = runtime.state.identity_for_provider_id(META_CHANNELS, object_id)
+    if identity is None:
+        return _reject(
+            runtime, "", object_id, "unknown identity", errors.unknown_graph_object(object_id)
+        )
+    channel = identity.channel
+    if not _bearer_token_matches(request, runtime.config.access_token(channel)):
+        return _reject(runtime, channel, object_id, "bad token", errors.unauthorized(channel))
+    refusal = _planned_failure(runtime, channel, object_id)
+    if refusal is not None:
+        return refusal
+    try:
+        payload = request.json()
+        if not isinstance(payload, dict):
+            raise ValueError("body is not a JSON object")
+        if channel == "whatsapp":
+            record = _whatsapp_record(payload)
+        else:
+            record = _page_record(channel, payload)
+    except ValueError as error:
+        return _reject(
+            runtime, channel, object_id, str(error), errors.bad_request(channel, str(error))
+        )
+    send = _accept(runtime, identity, record)
+    if channel == "whatsapp":
+        contact = {"input": send["to"], "wa_id": digits(send["to"])}
+        answer = {
+            "messaging_product": "whatsapp",
+            "contacts": [contact],
+            "messages": [{"id": send["provider_message_id"]}],
+        }
+        return json_response(answer)
+    return json_response({"recipient_id": send["to"], "message_id": send["provider_message_id"]})
+
+
+def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Response:
+    """POST /twilio/2010-04-01/Accounts/<AccountSid>/Messages.json."""
+    runtime.pause(runtime.state.settings.latency_ms / 1000)
+    config = runtime.config
+    expected = (config.twilio_account_sid, config.twilio_auth_token)
+    if account_sid != config.twilio_account_sid or not _basic_auth_matches(request, expected):
+        return _reject(runtime, "sms", account_sid, "bad credentials", errors.unauthorized("sms"))
+    form = request.form()
+    sender = form.get("From", "")
+    identity = runtime.state.identity_for_provider_id(("sms",), sender)
+    if identity is None and form.get("MessagingServiceSid") and not sender:
+        identity = next((i for i in config.identities if i.channel == "sms"), None)
+    if identity is None:
+        message = (
+            f"The From phone number {sender} is not a valid, SMS-capable inbound phone number "
+            "or short code for your account."
+        )
+        response = errors.twilio_error(400, 21606, message)
+        return _reject(runtime, "sms", sender, "unknown From", response)
+    refusal = _planned_failure(runtime, "sms", identity.provider_id)
+    if refusal is not None:
+        return refusal
+    to, body = form.get("To", ""), form.get("Body", "")
+    problem = None
+    if not to:
+        problem = (21604, "A 'To' phone number is required.")
+    elif not body and not form.get("MediaUrl"):
+        problem = (21602, "Message body is required.")
+    elif len(body) > TEXT_LIMITS["sms"]:
+        problem = (21617, "The concatenated message body exceeds the 1600 character limit.")
+    if problem is not None:
+        response = errors.twilio_error(400, *problem)
+        return _reject(runtime, "sms", identity.provider_id, problem[1], response)
+    record: Record = {"to": to, "type": "text", "text": body}
+    record["status_callback"] = form.get("StatusCallback") or None
+    send = _accept(runtime, identity, record)
+    created = email.utils.formatdate(send["received_at"], usegmt=True).replace("GMT", "+0000")
+    sid = send["provider_message_id"]
+    answer = {
+        "sid": sid,
+        "status": "queued",
+        "to": to,
+        "from": identity.address,
+        "body": body,
+        "account_sid": config.twilio_account_sid,
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "direction": "outbound-api",
+        "num_segments": str(segment_count(body)),
+        "num_media": "0",
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "api_version": "2010-04-01",
+        "date_created": created,
+        "date_updated": created,
+        "date_sent": None,
+        "uri": f"/2010-04-01/Accounts/{config.twilio_account_sid}/Messages/{sid}.json",
+    }
+    return json_response(answer, 201)
+
+
+def _whatsapp_record(payload: dict[str, Any]) -> Record:
+    if payload.get("messaging_product") != "whatsapp":
+        raise ValueError("The parameter messaging_product is required.")
+    to = str(payload.get("to") or "")
+    if not digits(to):
+        raise ValueError("The parameter to is required.")
+    kind = str(payload.get("type") or "text")
+    record: Record = {"to": to, "type": kind, "text": ""}
+    if kind == "text":
+        body = (payload.get("text") or {}).get("body")
+        if not isinstance(body, str) or not body:
+            raise ValueError("The parameter text['body'] is required.")
+        if len(body) > TEXT_LIMITS["whatsapp"]:
+            raise ValueError("Param text['body'] must be at most 4096 characters long.")
+        record["text"] = body
+    elif kind == "template":
+        template = payload.get("template") or {}
+        if not template.get("name"):
+            raise ValueError("The parameter template['name'] is required.")
+        record["template_name"] = template["name"]
+        record["template_language"] = (template.get("language") or {}).get("code")
+        record["template_params"] = [
+            str(parameter.get("text", ""))
+            for component in template.get("components") or []
+            for parameter in component.get("parameters") or []
+        ]
+    record["reply_to"] = (payload.get("context") or {}).get("message_id")
+    record["callback_data"] = payload.get("biz_opaque_callback_data")
+    return record
+
+
+def _page_record(channel: str, payload: dict[str, Any]) -> Record:
+    recipient = str((payload.get("recipient") or {}).get("id") or "")
+    if not recipient:
+        raise ValueError("param recipient must be non-empty.")
+    messaging_type = payload.get("messaging_type")
+    if messaging_type not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+        raise ValueError("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+    if messaging_type == "MESSAGE_TAG" and not payload.get("tag"):
+        raise ValueError("param tag is required when messaging_type is MESSAGE_TAG")
+    message = payload.get("message") or {}
+    text = message.get("text")
+    if not isinstance(text, str) and not message.get("attachment"):
+        raise ValueError("param message must have text or attachment")
+    if isinstance(text, str) and len(text) > TEXT_LIMITS[channel]:
+        raise ValueError(f"Length of param message[text] must be at most {TEXT_LIMITS[channel]}")
+    return {
+        "to": recipient,
+        "type": "text" if isinstance(text, str) else "attachment",
+        "text": text or "",
+        "messaging_type": messaging_type,
+        "tag": payload.get("tag"),
+        "reply_to": (message.get("reply_to") or {}).get("mid"),
+    }
+
+
+def _accept(runtime: Runtime, identity: Identity, record: Record) -> Record:
+    person = runtime.state.person_at(identity.channel, record["to"])
+    base: Record = {
+        "channel": identity.channel,
+        "identity": identity.key,
+        "identity_provider_id": identity.provider_id,
+        "identity_address": identity.address,
+        "person": person.key if person else None,
+        "to": record["to"],
+        "type": "text",
+        "text": "",
+        "template_name": None,
+        "template_language": None,
+        "template_params": None,
+        "reply_to": None,
+        "callback_data": None,
+        "messaging_type": None,
+        "tag": None,
+        "status_callback": None,
+        "provider_message_id": new_provider_id(identity.channel),
+        "status": "accepted",
+        "received_at": time.time(),
+    }
+    base.update(record)
+    send = runtime.state.record_send(base)
+    if runtime.state.settings.auto_status:
+        runtime.poster.schedule_statuses(send)
+    return send
+
+
+def _planned_failure(runtime: Runtime, channel: str, identity_id: str) -> Response | None:
+    plan = runtime.state.take_failure(channel)
+    if plan is None:
+        return None
+    if plan.mode == "timeout":
+        runtime.pause(plan.seconds)
+    return _reject(runtime, channel, identity_id, plan.mode, errors.injected_failure(channel, plan))
+
+
+def _reject(
+    runtime: Runtime, channel: str, identity_id: str, reason: str, response: Response
+) -> Response:
+    runtime.state.record_rejection(
+        {
+            "channel": channel,
+            "identity_provider_id": identity_id,
+            "reason": reason,
+            "http_status": response.status,
+            "received_at": time.time(),
+        }
+    )
+    return response
+
+
+def _bearer_token_matches(request: Request, expected: str) -> bool:
+    header = request.headers.get("authorization", "")
+    token = (
+        header[7:]
+        if header.lower().startswith("bearer ")
+        else request.query.get("access_token", "")
+    )
+    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def _basic_auth_matches(request: Request, expected: tuple[str, str]) -> bool:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    username, _, password = decoded.partition(":")
+    return hmac.compare_digest(f"{username}:{password}".encode(), ":".join(expected).encode())

@@ -1,0 +1,99 @@
+"""Settings are parsed strictly: a malformed value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env, parse_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="  # base64 of 32 bytes
+
+
+@pytest.mark.parametrize(
+    ("method", "value", "message"),
+    [
+        ("flag", "maybe", "FLAG must be a boolean"),
+        ("integer", "ten", "FLAG must be a whole number"),
+        ("keyring", "k1", "FLAG must look like"),
+        ("keyring", "k1:not-base64!", "is not valid base64"),
+        ("keyring", "k1:aGVsbG8=", "must decode to 32 bytes"),
+        ("database", "mysql://x/y", "FLAG must start with postgres:// or sqlite:///"),
+    ],
+)
+def test_a_malformed_value_names_the_variable(method: str, value: str, message: str) -> None:
+    env = Env({"FLAG": value})
+    with pytest.raises(ImproperlyConfigured, match=message):
+        if method == "database":
+            env.database("FLAG", "sqlite:///x")
+        else:
+            getattr(env, method)("FLAG", *([0] if method == "integer" else []))
+
+
+def test_well_formed_values_parse() -> None:
+    env = Env({"ON": "yes", "N": "42", "RING": f"k1:{KEY},k2:{KEY}"})
+    assert env.flag("ON") is True
+    assert env.integer("N", 0) == 42
+    assert set(env.keyring("RING")) == {"k1", "k2"}
+    pg = parse_database_url("postgres://bob:s%40cret@db.internal:6543/relay")
+    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "bob",
+        "s@cret",
+        "db.internal",
+        "6543",
+        "relay",
+    )
+    assert parse_database_url("sqlite:////tmp/x.sqlite3")["NAME"] == "/tmp/x.sqlite3"
+
+
+def run_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELAY_", "SECRET_KEY", "DEBUG", "DEMO_KEYS"))
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **extra})
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = run_settings({})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_key_ring() -> None:
+    result = run_settings({"SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "RELAY_KEYRING and RELAY_INDEX_KEY must be set" in result.stderr
+
+
+def test_a_bad_debug_value_stops_start_up_naming_debug() -> None:
+    result = run_settings({"DEBUG": "sometimes"})
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_production_starts_with_its_keys() -> None:
+    result = run_settings(
+        {
+            "SECRET_KEY": "x" * 50,
+            "RELAY_KEYRING": f"k1:{KEY}",
+            "RELAY_INDEX_KEY": KEY,
+            "RELAY_MODERATION_KEY": KEY,
+        }
+    )
+    assert result.returncode == 0, result.stderr

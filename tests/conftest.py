@@ -1,0 +1,165 @@
+"""Shared fixtures: personas, the platform sandbox over real HTTP, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from contacts import services as contacts
+from contacts.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def seller(db: None) -> User:
+    return contacts.register_user(
+        username="sari", email="sari@example.com", password=PASSWORD, display_name="Sari Wulandari"
+    )
+
+
+@pytest.fixture
+def other_seller(db: None) -> User:
+    return contacts.register_user(
+        username="joko", email="joko@example.com", password=PASSWORD, display_name="Joko"
+    )
+
+
+@pytest.fixture
+def seller_client(client: Any, seller: User) -> Any:
+    client.force_login(seller)
+    return client
+
+
+def _test_database_url() -> str:
+    database = settings.DATABASES["default"]
+    name = database["NAME"]
+    if str(database["ENGINE"]).endswith("sqlite3"):
+        return f"sqlite:///{Path(str(name)).resolve()}"
+    user = database.get("USER") or ""
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{auth}{database.get('HOST') or ''}{port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def worker_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("worker") / "worker.log"
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on the test database and the configured broker."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log.read_text()[-3000:]}")
+            if "ready." in self.log.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready after 60 s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup: None, live_server: Any, sandbox: Any) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
+    env["DATABASE_URL"] = _test_database_url()
+    env["PLATFORM_SANDBOX_URL"] = sandbox.url
+    env["RELAY_PUBLIC_URL"] = live_server.url
+    env["RELAY_RETRY_BASE_SECONDS"] = "0.2"
+    env["RELAY_RETRY_MAX_SECONDS"] = "2"
+    env["CONN_MAX_AGE"] = "0"
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(worker_env: dict[str, str], worker_log: Path) -> Iterator[WorkerProcess]:
+    worker = WorkerProcess(worker_env, worker_log)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox(live_server: Any) -> Iterator[Any]:
+    from sandbox.config import SandboxConfig
+    from sandbox.server import start_sandbox
+
+    config = SandboxConfig.from_env()
+    config.relay_url = live_server.url
+    config.port = 0
+    running = start_sandbox(config)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox_client(sandbox: Any, settings: Any) -> Any:
+    """The sandbox's control API, reset, with this process's adapters pointed at it."""
+    from sandbox.client import SandboxClient
+
+    for channel, config in settings.PLATFORMS.items():
+        base = sandbox.url + ("/twilio" if channel == "sms" else f"/graph/{settings.GRAPH_VERSION}")
+        config["api_base"] = base
+    client = SandboxClient(sandbox.url)
+    client.reset()
+    return client
