@@ -31,7 +31,8 @@ def normalize_phone(raw: str, *, region: str | None = None, strict: bool = True)
     except phonenumbers.NumberParseException:
         raise InvalidPhoneNumber(
             _(
-                "That doesn't look like a phone number. Include the country code, e.g. +62 812 3456 7890."
+                "That doesn't look like a phone number. "
+                "Include the country code, e.g. +62 812 3456 7890."
             )
         ) from None
     valid = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number

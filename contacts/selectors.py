@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from contacts.models import Endpoint, User
 
@@ -21,3 +21,10 @@ def endpoint_for_user(user: User, code: str) -> Endpoint:
     if endpoint is None:
         raise Http404("No such channel")
     return endpoint
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The request's user; views calling this are behind `login_required`."""
+    user = request.user
+    assert isinstance(user, User), "login_required must guard this view"
+    return user

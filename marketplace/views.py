@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -94,5 +95,12 @@ def listing_public(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "marketplace/listing_public.html",
-        {"listing": listing, "handle": handle, "links": links},
+        {
+            "listing": listing,
+            "handle": handle,
+            "links": links,
+            "web_chat_url": reverse("relay:buyer_chat_start", args=[listing.code])
+            if links or (handle is not None and listing.is_open)
+            else "",
+        },
     )

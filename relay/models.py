@@ -173,6 +173,8 @@ class Delivery(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Queued")
         SENDING = "sending", _("Sending")
+        # Outside the 24-hour window: a template went out; the text follows when they answer.
+        WAITING = "waiting", _("Waiting for the recipient to answer")
         SENT = "sent", _("Sent")
         DELIVERED = "delivered", _("Delivered")
         READ = "read", _("Read")
@@ -198,6 +200,10 @@ class Delivery(models.Model):
     # Notices carry a code and safe parameters (listing title, a reason), never a body.
     notice_code = models.CharField(max_length=32, blank=True)
     notice_params = models.JSONField(default=dict, blank=True)
+    # Parameters that must not rest in plaintext (a verification code), sealed in the vault.
+    sealed_params = models.BinaryField(null=True, blank=True)
+    # Send the approved template instead of free text (WhatsApp outside the 24-hour window).
+    force_template = models.BooleanField(default=False)
     seq = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -225,3 +231,5 @@ class Delivery(models.Model):
         ]
 
     FINAL_STATES = ("sent", "delivered", "read", "failed")
+    # States that hold back later deliveries of the same conversation and direction.
+    BLOCKING_STATES = ("pending", "sending", "waiting")

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from relay.services import delivery as delivery_service
+
 
 @shared_task(name="relay.ping")
 def ping(nonce: str) -> str:
     """A round trip through the broker and a worker, for health checks and tests."""
     return nonce
+
+
+@shared_task(name="relay.deliver", acks_late=True, ignore_result=True)
+def deliver(delivery_id: int) -> str:
+    result = delivery_service.deliver_delivery(delivery_id=delivery_id)
+    if result.outcome == "retry" and result.retry_in is not None:
+        # Retries are rows (state pending, next_attempt_at) plus a delayed publish; if the
+        # publish is lost the sweeper finds the row.
+        deliver.apply_async((delivery_id,), countdown=result.retry_in)
+    return result.outcome
+
+
+@shared_task(name="relay.sweep", ignore_result=True)
+def sweep() -> int:
+    return delivery_service.sweep_stuck_deliveries()

@@ -1,16 +1,111 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contacts.selectors import signed_in
+from marketplace.selectors import public_listing
+from relay import selectors
+from relay.models import Side
+from relay.services import web
+from relay.services.errors import RelayError
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-from django.contrib.auth.decorators import login_required  # noqa: E402
-from django.shortcuts import render  # noqa: E402
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    conversations = selectors.conversations_for_seller(signed_in(request))
+    return render(request, "relay/inbox.html", {"conversations": conversations, "current": None})
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "relay/inbox.html", {"conversations": []})
+def conversation(request: HttpRequest, code: str) -> HttpResponse:
+    user = signed_in(request)
+    current = selectors.conversation_for_seller(user, code)
+    if request.method == "POST":
+        try:
+            web.send_seller_reply(
+                seller=user, conversation=current, text=request.POST.get("text", "")
+            )
+        except RelayError as error:
+            messages.error(request, error.message)
+        return redirect("relay:conversation", code=code)
+    return render(
+        request,
+        "relay/inbox.html",
+        {
+            "conversations": selectors.conversations_for_seller(user),
+            "current": current,
+            "shown": selectors.messages_for(current, viewer_side=Side.SELLER),
+        },
+    )
+
+
+@login_required
+def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
+    current = selectors.conversation_for_seller(signed_in(request), code)
+    shown = selectors.messages_for(current, viewer_side=Side.SELLER)
+    return render(request, "relay/_bubbles.html", {"shown": shown})
+
+
+@login_required
+@require_POST
+def conversation_block(request: HttpRequest, code: str) -> HttpResponse:
+    current = selectors.conversation_for_seller(signed_in(request), code)
+    web.block_from_web(conversation=current, side=Side.SELLER)
+    messages.success(request, _("Blocked. This buyer can no longer write to you here."))
+    return redirect("relay:conversation", code=code)
+
+
+def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
+    listing = public_listing(listing_code)
+    error = ""
+    if request.method == "POST":
+        try:
+            started = web.start_web_chat(
+                listing=listing, text=request.POST.get("text", ""), language=get_language() or "en"
+            )
+        except RelayError as problem:
+            error = problem.message
+        else:
+            token = selectors.chat_token(endpoint=started.buyer_endpoint, conversation=started)
+            messages.info(
+                request, _("Keep this page's link: it is your private way back to this chat.")
+            )
+            return redirect("relay:buyer_chat", token=token)
+    return render(request, "relay/chat_start.html", {"listing": listing, "error": error})
+
+
+def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
+    buyer, current = selectors.conversation_for_chat_token(token)
+    if request.method == "POST":
+        try:
+            web.send_buyer_web_message(
+                buyer=buyer, conversation=current, text=request.POST.get("text", "")
+            )
+        except RelayError as error:
+            messages.error(request, error.message)
+        return redirect("relay:buyer_chat", token=token)
+    return render(
+        request,
+        "relay/chat.html",
+        {
+            "current": current,
+            "token": token,
+            "shown": selectors.messages_for(current, viewer_side=Side.BUYER),
+        },
+    )
+
+
+def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
+    _buyer, current = selectors.conversation_for_chat_token(token)
+    shown = selectors.messages_for(current, viewer_side=Side.BUYER)
+    return render(request, "relay/_bubbles.html", {"shown": shown})

@@ -333,7 +333,10 @@ def test_malformed_payload_messages_never_echo_addresses_or_text() -> None:
 
 
 def adapter_for(platform: FakePlatform, **overrides: Any) -> WhatsAppAdapter:
-    settings: dict[str, Any] = {"api_base": platform.url + "/v21.0", "timeout_seconds": 2.0} | overrides
+    settings: dict[str, Any] = {
+        "api_base": platform.url + "/v21.0",
+        "timeout_seconds": 2.0,
+    } | overrides
     return WhatsAppAdapter(dataclasses.replace(CONFIG, **settings))
 
 

@@ -1,0 +1,109 @@
+"""Conversations: opening them, their keys, relay identities from the pool, blocking."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from contacts.models import Channel, Endpoint
+from marketplace.models import Listing
+from relay import crypto
+from relay.models import Conversation, RelayIdentity, Side
+
+TAG_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _new_tag() -> str:
+    return "".join(secrets.choice(TAG_ALPHABET) for _ in range(4))
+
+
+def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
+    """The seller's preferred endpoint if the relay can reach it, else their web inbox."""
+    endpoints = list(listing.seller.endpoints.filter(verified=True))
+    preferred = next((e for e in endpoints if e.preferred), None)
+    if preferred is not None and (
+        preferred.channel == Channel.WEB or pick_identity(preferred.channel) is not None
+    ):
+        return preferred
+    web = next((e for e in endpoints if e.channel == Channel.WEB), None)
+    if web is None:
+        from contacts.services import create_web_endpoint
+
+        web = create_web_endpoint(user=listing.seller)
+    return web
+
+
+def pick_identity(channel: str, *, seller_id: int | None = None) -> RelayIdentity | None:
+    """An active identity on the channel; for a seller, the one they have fewest open
+    conversations on, so plain replies route without tags when the pool allows."""
+    identities = RelayIdentity.objects.filter(channel=channel, active=True)
+    if seller_id is not None:
+        loads = dict(
+            Conversation.objects.filter(
+                listing__seller_id=seller_id,
+                status=Conversation.Status.OPEN,
+                seller_identity__channel=channel,
+            )
+            .values_list("seller_identity_id")
+            .annotate(n=Count("id"))
+            .values_list("seller_identity_id", "n")
+        )
+        return min(identities.order_by("id"), key=lambda i: loads.get(i.pk, 0), default=None)
+    return identities.order_by("id").first()
+
+
+def open_conversation(
+    *, listing: Listing, buyer: Endpoint, buyer_identity: RelayIdentity | None
+) -> tuple[Conversation, bool]:
+    """Get or create the conversation (listing, buyer). Must run inside a transaction."""
+    existing = Conversation.objects.filter(listing=listing, buyer_endpoint=buyer).first()
+    if existing is not None:
+        if existing.status == Conversation.Status.CLOSED:
+            existing.status = Conversation.Status.OPEN
+            existing.save(update_fields=["status"])
+        return existing, False
+    seller_endpoint = recipient_endpoint_for_seller(listing)
+    seller_identity = None
+    if seller_endpoint.channel != Channel.WEB:
+        seller_identity = pick_identity(seller_endpoint.channel, seller_id=listing.seller_id)
+    taken = set(
+        Conversation.objects.filter(
+            Q(buyer_endpoint=buyer) | Q(listing__seller_id=listing.seller_id)
+        ).values_list("tag", flat=True)
+    )
+    tag = _new_tag()
+    while tag in taken:
+        tag = _new_tag()
+    conversation = Conversation(
+        listing=listing,
+        buyer_endpoint=buyer,
+        tag=tag,
+        buyer_identity=buyer_identity,
+        seller_identity=seller_identity,
+    )
+    conversation.wrapped_key = crypto.new_wrapped_key(conversation.code)
+    try:
+        with transaction.atomic():
+            conversation.save()
+    except IntegrityError:
+        # The buyer's two first messages raced; the other one opened it.
+        return Conversation.objects.get(listing=listing, buyer_endpoint=buyer), False
+    return conversation, True
+
+
+def side_of(conversation: Conversation, endpoint: Endpoint) -> str | None:
+    if conversation.buyer_endpoint_id == endpoint.pk:
+        return Side.BUYER
+    if endpoint.user_id is not None and endpoint.user_id == conversation.listing.seller_id:
+        return Side.SELLER
+    return None
+
+
+def block_conversation(*, conversation: Conversation, by_side: str) -> None:
+    conversation.status = Conversation.Status.BLOCKED
+    conversation.blocked_by = by_side
+    conversation.closed_at = timezone.now()
+    conversation.save(update_fields=["status", "blocked_by", "closed_at"])

@@ -1,0 +1,308 @@
+"""Carrying one delivery to its platform: claim, keep order, decrypt, send, record.
+
+Order per conversation and direction comes from the database, not the queue: a delivery is
+claimed only while no earlier one of its stream is still pending, sending or waiting, and each
+finished delivery publishes the next one of its stream. Several workers can therefore run
+side by side without reordering a conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from contacts import services as contacts
+from contacts.models import Channel
+from relay import crypto
+from relay.adapters import PlatformDisabled, adapter_for
+from relay.adapters.base import (
+    OutboundText,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    WindowClosedError,
+)
+from relay.models import Delivery, Side
+from relay.notices import render_notice
+from relay.services import outbound
+
+logger = logging.getLogger(__name__)
+WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: str  # "sent", "retry", "failed", "waiting", "skipped", "blocked"
+    retry_in: float | None = None
+
+
+def _claim(delivery_id: int) -> bool:
+    """Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished."""
+    earlier = Delivery.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        recipient_side=OuterRef("recipient_side"),
+        seq__lt=OuterRef("seq"),
+        state__in=Delivery.BLOCKING_STATES,
+    )
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(~Exists(earlier))
+        .update(state=Delivery.State.SENDING, updated_at=now)
+    )
+    return claimed == 1
+
+
+def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
+    """Send one delivery. Safe to call twice: only one caller wins the claim."""
+    if not _claim(delivery_id):
+        return DeliveryResult("skipped")
+    delivery = Delivery.objects.select_related(
+        "message",
+        "conversation__listing",
+        "conversation__buyer_endpoint",
+        "recipient_endpoint",
+        "identity",
+    ).get(pk=delivery_id)
+    delivery.attempts += 1
+    try:
+        if delivery.channel == Channel.WEB:
+            # The web inbox reads messages from the database: arriving there is delivery.
+            return _finish(delivery, Delivery.State.DELIVERED)
+        text = render(delivery)
+        return _send(delivery, text)
+    except crypto.BodyUnreadable:
+        return _fail(delivery, "the message expired before it could be delivered", "shredded")
+
+
+def _within_window(delivery: Delivery) -> bool:
+    last = delivery.recipient_endpoint.last_inbound_at
+    return last is not None and timezone.now() - last < WINDOW
+
+
+def _send(delivery: Delivery, text: str) -> DeliveryResult:
+    try:
+        adapter = adapter_for(delivery.channel)
+    except PlatformDisabled:
+        return _fail(delivery, "the recipient's messaging app is not connected to the relay", "off")
+    if delivery.identity is None:
+        return _fail(delivery, "the relay has no number or account on that app", "no-identity")
+    within = _within_window(delivery)
+    use_template = (
+        delivery.channel == Channel.WHATSAPP
+        and (delivery.force_template or not within)
+        and delivery.kind == Delivery.Kind.RELAY
+    )
+    message = OutboundText(
+        identity_provider_id=delivery.identity.provider_id,
+        to_address=contacts.endpoint_address(delivery.recipient_endpoint),
+        text=text,
+        callback_data=str(delivery.message.uid) if delivery.message else "",
+        reply_to_provider_id=delivery.reply_to_provider_id,
+        use_template=use_template,
+        template_parameters=(delivery.conversation.listing.title,)
+        if use_template and delivery.conversation
+        else (),
+        outside_window=not within,
+    )
+    try:
+        result = adapter.send(message)
+    except WindowClosedError as error:
+        if delivery.channel == Channel.WHATSAPP and not use_template and delivery.conversation:
+            # 131047: free text refused outside the window. Send the template next time.
+            delivery.force_template = True
+            return _retry(delivery, error, delay=0.0)
+        return _fail(delivery, error.reason, error.code)
+    except TransientSendError as error:
+        return _retry(delivery, error, delay=error.retry_after)
+    except PermanentSendError as error:
+        return _fail(delivery, error.reason, error.code)
+    delivery.provider_message_id = result.provider_message_id
+    if use_template:
+        # The template says "reply to read it": the text itself waits for their answer.
+        return _finish(delivery, Delivery.State.WAITING)
+    return _finish(delivery, Delivery.State.SENT)
+
+
+def render(delivery: Delivery) -> str:
+    """The text the recipient sees: pseudonyms and the listing, never an address."""
+    language = delivery.recipient_endpoint.language
+    if delivery.kind == Delivery.Kind.NOTICE:
+        params = {**delivery.notice_params, **outbound.open_secret_params(delivery)}
+        return render_notice(delivery.notice_code, language, params)
+    conversation = delivery.conversation
+    message = delivery.message
+    assert conversation is not None and message is not None
+    key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    body = crypto.decrypt_body(key, message.uid, message.body_sealed)
+    if delivery.recipient_side == Side.BUYER:
+        return f"{conversation.seller_pseudonym} (#{conversation.tag}):\n{body}"
+    if delivery.seq == _first_seq_to_seller(delivery):
+        intro = {
+            "en": "New buyer for “{title}”. Reply to this message or start with #{tag}.",
+            "id": "Pembeli baru untuk “{title}”. Balas pesan ini atau awali dengan #{tag}.",
+        }
+        line = (intro.get(language) or intro["en"]).format(
+            title=conversation.listing.title, tag=conversation.tag
+        )
+        return f"{line}\n{conversation.buyer_pseudonym}: {body}"
+    header = f"{conversation.buyer_pseudonym} · {conversation.listing.title}"
+    return f"{header} (#{conversation.tag}):\n{body}"
+
+
+def _first_seq_to_seller(delivery: Delivery) -> int | None:
+    if delivery.conversation_id is None:
+        return None
+    return (
+        Delivery.objects.filter(
+            conversation_id=delivery.conversation_id,
+            recipient_side=Side.SELLER,
+            kind=Delivery.Kind.RELAY,
+        )
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
+def _finish(delivery: Delivery, state: str) -> DeliveryResult:
+    now = timezone.now()
+    delivery.state = state
+    delivery.sent_at = now
+    delivery.error_code = ""
+    delivery.error_reason = ""
+    delivery.save(
+        update_fields=[
+            "state",
+            "sent_at",
+            "provider_message_id",
+            "attempts",
+            "force_template",
+            "error_code",
+            "error_reason",
+            "updated_at",
+        ]
+    )
+    if state != Delivery.State.WAITING:
+        _publish_next(delivery)
+    return DeliveryResult(state if state == "waiting" else "sent")
+
+
+def _backoff(attempt: int) -> float:
+    base = settings.RELAY_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
+    capped = min(settings.RELAY_RETRY_MAX_SECONDS, base)
+    return capped / 2 + random.uniform(0, capped / 2)
+
+
+def _retry(delivery: Delivery, error: SendError, *, delay: float | None) -> DeliveryResult:
+    if delivery.attempts >= settings.RELAY_DELIVERY_MAX_ATTEMPTS:
+        return _fail(delivery, error.reason, error.code or "retries-exhausted")
+    wait = (
+        _backoff(delivery.attempts)
+        if delay is None
+        else min(delay, settings.RELAY_RETRY_MAX_SECONDS)
+    )
+    delivery.state = Delivery.State.PENDING
+    delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait)
+    delivery.error_code = error.code
+    delivery.error_reason = error.reason[:300]
+    delivery.save(
+        update_fields=[
+            "state",
+            "next_attempt_at",
+            "attempts",
+            "force_template",
+            "error_code",
+            "error_reason",
+            "updated_at",
+        ]
+    )
+    logger.info(
+        "delivery %s retry %s in %.1fs (%s)", delivery.pk, delivery.attempts, wait, error.code
+    )
+    return DeliveryResult("retry", retry_in=wait)
+
+
+def _fail(delivery: Delivery, reason: str, code: str) -> DeliveryResult:
+    with transaction.atomic():
+        delivery.state = Delivery.State.FAILED
+        delivery.error_code = code[:32]
+        delivery.error_reason = reason[:300]
+        delivery.save(
+            update_fields=["state", "error_code", "error_reason", "attempts", "updated_at"]
+        )
+        logger.warning("delivery %s failed (%s)", delivery.pk, code)
+        _tell_sender(delivery, reason)
+        _publish_next(delivery)
+    return DeliveryResult("failed")
+
+
+def _tell_sender(delivery: Delivery, reason: str) -> None:
+    """A relayed message that cannot be delivered: its sender hears why, in plain words."""
+    message = delivery.message
+    if delivery.kind != Delivery.Kind.RELAY or message is None or message.sender_endpoint is None:
+        return
+    conversation = delivery.conversation
+    assert conversation is not None
+    outbound.queue_notice(
+        recipient=message.sender_endpoint,
+        identity=message.identity,
+        code="delivery_failed",
+        params={"title": conversation.listing.title, "reason": reason},
+    )
+
+
+def _publish_next(delivery: Delivery) -> None:
+    if delivery.conversation_id is None:
+        return
+    following = (
+        Delivery.objects.filter(
+            conversation_id=delivery.conversation_id,
+            recipient_side=delivery.recipient_side,
+            seq__gt=delivery.seq,
+            state=Delivery.State.PENDING,
+        )
+        .order_by("seq")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        outbound.publish([following])
+
+
+def sweep_stuck_deliveries() -> int:
+    """Re-publish deliveries left pending (a lost publish, a dead worker) or stuck sending."""
+    now = timezone.now()
+    grace = dt.timedelta(seconds=settings.RELAY_SWEEP_PENDING_SECONDS)
+    # A worker that died mid-send leaves `sending`; put it back (at-least-once to platforms).
+    Delivery.objects.filter(state=Delivery.State.SENDING, updated_at__lt=now - 5 * grace).update(
+        state=Delivery.State.PENDING, updated_at=now
+    )
+    stuck = list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, updated_at__lt=now - grace)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("conversation_id", "seq")
+        .values_list("pk", flat=True)[:1000]
+    )
+    from relay.tasks import deliver
+
+    for delivery_id in stuck:
+        deliver.delay(delivery_id)
+    return len(stuck)
+
+
+def fail_after_send(delivery: Delivery, reason: str, code: str) -> None:
+    """A platform accepted the send, then reported it undeliverable (a status webhook)."""
+    delivery.state = Delivery.State.FAILED
+    delivery.error_code = code[:32]
+    delivery.error_reason = reason[:300]
+    delivery.save(update_fields=["state", "error_code", "error_reason", "updated_at"])
+    _tell_sender(delivery, reason)

@@ -1,0 +1,160 @@
+"""Accepting what platforms send: one transaction per inbound message, dedupe first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts import services as contacts
+from contacts.models import Endpoint
+from relay.adapters.base import InboundMessage
+from relay.models import Conversation, Message, RelayIdentity, Side
+from relay.services import outbound
+from relay.services.conversations import block_conversation
+from relay.services.routing import route_inbound
+
+logger = logging.getLogger(__name__)
+
+KEYWORDS = {
+    "STOP": "stop",
+    "BERHENTI": "stop",
+    "BLOCK": "block",
+    "BLOKIR": "block",
+    "HELP": "help",
+    "BANTUAN": "help",
+    "REPORT": "report",
+    "LAPOR": "report",
+}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    outcome: str  # "relayed", "duplicate", "notice", "ignored", "keyword"
+    message_id: int | None = None
+
+
+def keyword_of(text: str) -> str | None:
+    """A message that is only a keyword (any case, optional #TAG or punctuation around it)."""
+    words = text.strip().strip(".!").split()
+    if len(words) == 1:
+        return KEYWORDS.get(words[0].upper())
+    if len(words) == 2 and words[0].startswith("#"):
+        return KEYWORDS.get(words[1].upper())
+    return None
+
+
+def accept_inbound(*, event: InboundMessage) -> Accepted:
+    """Dedupe, route, encrypt, store and queue one inbound message; answer fast.
+
+    Opens its own transaction; tasks are published only after it commits.
+    """
+    try:
+        with transaction.atomic():
+            return _accept(event)
+    except IntegrityError:
+        # The platform retried while the first copy was being stored: the unique constraint
+        # on (channel, provider id) kept one.
+        if Message.objects.filter(
+            channel=event.channel, provider_message_id=event.provider_message_id
+        ).exists():
+            return Accepted("duplicate")
+        raise
+
+
+def _accept(event: InboundMessage) -> Accepted:
+    if Message.objects.filter(
+        channel=event.channel, provider_message_id=event.provider_message_id
+    ).exists():
+        return Accepted("duplicate")
+    identity = RelayIdentity.objects.filter(
+        channel=event.channel, provider_id=event.identity_provider_id, active=True
+    ).first()
+    if identity is None:
+        logger.warning("inbound on an unknown %s identity ignored", event.channel)
+        return Accepted("ignored")
+    sender, _created = contacts.get_or_create_endpoint(
+        channel=event.channel, address=event.sender_address, sender_key=event.sender_key
+    )
+    _open_window(sender)
+    text = event.text.strip()
+
+    if contacts.redeem_link_code(endpoint=sender, text=text) is not None:
+        outbound.queue_notice(recipient=sender, identity=identity, code="link_connected")
+        return Accepted("notice")
+    if event.has_media and not text:
+        outbound.queue_notice(recipient=sender, identity=identity, code="media_unsupported")
+        return Accepted("notice")
+    if len(text) > settings.RELAY_MAX_TEXT_CHARS:
+        outbound.queue_notice(
+            recipient=sender,
+            identity=identity,
+            code="too_long",
+            params={"limit": str(settings.RELAY_MAX_TEXT_CHARS)},
+        )
+        return Accepted("notice")
+
+    keyword = keyword_of(text)
+    if keyword == "help":
+        outbound.queue_notice(recipient=sender, identity=identity, code="help")
+        return Accepted("keyword")
+    route = route_inbound(
+        sender=sender,
+        identity=identity,
+        text=text,
+        reply_to=event.reply_to_provider_id,
+    )
+    conversation = route.conversation
+    if conversation is None or route.side is None:
+        outbound.queue_notice(
+            recipient=sender,
+            identity=identity,
+            code=route.notice or "help",
+            params=route.notice_params,
+        )
+        return Accepted("notice")
+    if keyword in ("stop", "block"):
+        block_conversation(conversation=conversation, by_side=route.side)
+        outbound.queue_notice(
+            recipient=sender,
+            identity=identity,
+            code="blocked_confirm",
+            params={"title": conversation.listing.title},
+            conversation=conversation,
+            side=route.side,
+        )
+        return Accepted("keyword")
+    if conversation.status != Conversation.Status.OPEN:
+        outbound.queue_notice(
+            recipient=sender,
+            identity=identity,
+            code="conversation_blocked",
+            params={"title": conversation.listing.title},
+        )
+        return Accepted("notice")
+    if event.has_media:
+        outbound.queue_notice(recipient=sender, identity=identity, code="media_unsupported")
+    message = outbound.relay_message(
+        conversation=conversation,
+        sender_side=route.side,
+        sender=sender,
+        identity=identity,
+        text=route.text.strip() or text,
+        channel=event.channel,
+        provider_message_id=event.provider_message_id,
+    )
+    return Accepted("relayed", message.pk)
+
+
+def _open_window(sender: Endpoint) -> None:
+    """The sender just wrote: their 24-hour window is open; release what waited for it."""
+    now = timezone.now()
+    Endpoint.objects.filter(pk=sender.pk).update(last_inbound_at=now)
+    sender.last_inbound_at = now
+    outbound.release_waiting(recipient=sender)
+
+
+__all__ = ["Accepted", "Side", "accept_inbound", "keyword_of"]

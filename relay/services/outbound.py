@@ -1,0 +1,149 @@
+"""Queueing outbound messages and notices: rows first, the task published on commit."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts import vault
+from contacts.models import Channel, Endpoint
+from relay import crypto
+from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
+from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
+
+
+def publish(delivery_ids: list[int]) -> None:
+    """Publish deliver(id) for each id once the surrounding transaction commits."""
+    if not delivery_ids:
+        return
+    from relay.tasks import deliver
+
+    def send() -> None:
+        for delivery_id in delivery_ids:
+            deliver.delay(delivery_id)
+
+    transaction.on_commit(send)
+
+
+def _next_seq(conversation: Conversation) -> int:
+    """Take the conversation's next sequence number; the row lock orders concurrent writers."""
+    locked = Conversation.objects.select_for_update().only("next_seq").get(pk=conversation.pk)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        next_seq=F("next_seq") + 1, last_activity_at=timezone.now()
+    )
+    return locked.next_seq
+
+
+def _recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
+    """Where a message for `side` goes, keeping the pool identity assigned to the conversation."""
+    if side == Side.BUYER:
+        return conversation.buyer_endpoint, conversation.buyer_identity
+    endpoint = recipient_endpoint_for_seller(conversation.listing)
+    identity = conversation.seller_identity
+    if endpoint.channel == Channel.WEB:
+        return endpoint, None
+    if identity is None or identity.channel != endpoint.channel or not identity.active:
+        # The seller switched channels since the conversation began: take a pool identity there.
+        identity = pick_identity(endpoint.channel, seller_id=conversation.listing.seller_id)
+        conversation.seller_identity = identity
+        conversation.save(update_fields=["seller_identity"])
+    return endpoint, identity
+
+
+def relay_message(
+    *,
+    conversation: Conversation,
+    sender_side: str,
+    sender: Endpoint | None,
+    identity: RelayIdentity | None,
+    text: str,
+    channel: str,
+    provider_message_id: str | None = None,
+) -> Message:
+    """Store an encrypted message and queue its delivery to the other side.
+
+    Must be called inside `transaction.atomic()`.
+    """
+    seq = _next_seq(conversation)
+    message = Message(
+        conversation=conversation,
+        sender_side=sender_side,
+        sender_endpoint=sender,
+        identity=identity,
+        channel=channel,
+        provider_message_id=provider_message_id,
+    )
+    key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    message.body_sealed = crypto.encrypt_body(key, message.uid, text)
+    message.save()
+    other = Side.SELLER if sender_side == Side.BUYER else Side.BUYER
+    recipient, via = _recipient_for(conversation, other)
+    delivery = Delivery.objects.create(
+        message=message,
+        conversation=conversation,
+        recipient_side=other,
+        recipient_endpoint=recipient,
+        identity=via,
+        channel=recipient.channel,
+        seq=seq,
+    )
+    publish([delivery.pk])
+    return message
+
+
+def queue_notice(
+    *,
+    recipient: Endpoint,
+    identity: RelayIdentity | None,
+    code: str,
+    params: dict[str, str] | None = None,
+    secret_params: dict[str, str] | None = None,
+    conversation: Conversation | None = None,
+    side: str = Side.BUYER,
+) -> Delivery:
+    """Queue a relay notice (help, confirmations, failures) to one endpoint."""
+    if identity is None and recipient.channel != Channel.WEB:
+        identity = pick_identity(recipient.channel)
+    delivery = Delivery(
+        conversation=conversation,
+        recipient_side=side,
+        recipient_endpoint=recipient,
+        identity=identity,
+        channel=recipient.channel,
+        kind=Delivery.Kind.NOTICE,
+        notice_code=code,
+        notice_params=params or {},
+        seq=_next_seq(conversation) if conversation is not None else 0,
+    )
+    if secret_params:
+        delivery.sealed_params = vault.seal(
+            json.dumps(secret_params).encode(), aad=f"notice:{recipient.pk}:{code}".encode()
+        )
+    delivery.save()
+    publish([delivery.pk])
+    return delivery
+
+
+def open_secret_params(delivery: Delivery) -> dict[str, str]:
+    if not delivery.sealed_params:
+        return {}
+    aad = f"notice:{delivery.recipient_endpoint_id}:{delivery.notice_code}".encode()
+    opened: dict[str, str] = json.loads(vault.open_sealed(delivery.sealed_params, aad=aad))
+    return opened
+
+
+def release_waiting(*, recipient: Endpoint) -> None:
+    """The recipient wrote, so their window is open: send what waited for it as free text."""
+    waiting = list(
+        Delivery.objects.filter(
+            recipient_endpoint=recipient, state=Delivery.State.WAITING
+        ).values_list("pk", flat=True)
+    )
+    if waiting:
+        Delivery.objects.filter(pk__in=waiting, state=Delivery.State.WAITING).update(
+            state=Delivery.State.PENDING, force_template=False, updated_at=timezone.now()
+        )
+        publish(waiting)

@@ -1,0 +1,124 @@
+"""Which conversation an inbound message belongs to (DESIGN.md, "Routing an inbound message").
+
+Rules, first that applies: reply context, conversation tag, identity pool, listing handle.
+Otherwise the sender gets a notice; nothing is forwarded by guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from contacts.models import Endpoint
+from relay import handles
+from relay.models import Conversation, Delivery, RelayHandle, RelayIdentity
+from relay.services.conversations import open_conversation, side_of
+
+TAG = re.compile(r"^\s*#([0-9A-Za-z]{4})(?![0-9A-Za-z])\s*")
+
+
+@dataclass
+class Route:
+    conversation: Conversation | None = None
+    side: str | None = None
+    text: str = ""  # the text to relay (a leading #TAG removed)
+    created: bool = False
+    notice: str | None = None  # why nothing routes: a notice code
+    notice_params: dict[str, str] = field(default_factory=dict)
+
+
+def _participant_filter(sender: Endpoint) -> Q:
+    condition = Q(buyer_endpoint=sender)
+    if sender.user_id is not None and sender.verified:
+        condition |= Q(listing__seller_id=sender.user_id)
+    return condition
+
+
+def route_inbound(
+    *,
+    sender: Endpoint,
+    identity: RelayIdentity | None,
+    text: str,
+    reply_to: str | None,
+) -> Route:
+    """Must be called inside `transaction.atomic()`: rule 4 may open a conversation."""
+    conversations = Conversation.objects.select_related("listing")
+
+    # 1. Reply context: the sender quoted a message the relay sent them.
+    if reply_to:
+        quoted = (
+            Delivery.objects.filter(
+                channel=sender.channel, provider_message_id=reply_to, recipient_endpoint=sender
+            )
+            .exclude(conversation=None)
+            .values_list("conversation_id", flat=True)
+            .first()
+        )
+        if quoted is not None:
+            conversation = conversations.get(pk=quoted)
+            return Route(conversation, side_of(conversation, sender), TAG.sub("", text, count=1))
+
+    # 2. Tag: "#K7Q2 see you at 5".
+    tag_match = TAG.match(text)
+    if tag_match:
+        tagged = conversations.filter(
+            _participant_filter(sender), tag=tag_match.group(1).upper()
+        ).first()
+        if tagged is not None:
+            return Route(tagged, side_of(tagged, sender), text[tag_match.end() :])
+
+    # A handle typed deliberately for another listing starts a new conversation even when the
+    # pool would route (rule 4 before 3 in that one case): a buyer asking about a second item.
+    candidates = handles.find_candidates(text)
+    handle = _first_live_handle(candidates)
+
+    # 3. Identity pool: exactly one open conversation pairs the sender with this identity.
+    if identity is not None:
+        pool = Q(buyer_endpoint=sender, buyer_identity=identity)
+        if sender.user_id is not None and sender.verified:
+            pool |= Q(listing__seller_id=sender.user_id, seller_identity=identity)
+        open_here = list(conversations.filter(pool, status=Conversation.Status.OPEN)[:2])
+        if len(open_here) == 1 and (handle is None or handle.listing_id == open_here[0].listing_id):
+            conversation = open_here[0]
+            return Route(conversation, side_of(conversation, sender), text)
+        if len(open_here) > 1 and handle is None:
+            tags = ", #".join(c.tag for c in open_here)
+            return Route(notice="ambiguous", notice_params={"tags": tags})
+
+    # 4. Handle: open or reuse the conversation (listing, sender).
+    if handle is not None:
+        listing = handle.listing
+        if handle.status == RelayHandle.Status.RETIRED:
+            return Route(notice="handle_rotated", notice_params={"handle": handle.display})
+        if handle.status != RelayHandle.Status.ACTIVE or not listing.is_open:
+            return Route(notice="handle_paused", notice_params={"title": listing.title})
+        if sender.user_id is not None and sender.user_id == listing.seller_id:
+            return Route(notice="own_listing")
+        conversation, created = open_conversation(
+            listing=listing, buyer=sender, buyer_identity=identity
+        )
+        return Route(conversation, "buyer", text, created=created)
+    deliberate = next((c for c in candidates if c.deliberate), None)
+    if deliberate is not None:
+        return Route(
+            notice="unknown_handle", notice_params={"handle": handles.display(deliberate.code)}
+        )
+    # 5. Nothing applies.
+    return Route(notice="help")
+
+
+def _first_live_handle(candidates: list[handles.HandleCandidate]) -> RelayHandle | None:
+    if not candidates:
+        return None
+    found = {
+        h.code: h
+        for h in RelayHandle.objects.select_related("listing").filter(
+            code__in=[c.code for c in candidates]
+        )
+    }
+    for candidate in candidates:
+        if candidate.code in found:
+            return found[candidate.code]
+    return None

@@ -1,0 +1,87 @@
+"""Status webhooks move deliveries forward: sent → delivered → read (or failed).
+
+Platforms send statuses out of order and `read` may come without `delivered`, so a status
+only ever moves a delivery forward; a late `delivered` after `read` changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contacts import services as contacts
+from relay.adapters.base import StatusUpdate
+from relay.models import Delivery
+
+EARLIER = {
+    "sent": ("sending", "pending"),
+    "delivered": ("sending", "pending", "sent", "waiting"),
+    "read": ("sending", "pending", "sent", "delivered", "waiting"),
+    "failed": ("sending", "sent"),
+}
+WINDOW_CLOSED_CODES = {"131047"}
+
+
+def accept_status(*, update: StatusUpdate) -> int:
+    """Record one status; return how many deliveries changed. Unknown ids change nothing."""
+    if update.status not in EARLIER:
+        return 0
+    if update.provider_message_id is None:
+        return _accept_watermark(update)
+    deliveries = Delivery.objects.filter(
+        channel=update.channel, provider_message_id=update.provider_message_id
+    )
+    if update.status == "failed":
+        return _accept_failure(update, deliveries)
+    # `waiting` stays waiting when the template is delivered or read: its text is not out yet.
+    earlier = [s for s in EARLIER[update.status] if s != "waiting"]
+    return deliveries.filter(state__in=earlier).update(
+        state=update.status, updated_at=timezone.now()
+    )
+
+
+def _accept_watermark(update: StatusUpdate) -> int:
+    if update.recipient_address is None or update.watermark is None:
+        return 0
+    try:
+        endpoint = contacts.find_endpoint(channel=update.channel, address=update.recipient_address)
+    except contacts.ContactsError:
+        return 0
+    if endpoint is None:
+        return 0
+    return Delivery.objects.filter(
+        channel=update.channel,
+        recipient_endpoint=endpoint,
+        sent_at__lte=update.watermark,
+        state__in=["sent", "delivered"] if update.status == "read" else ["sent"],
+    ).update(state=update.status, updated_at=timezone.now())
+
+
+def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int:
+    from relay.services.delivery import fail_after_send
+
+    changed = 0
+    for delivery in deliveries.filter(state__in=EARLIER["failed"]).select_related(
+        "message", "conversation__listing"
+    ):
+        with transaction.atomic():
+            if update.error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
+                # WhatsApp reports 131047 after accepting the send: resend as the template.
+                from relay.services.outbound import publish
+
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    state=Delivery.State.PENDING,
+                    force_template=True,
+                    provider_message_id=None,
+                    updated_at=timezone.now(),
+                )
+                publish([delivery.pk])
+            else:
+                fail_after_send(
+                    delivery,
+                    "the recipient's app could not receive it",
+                    update.error_code or "failed",
+                )
+        changed += 1
+    return changed

@@ -1,0 +1,77 @@
+"""Webhook endpoints: verify the signature, parse, accept each event, acknowledge fast.
+
+The view never calls a platform: accepted messages are committed and queued for the worker.
+Errors answer with a clear status and body and create nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from relay.adapters import PlatformDisabled, adapter_for
+from relay.adapters.base import InboundMessage, MalformedPayload, StatusUpdate, WebhookRequest
+from relay.services.inbound import accept_inbound
+from relay.services.statuses import accept_status
+
+logger = logging.getLogger(__name__)
+CONTENT_TYPES = {
+    "whatsapp": "application/json",
+    "messenger": "application/json",
+    "instagram": "application/json",
+    "sms": "application/x-www-form-urlencoded",
+}
+
+
+def _plain(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _webhook_request(request: HttpRequest) -> WebhookRequest:
+    return WebhookRequest(
+        method=request.method or "GET",
+        url=request.build_absolute_uri(),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=request.body if request.method == "POST" else b"",
+        query={key: request.GET[key] for key in request.GET},
+        content_type=request.content_type or "",
+    )
+
+
+@csrf_exempt
+def webhook(request: HttpRequest, platform: str) -> HttpResponse:
+    try:
+        adapter = adapter_for(platform)
+    except PlatformDisabled:
+        return _plain(404, f"The {platform} channel is not configured on this relay.")
+    if request.method == "GET":
+        status, body = adapter.handshake(_webhook_request(request))
+        return _plain(status, body)
+    if request.method != "POST":
+        return _plain(405, "Use POST.")
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.RELAY_MAX_WEBHOOK_BYTES:
+        return _plain(
+            413, f"Body too large: the limit is {settings.RELAY_MAX_WEBHOOK_BYTES} bytes."
+        )
+    expected = CONTENT_TYPES[platform]
+    if request.content_type != expected:
+        return _plain(415, f"Expected Content-Type {expected}.")
+    incoming = _webhook_request(request)
+    if not adapter.verify(incoming):
+        logger.warning("%s webhook with a bad signature rejected", platform)
+        return _plain(403, "Invalid signature.")
+    try:
+        events = adapter.parse(incoming)
+    except MalformedPayload as error:
+        return _plain(400, f"Malformed {platform} payload: {error}")
+    for event in events:
+        if isinstance(event, InboundMessage):
+            accept_inbound(event=event)
+        elif isinstance(event, StatusUpdate):
+            accept_status(update=event)
+    status, content_type, body = adapter.ack()
+    return HttpResponse(body, status=status, content_type=content_type)
