@@ -8,6 +8,7 @@ which is what `make run` and the test suite use.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -303,13 +304,41 @@ PLATFORMS: dict[str, dict[str, object]] = {
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+# JSON lines for log shippers in production, readable lines on a developer's terminal.
+LOG_FORMAT = env.choice("LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
+# Every handler carries the redacting filter (privacy invariant 2: no number is logged).
+# Django's own "django" and "django.server" handlers are replaced by propagation to ours, so
+# nothing is written by a handler without the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactingFilter"},
+        "count_signature_failures": {"()": "relay.signature_failures.CountSignatureFailures"},
+    },
+    "formatters": {
+        "plain": {"()": "config.logging.PlainFormatter"},
+        "json": {"()": "config.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+            "level": LOG_LEVEL,
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # Counted for /metrics even when LOG_LEVEL hides warnings (the handler still does).
+        "relay.webhooks": {
+            "level": "DEBUG" if LOG_LEVEL == "DEBUG" else "INFO",
+            "filters": ["count_signature_failures"],
+        },
+    },
 }
 
 REST_FRAMEWORK = {
@@ -318,3 +347,31 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# --- Operating it: readiness, metrics, retention ------------------------------------------------
+# /metrics answers a request carrying "Authorization: Bearer <METRICS_TOKEN>" or coming from an
+# address in METRICS_ALLOWED_IPS (addresses or networks). Behind a reverse proxy on the same host
+# every request comes from 127.0.0.1: then set METRICS_ALLOWED_IPS= (empty) and use the token.
+METRICS_TOKEN = env.text("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env.items("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an IP address or network"
+        ) from None
+READYZ_TIMEOUT_SECONDS = env.number("READYZ_TIMEOUT_SECONDS", 2.0, minimum=0.1)
+# Closed and blocked conversations are shredded this many days after they end (`purge`).
+RELAY_RETENTION_DAYS = env.integer("RELAY_RETENTION_DAYS", 90, minimum=1)
+# A shared cache (redis://...) makes in-process counters such as webhook signature failures
+# add up across gunicorn workers; the default is each process's own memory.
+CACHE_URL = env.text("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must start with redis://, got {CACHE_URL!r}")
+# Celery workers log through LOGGING above (with the redacting filter), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -22,6 +22,15 @@ class BodyUnreadable(Exception):
     """The body's key was shredded, or the ciphertext does not belong to this message."""
 
 
+def provider_key(provider_id: str) -> str:
+    """How a platform's message id is stored: a keyed hash, never the id itself.
+
+    WhatsApp message ids embed the sender's phone number (base64), so the raw id would be a
+    plaintext number at rest. Dedupe, reply context and status lookups only need equality.
+    """
+    return vault.blind_index(provider_id, purpose="provider-message-id")
+
+
 def _wrap_aad(conversation_code: str) -> bytes:
     return f"conversation-key:{conversation_code}".encode()
 

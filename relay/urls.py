@@ -19,3 +19,11 @@ urlpatterns = [
     ),
     path("webhooks/<str:platform>/", webhooks.webhook, name="webhook"),
 ]
+
+# Operator endpoints (relay/ops.py): readiness for load balancers, Prometheus metrics.
+from relay import ops  # noqa: E402
+
+urlpatterns += [
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
+]

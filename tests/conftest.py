@@ -118,8 +118,18 @@ class WorkerProcess:
                 self.process.kill()
 
 
+def _clear_embedded_broker() -> None:
+    """Messages a previous run left in the file broker belong to its database: drop them."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    folder = options.get("data_folder_in")
+    if folder and Path(str(folder)).is_dir():
+        for stale in Path(str(folder)).iterdir():
+            stale.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def worker_env(django_db_setup: None, live_server: Any, sandbox: Any) -> dict[str, str]:
+    _clear_embedded_broker()
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     env["DATABASE_URL"] = _test_database_url()

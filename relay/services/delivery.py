@@ -81,6 +81,18 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
         return _send(delivery, text)
     except crypto.BodyUnreadable:
         return _fail(delivery, "the message expired before it could be delivered", "shredded")
+    except Exception:
+        # A bug or a database hiccup after the claim: hand the row back so it is retried
+        # instead of holding its whole conversation behind a `sending` row.
+        logger.exception("delivery %s raised; it will be retried", delivery.pk)
+        wait = _backoff(delivery.attempts)
+        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+            state=Delivery.State.PENDING,
+            attempts=delivery.attempts,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
+            updated_at=timezone.now(),
+        )
+        return DeliveryResult("retry", retry_in=wait)
 
 
 def _within_window(delivery: Delivery) -> bool:
@@ -125,7 +137,7 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
         return _retry(delivery, error, delay=error.retry_after)
     except PermanentSendError as error:
         return _fail(delivery, error.reason, error.code)
-    delivery.provider_message_id = result.provider_message_id
+    delivery.provider_message_id = crypto.provider_key(result.provider_message_id)
     if use_template:
         # The template says "reply to read it": the text itself waits for their answer.
         return _finish(delivery, Delivery.State.WAITING)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Endpoint
+from relay import crypto
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, Message, RelayIdentity, Side
 from relay.services import outbound
@@ -59,7 +60,8 @@ def accept_inbound(*, event: InboundMessage) -> Accepted:
         # The platform retried while the first copy was being stored: the unique constraint
         # on (channel, provider id) kept one.
         if Message.objects.filter(
-            channel=event.channel, provider_message_id=event.provider_message_id
+            channel=event.channel,
+            provider_message_id=crypto.provider_key(event.provider_message_id),
         ).exists():
             return Accepted("duplicate")
         raise
@@ -67,7 +69,7 @@ def accept_inbound(*, event: InboundMessage) -> Accepted:
 
 def _accept(event: InboundMessage) -> Accepted:
     if Message.objects.filter(
-        channel=event.channel, provider_message_id=event.provider_message_id
+        channel=event.channel, provider_message_id=crypto.provider_key(event.provider_message_id)
     ).exists():
         return Accepted("duplicate")
     identity = RelayIdentity.objects.filter(
@@ -144,7 +146,7 @@ def _accept(event: InboundMessage) -> Accepted:
         identity=identity,
         text=route.text.strip() or text,
         channel=event.channel,
-        provider_message_id=event.provider_message_id,
+        provider_message_id=crypto.provider_key(event.provider_message_id),
     )
     return Accepted("relayed", message.pk)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from contacts.models import Endpoint
-from relay import handles
+from relay import crypto, handles
 from relay.models import Conversation, Delivery, RelayHandle, RelayIdentity
 from relay.services.conversations import open_conversation, side_of
 
@@ -50,7 +50,9 @@ def route_inbound(
     if reply_to:
         quoted = (
             Delivery.objects.filter(
-                channel=sender.channel, provider_message_id=reply_to, recipient_endpoint=sender
+                channel=sender.channel,
+                provider_message_id=crypto.provider_key(reply_to),
+                recipient_endpoint=sender,
             )
             .exclude(conversation=None)
             .values_list("conversation_id", flat=True)
@@ -80,6 +82,10 @@ def route_inbound(
         if sender.user_id is not None and sender.verified:
             pool |= Q(listing__seller_id=sender.user_id, seller_identity=identity)
         open_here = list(conversations.filter(pool, status=Conversation.Status.OPEN)[:2])
+        if not open_here and handle is None:
+            # Only ended conversations here: route to one so its sender hears it has ended.
+            ended = list(conversations.filter(pool)[:2])
+            open_here = ended if len(ended) == 1 else []
         if len(open_here) == 1 and (handle is None or handle.listing_id == open_here[0].listing_id):
             conversation = open_here[0]
             return Route(conversation, side_of(conversation, sender), text)

@@ -11,13 +11,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts import services as contacts
+from relay import crypto
 from relay.adapters.base import StatusUpdate
 from relay.models import Delivery
 
+# The states each status may replace. Pending and waiting rows never move on a status: a
+# late "sent" for a WhatsApp template must not swallow the text released after it.
 EARLIER = {
-    "sent": ("sending", "pending"),
-    "delivered": ("sending", "pending", "sent", "waiting"),
-    "read": ("sending", "pending", "sent", "delivered", "waiting"),
+    "sent": ("sending",),
+    "delivered": ("sending", "sent"),
+    "read": ("sending", "sent", "delivered"),
     "failed": ("sending", "sent"),
 }
 WINDOW_CLOSED_CODES = {"131047"}
@@ -30,13 +33,12 @@ def accept_status(*, update: StatusUpdate) -> int:
     if update.provider_message_id is None:
         return _accept_watermark(update)
     deliveries = Delivery.objects.filter(
-        channel=update.channel, provider_message_id=update.provider_message_id
+        channel=update.channel,
+        provider_message_id=crypto.provider_key(update.provider_message_id),
     )
     if update.status == "failed":
         return _accept_failure(update, deliveries)
-    # `waiting` stays waiting when the template is delivered or read: its text is not out yet.
-    earlier = [s for s in EARLIER[update.status] if s != "waiting"]
-    return deliveries.filter(state__in=earlier).update(
+    return deliveries.filter(state__in=EARLIER[update.status]).update(
         state=update.status, updated_at=timezone.now()
     )
 

@@ -6,11 +6,17 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from contacts import services as contacts
 from contacts.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_text(browser: Any, text: str) -> None:
+    """Wait for the next page to show `text` (a click does not wait for navigation)."""
+    WebDriverWait(browser, 15).until(lambda driver: text in driver.page_source)
 
 
 def fill(browser: Any, name: str, value: str) -> None:
@@ -29,7 +35,7 @@ def test_a_new_seller_lists_an_item_and_its_public_page_shows_the_handle_not_the
     fill(browser, "password1", "a-long-enough-passphrase")
     fill(browser, "password2", "a-long-enough-passphrase")
     browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
-    assert "Welcome to Perantara" in browser.page_source
+    wait_for_text(browser, "Welcome to Perantara")
 
     # The seller connects a WhatsApp number (verified directly: the code path is tested elsewhere).
     seller = User.objects.get(username="dewi")
@@ -44,11 +50,12 @@ def test_a_new_seller_lists_an_item_and_its_public_page_shows_the_handle_not_the
     fill(browser, "city", "Jakarta")
     fill(browser, "description", "Call me maybe")
     browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
-    assert "Listing created." in browser.page_source
+    wait_for_text(browser, "Listing created.")
     handle = browser.find_element(By.CSS_SELECTOR, "[data-testid=handle]").text
     assert len(handle) == 9 and handle[4] == "-"
 
     browser.find_element(By.LINK_TEXT, "Open public page").click()
+    wait_for_text(browser, "Message the seller")
     page = browser.page_source
     assert "Sepeda lipat Brompton" in page
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=handle]").text == handle

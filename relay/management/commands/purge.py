@@ -1,0 +1,56 @@
+"""Shred conversations that ended more than the retention window ago."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from relay.management.progress import ProgressBar
+from relay.services import retention
+
+
+class Command(BaseCommand):
+    help = (
+        "Shred (delete the keys of) closed and blocked conversations that ended more than "
+        "--days ago, making their bodies unreadable, and clear their sealed notice parameters."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.RELAY_RETENTION_DAYS,
+            help="retention window in days (default RELAY_RETENTION_DAYS)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days = options["days"]
+        if days < 1:
+            raise CommandError("--days must be at least 1")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        now = timezone.now()
+        cutoff = now - dt.timedelta(days=days)
+        total = retention.expired_conversations(cutoff=cutoff).count()
+        bar = ProgressBar(self.stderr, total, label="conversations")
+        summary = retention.purge_expired(
+            days=days,
+            now=now,
+            dry_run=options["dry_run"],
+            batch_size=options["batch_size"],
+            progress=bar.advance,
+        )
+        bar.finish()
+        verb = "Would shred" if summary.dry_run else "Shredded"
+        self.stdout.write(
+            f"{verb} {summary.conversations} conversations ended before "
+            f"{summary.cutoff:%Y-%m-%d %H:%M} UTC ({days} days) and "
+            f"{'would clear' if summary.dry_run else 'cleared'} "
+            f"{summary.notice_parameters} sealed notice parameters."
+        )

@@ -1,0 +1,302 @@
+"""A user's own data on request: export it, or erase it.
+
+Export gives the user what they can already see in the product: their profile, their own
+addresses, their listings and the conversations on them (the other side only as a pseudonym,
+never an address). Erasure shreds: the user's conversation keys are deleted, their addresses
+are overwritten, and the account is anonymised and deactivated. Rows that other people's
+conversations point at are kept (as tombstones), so foreign keys and the other side's history
+stay intact.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from nacl.utils import random as random_bytes
+
+from contacts import vault
+from contacts.models import Endpoint, LinkCode, User, VerificationCode
+from contacts.services import endpoint_address
+from marketplace.models import Listing
+from relay import crypto
+from relay.models import Conversation, Delivery, Message, RelayHandle, Side
+
+Progress = Callable[[int], None]
+ERASED_ADDRESS = b"(erased)"
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any]]:
+    try:
+        key: bytes | None = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    except crypto.BodyUnreadable:
+        key = None
+    shown = []
+    for message in conversation.messages.order_by("id"):
+        text: str | None = None
+        if key is not None:
+            try:
+                text = crypto.decrypt_body(key, message.uid, message.body_sealed)
+            except crypto.BodyUnreadable:
+                text = None
+        if message.sender_side == my_side:
+            author = "you"
+        elif message.sender_side == Side.BUYER:
+            author = conversation.buyer_pseudonym
+        elif message.sender_side == Side.SELLER:
+            author = conversation.seller_pseudonym
+        else:
+            author = "Relay"
+        shown.append(
+            {
+                "from": author,
+                "channel": message.channel,
+                "at": _when(message.created_at),
+                "text": text,
+                "expired": text is None,
+            }
+        )
+    return shown
+
+
+def _conversation(conversation: Conversation, *, my_side: str) -> dict[str, Any]:
+    return {
+        "code": conversation.code,
+        "listing": conversation.listing.title,
+        "other_side": (
+            conversation.buyer_pseudonym
+            if my_side == Side.SELLER
+            else conversation.seller_pseudonym
+        ),
+        "status": conversation.status,
+        "started_at": _when(conversation.created_at),
+        "last_activity_at": _when(conversation.last_activity_at),
+        "closed_at": _when(conversation.closed_at),
+        "messages": _messages(conversation, my_side=my_side),
+    }
+
+
+def export_user_data(*, user: User, progress: Progress | None = None) -> dict[str, Any]:
+    """The user's own data as a JSON-ready document, bodies and their own addresses decrypted."""
+    endpoints = list(user.endpoints.order_by("id"))
+    listings = list(Listing.objects.filter(seller=user).order_by("id"))
+    as_buyer = list(
+        Conversation.objects.filter(buyer_endpoint__in=endpoints)
+        .select_related("listing")
+        .order_by("id")
+    )
+    document: dict[str, Any] = {
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "username": user.username,
+            "email": user.email,
+            "display_name": user.display_name,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+            "date_joined": _when(user.date_joined),
+            "last_login": _when(user.last_login),
+            "is_active": user.is_active,
+        },
+        "endpoints": [],
+        "listings": [],
+        "conversations_as_buyer": [],
+    }
+    for endpoint in endpoints:
+        try:
+            address: str | None = endpoint_address(endpoint)
+        except vault.VaultError:
+            address = None
+        document["endpoints"].append(
+            {
+                "channel": endpoint.channel,
+                "address": address,
+                "verified": endpoint.verified,
+                "preferred": endpoint.preferred,
+                "language": endpoint.language,
+                "opted_out": endpoint.opted_out,
+                "created_at": _when(endpoint.created_at),
+            }
+        )
+    for listing in listings:
+        conversations = list(listing.conversations.select_related("listing").order_by("id"))
+        document["listings"].append(
+            {
+                "code": listing.code,
+                "title": listing.title,
+                "description": listing.description,
+                "price": str(listing.price),
+                "currency": listing.currency,
+                "city": listing.city,
+                "status": listing.status,
+                "created_at": _when(listing.created_at),
+                "handles": [
+                    {"handle": handle.display, "status": handle.status}
+                    for handle in listing.handles.order_by("id")
+                ],
+                "conversations": [
+                    _conversation(conversation, my_side=Side.SELLER)
+                    for conversation in conversations
+                ],
+            }
+        )
+        if progress is not None:
+            progress(1)
+    for conversation in as_buyer:
+        document["conversations_as_buyer"].append(_conversation(conversation, my_side=Side.BUYER))
+        if progress is not None:
+            progress(1)
+    return document
+
+
+def export_size(user: User) -> int:
+    """How many progress steps export_user_data takes (listings and buyer conversations)."""
+    return (
+        Listing.objects.filter(seller=user).count()
+        + Conversation.objects.filter(buyer_endpoint__user=user).count()
+    )
+
+
+@dataclass
+class ErasureSummary:
+    conversations_shredded: int = 0
+    messages_overwritten: int = 0
+    endpoints_erased: int = 0
+    deliveries_cancelled: int = 0
+    handles_deleted: int = 0
+    listings_closed: int = 0
+
+
+def _erase_endpoint(endpoint: Endpoint) -> None:
+    """Overwrite the address with a tombstone under a random index, unlinking the number.
+
+    The blind index is replaced too: it is a keyed hash of the number, so keeping it would let
+    anyone holding the index key confirm the number. A later message from that number simply
+    creates a new endpoint.
+    """
+    index = secrets.token_hex(32)
+    endpoint.user = None
+    endpoint.blind_index = index
+    endpoint.alternate_index = None
+    endpoint.address_sealed = vault.seal(
+        ERASED_ADDRESS, aad=f"endpoint:{endpoint.channel}:{index}".encode()
+    )
+    endpoint.verified = False
+    endpoint.preferred = False
+    endpoint.opted_out = True
+    endpoint.region = ""
+    endpoint.last_inbound_at = None
+    endpoint.save(
+        update_fields=[
+            "user",
+            "blind_index",
+            "alternate_index",
+            "address_sealed",
+            "verified",
+            "preferred",
+            "opted_out",
+            "region",
+            "last_inbound_at",
+        ]
+    )
+
+
+def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummary:
+    """Erase a user's data in one transaction; afterwards none of it can be read.
+
+    - every conversation on the user's listings: key shredded, conversation blocked by the relay
+      (so no route can reopen it and nothing new is written under a missing key);
+    - messages the user sent into other people's conversations: ciphertext overwritten with
+      random bytes (the other side's own messages stay readable to them);
+    - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
+      undelivered messages to them cancelled, their sealed notice parameters cleared;
+    - the listings' handles deleted, the listings closed and emptied of their text;
+    - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
+    """
+    summary = ErasureSummary()
+    now = timezone.now()
+    with transaction.atomic():
+        endpoints = list(Endpoint.objects.select_for_update().filter(user=user))
+        endpoint_ids = [endpoint.pk for endpoint in endpoints]
+        own = Conversation.objects.filter(listing__seller=user)
+        summary.conversations_shredded = own.filter(wrapped_key__isnull=False).count()
+        own_ids = list(own.values_list("pk", flat=True))
+        Conversation.objects.filter(pk__in=own_ids).update(
+            wrapped_key=None, status=Conversation.Status.BLOCKED, blocked_by=Side.RELAY
+        )
+        Conversation.objects.filter(pk__in=own_ids, closed_at__isnull=True).update(closed_at=now)
+        if progress is not None:
+            progress(1)
+
+        sent_elsewhere = Message.objects.filter(sender_endpoint_id__in=endpoint_ids).exclude(
+            conversation_id__in=own_ids
+        )
+        for message in sent_elsewhere.only("pk", "body_sealed").iterator(chunk_size=500):
+            Message.objects.filter(pk=message.pk).update(
+                body_sealed=random_bytes(len(bytes(message.body_sealed)))
+            )
+            summary.messages_overwritten += 1
+        if progress is not None:
+            progress(1)
+
+        undelivered = Delivery.objects.filter(
+            Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=own_ids),
+            state__in=Delivery.BLOCKING_STATES,
+        )
+        summary.deliveries_cancelled = undelivered.update(
+            state=Delivery.State.FAILED,
+            error_code="account_deleted",
+            error_reason="The account was deleted.",
+            updated_at=now,
+        )
+        Delivery.objects.filter(
+            Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=own_ids),
+            sealed_params__isnull=False,
+        ).update(sealed_params=None)
+        for endpoint in endpoints:
+            _erase_endpoint(endpoint)
+        summary.endpoints_erased = len(endpoints)
+        VerificationCode.objects.filter(Q(user=user) | Q(endpoint_id__in=endpoint_ids)).delete()
+        LinkCode.objects.filter(user=user).delete()
+        if progress is not None:
+            progress(1)
+
+        summary.handles_deleted, _ = RelayHandle.objects.filter(listing__seller=user).delete()
+        summary.listings_closed = Listing.objects.filter(seller=user).update(
+            status=Listing.Status.CLOSED,
+            title="Deleted listing",
+            description="",
+            city="",
+            updated_at=now,
+        )
+        if progress is not None:
+            progress(1)
+
+        tombstone = f"deleted-{secrets.token_hex(8)}"
+        user.username = tombstone
+        user.email = f"{tombstone}@invalid.invalid"
+        user.first_name = ""
+        user.last_name = ""
+        user.display_name = ""
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.set_unusable_password()
+        user.save()
+        user.groups.clear()
+        user.user_permissions.clear()
+        if progress is not None:
+            progress(1)
+    return summary
+
+
+ERASE_STEPS = 5

@@ -1,0 +1,104 @@
+"""Retention: shred conversations that ended more than RELAY_RETENTION_DAYS ago.
+
+Shredding deletes the wrapped data key, so every body of the conversation becomes unreadable
+(privacy invariant 5) while the rows stay for counts, order and moderation history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from relay.models import Conversation, Delivery
+
+Progress = Callable[[int], None]
+ENDED = (Conversation.Status.CLOSED, Conversation.Status.BLOCKED)
+
+
+@dataclass
+class PurgeSummary:
+    cutoff: dt.datetime
+    conversations: int = 0
+    notice_parameters: int = 0
+    dry_run: bool = False
+
+
+def expired_conversations(*, cutoff: dt.datetime) -> QuerySet[Conversation]:
+    """Ended conversations still holding a key, ended (closed_at, else last activity) before
+    the cutoff."""
+    return (
+        Conversation.objects.filter(status__in=ENDED, wrapped_key__isnull=False)
+        .annotate(ended_at=Coalesce("closed_at", "last_activity_at"))
+        .filter(ended_at__lt=cutoff)
+    )
+
+
+def expired_notice_parameters(*, cutoff: dt.datetime) -> QuerySet[Delivery]:
+    """Sealed notice parameters (verification codes) of finished notices outside any
+    conversation, older than the cutoff: they served their purpose minutes after sending."""
+    return Delivery.objects.filter(
+        conversation__isnull=True,
+        sealed_params__isnull=False,
+        state__in=Delivery.FINAL_STATES,
+        created_at__lt=cutoff,
+    )
+
+
+def purge_expired(
+    *,
+    days: int,
+    dry_run: bool = False,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> PurgeSummary:
+    """Shred expired conversations and clear their sealed notice parameters, batch by batch.
+
+    The shredding UPDATE repeats the expiry conditions, so a conversation reopened after it
+    was listed (a closed one comes back to life when its buyer writes again) is left alone.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    summary = PurgeSummary(cutoff=cutoff, dry_run=dry_run)
+    if dry_run:
+        summary.conversations = expired_conversations(cutoff=cutoff).count()
+        summary.notice_parameters = (
+            Delivery.objects.filter(
+                sealed_params__isnull=False,
+                conversation__in=expired_conversations(cutoff=cutoff).values("pk"),
+            ).count()
+            + expired_notice_parameters(cutoff=cutoff).count()
+        )
+        if progress is not None:
+            progress(summary.conversations)
+        return summary
+    while True:
+        batch = list(
+            expired_conversations(cutoff=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            break
+        with transaction.atomic():
+            shredded = list(
+                expired_conversations(cutoff=cutoff)
+                .select_for_update()
+                .filter(pk__in=batch)
+                .values_list("pk", flat=True)
+            )
+            summary.conversations += Conversation.objects.filter(pk__in=shredded).update(
+                wrapped_key=None
+            )
+            summary.notice_parameters += Delivery.objects.filter(
+                conversation_id__in=shredded, sealed_params__isnull=False
+            ).update(sealed_params=None)
+        if progress is not None:
+            progress(len(batch))
+    summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
+    return summary

@@ -1,0 +1,66 @@
+"""purge shreds conversations that ended more than the retention window ago."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from relay import selectors
+from relay.models import Conversation, Delivery, Side
+from tests.ops.conftest import Shop, days_ago
+
+pytestmark = pytest.mark.django_db
+EXPIRED = "(this message has expired)"
+
+
+def texts(conversation: Conversation) -> list[str]:
+    conversation.refresh_from_db()
+    return [shown.text for shown in selectors.messages_for(conversation, viewer_side=Side.SELLER)]
+
+
+def purge(**options: Any) -> str:
+    out = io.StringIO()
+    call_command("purge", stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def test_purge_makes_old_bodies_unreadable_and_leaves_newer_ones(shop: Shop) -> None:
+    old_closed = shop.write("+6281234567001", "old closed chat")
+    old_blocked = shop.write("+6281234567002", "old blocked chat")
+    recent = shop.write("+6281234567003", "recently closed chat")
+    still_open = shop.write("+6281234567004", "open but quiet chat")
+    Conversation.objects.filter(pk=old_closed.pk).update(status="closed", closed_at=days_ago(120))
+    # Blocked with no closed_at: the last activity counts.
+    Conversation.objects.filter(pk=old_blocked.pk).update(
+        status="blocked", closed_at=None, last_activity_at=days_ago(95)
+    )
+    Conversation.objects.filter(pk=recent.pk).update(status="closed", closed_at=days_ago(10))
+    Conversation.objects.filter(pk=still_open.pk).update(last_activity_at=days_ago(400))
+    Delivery.objects.filter(conversation=old_closed).update(sealed_params=b"sealed-secret")
+
+    dry = purge(dry_run=True)
+
+    assert "Would shred 2 conversations" in dry
+    assert texts(old_closed) == [f"{shop.handle} old closed chat"]
+
+    done = purge()
+
+    assert "Shredded 2 conversations" in done and "cleared 1 sealed notice" in done
+    assert texts(old_closed) == [EXPIRED]
+    assert texts(old_blocked) == [EXPIRED]
+    assert texts(recent) == [f"{shop.handle} recently closed chat"]
+    assert texts(still_open) == [f"{shop.handle} open but quiet chat"]
+    assert not Delivery.objects.filter(conversation=old_closed).exclude(sealed_params=None)
+    assert "Shredded 0 conversations" in purge()
+
+
+def test_purge_honours_a_shorter_window(shop: Shop) -> None:
+    chat = shop.write("+6281234567001", "closed last week")
+    Conversation.objects.filter(pk=chat.pk).update(status="closed", closed_at=days_ago(8))
+
+    assert "Shredded 0 conversations" in purge()
+    assert "Shredded 1 conversations" in purge(days=7)
+    assert texts(chat) == [EXPIRED]
