@@ -170,6 +170,8 @@ VERIFICATION_MAX_ATTEMPTS = env.integer("VERIFICATION_MAX_ATTEMPTS", 5, minimum=
 VERIFICATION_RESEND_SECONDS = env.integer("VERIFICATION_RESEND_SECONDS", 60, minimum=0)
 # Shows the code on the page instead of sending it: the demo's stand-in for an SMS.
 VERIFICATION_SHOW_CODE = env.flag("VERIFICATION_SHOW_CODE", DEBUG)
+# Who carries codes: by default the relay itself, as a notice on the channel being verified.
+VERIFICATION_SENDER = env.text("VERIFICATION_SENDER", "relay.services.verification.send_code")
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
