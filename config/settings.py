@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "relay.context_processors.moderation",
             ],
         },
     },
@@ -223,6 +224,17 @@ RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 60, min
 RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
 RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 RELAY_DEFAULT_LANGUAGE = env.choice("RELAY_DEFAULT_LANGUAGE", "en", ("en", "id"))
+# Moderation and abuse limits (counters live in the cache, keyed by blind index).
+RELAY_REPORT_EVIDENCE_MESSAGES = env.integer("RELAY_REPORT_EVIDENCE_MESSAGES", 5, minimum=1)
+RELAY_AUTO_SUSPEND_REPORTERS = env.integer("RELAY_AUTO_SUSPEND_REPORTERS", 3, minimum=1)
+RELAY_LIMIT_NEW_CONVERSATIONS_PER_HOUR = env.integer(
+    "RELAY_LIMIT_NEW_CONVERSATIONS_PER_HOUR", 10, minimum=1
+)
+RELAY_LIMIT_MESSAGES_PER_MINUTE = env.integer("RELAY_LIMIT_MESSAGES_PER_MINUTE", 20, minimum=1)
+RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR = env.integer(
+    "RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR", 5, minimum=1
+)
+RELAY_DUPLICATE_LISTINGS_PER_HOUR = env.integer("RELAY_DUPLICATE_LISTINGS_PER_HOUR", 5, minimum=2)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-deliveries": {
         "task": "relay.sweep",

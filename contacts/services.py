@@ -163,6 +163,11 @@ def start_phone_verification(
     if channel not in PHONE_CHANNELS:
         raise VerificationError(_("Only WhatsApp and SMS numbers are verified by code."))
     normalized = normalize_phone(raw_number, region=region)
+    # The ban list lives with moderation (relay); it is keyed by the same blind index.
+    from relay.services.moderation import is_banned
+
+    if is_banned(index_for(channel=channel, normalized=normalized)):
+        raise VerificationError(_("This number can no longer be used on Perantara."))
     endpoint, _created = get_or_create_endpoint(channel=channel, address=normalized)
     if endpoint.user_id not in (None, user.pk) and endpoint.verified:
         raise VerificationError(_("This number is already connected to another account."))

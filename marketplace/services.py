@@ -84,3 +84,12 @@ def close_listing(*, listing: Listing) -> None:
 
 def rotate_listing_handle(*, listing: Listing) -> RelayHandle:
     return handles.rotate_handle(listing=listing)
+
+
+@transaction.atomic
+def take_listing_down(*, listing: Listing) -> None:
+    """A moderator's decision: closed, handle paused, and the seller cannot republish it."""
+    listing.taken_down = True
+    listing.status = Listing.Status.CLOSED
+    listing.save(update_fields=["taken_down", "status", "updated_at"])
+    handles.pause_handles(listing=listing)

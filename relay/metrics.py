@@ -197,7 +197,7 @@ def _signature_failures() -> Family:
 def _reports() -> list[Family]:
     # Reports arrive with the moderation work; until relay.Report exists there is nothing to count.
     try:
-        report = apps.get_model("relay", "Report")  # type: ignore[misc]
+        report = apps.get_model("relay", "Report")
     except LookupError:
         return []
     family = Family("perantara_reports_opened_total", "counter", "Abuse reports filed.")

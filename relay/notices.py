@@ -78,6 +78,60 @@ NOTICES: dict[str, dict[str, str]] = {
         "Nothing was forwarded.",
         "id": "Pesan Anda terlalu panjang (batasnya {limit} karakter). Tidak ada yang diteruskan.",
     },
+    "report_menu": {
+        "en": "What is wrong? Reply with a number: 1 spam, 2 scam, 3 harassment, "
+        "4 prohibited item, 5 other. You can add a few words after the number.",
+        "id": "Apa masalahnya? Balas dengan angka: 1 spam, 2 penipuan, 3 pelecehan, "
+        "4 barang terlarang, 5 lainnya. Anda boleh menambahkan keterangan setelah angka.",
+    },
+    "report_filed": {
+        "en": "Thank you. Your report about “{title}” is with our moderators; the other side "
+        "is not told who reported.",
+        "id": "Terima kasih. Laporan Anda tentang “{title}” sudah diteruskan ke moderator; "
+        "pihak lain tidak diberi tahu siapa yang melapor.",
+    },
+    "moderation_warning": {
+        "en": "A moderator reviewed a report about your messages on Perantara. "
+        "Please follow the rules: no spam, scams or harassment. Repeated reports lead to "
+        "suspension.",
+        "id": "Moderator meninjau laporan tentang pesan Anda di Perantara. "
+        "Patuhi aturan: tanpa spam, penipuan, atau pelecehan. Laporan berulang berujung "
+        "penangguhan.",
+    },
+    "suspended_until": {
+        "en": "Your use of Perantara is suspended until {until}. Your messages will not be "
+        "delivered until then.",
+        "id": "Penggunaan Perantara Anda ditangguhkan hingga {until}. Pesan Anda tidak akan "
+        "dikirim sampai saat itu.",
+    },
+    "conversation_paused": {
+        "en": "This conversation about “{title}” is paused while a moderator reviews it; your "
+        "message was not delivered.",
+        "id": "Percakapan tentang “{title}” dihentikan sementara selama ditinjau moderator; "
+        "pesan Anda tidak terkirim.",
+    },
+    "banned": {
+        "en": "This number or account can no longer use Perantara.",
+        "id": "Nomor atau akun ini tidak dapat lagi menggunakan Perantara.",
+    },
+    "slow_down": {
+        "en": "You are sending too fast. Please wait a little and try again; this message was "
+        "not forwarded.",
+        "id": "Anda mengirim terlalu cepat. Tunggu sebentar lalu coba lagi; pesan ini tidak "
+        "diteruskan.",
+    },
+    "held_as_spam": {
+        "en": "The same message was sent to many listings, so it was held for review and not "
+        "forwarded.",
+        "id": "Pesan yang sama dikirim ke banyak iklan, jadi ditahan untuk ditinjau dan tidak "
+        "diteruskan.",
+    },
+    "contact_masked": {
+        "en": "Phone numbers and e-mail addresses are hidden in messages on this listing, so "
+        "the seller sees [hidden] in their place. Use the relay to keep talking.",
+        "id": "Nomor telepon dan alamat e-mail disembunyikan di pesan iklan ini, jadi penjual "
+        "melihat [disembunyikan]. Gunakan relay untuk terus berkomunikasi.",
+    },
 }
 
 

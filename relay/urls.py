@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relay import views, webhooks
+from relay import api, moderation_views, ops, views, webhooks
 
 app_name = "relay"
 urlpatterns = [
@@ -20,10 +20,37 @@ urlpatterns = [
     path("webhooks/<str:platform>/", webhooks.webhook, name="webhook"),
 ]
 
-# Operator endpoints (relay/ops.py): readiness for load balancers, Prometheus metrics.
-from relay import ops  # noqa: E402
-
 urlpatterns += [
+    # Operator endpoints: readiness for load balancers, Prometheus metrics.
     path("readyz", ops.readyz, name="readyz"),
     path("metrics", ops.metrics, name="metrics"),
+    # Reports from the web, and the moderator queue.
+    path("inbox/<str:code>/report/", views.conversation_report, name="conversation_report"),
+    path("chat/<str:token>/report/", views.buyer_chat_report, name="buyer_chat_report"),
+    path("l/<str:listing_code>/report/", views.listing_report, name="listing_report"),
+    path("moderation/", moderation_views.queue, name="moderation_queue"),
+    path("moderation/audit/", moderation_views.audit_log, name="moderation_audit"),
+    path("moderation/audit.csv", moderation_views.audit_csv, name="moderation_audit_csv"),
+    path(
+        "moderation/reports/<str:code>/",
+        moderation_views.report_detail,
+        name="moderation_report",
+    ),
+    path(
+        "moderation/reports/<str:code>/evidence/",
+        moderation_views.report_evidence,
+        name="moderation_evidence",
+    ),
+    path("moderation/reports/<str:code>/act/", moderation_views.report_act, name="moderation_act"),
+    path(
+        "moderation/reports/<str:code>/unmask/",
+        moderation_views.report_unmask,
+        name="moderation_unmask",
+    ),
+    path("api/moderation/reports/", api.moderation_reports, name="api_moderation_reports"),
+    path(
+        "api/moderation/reports/<str:code>/",
+        api.moderation_report,
+        name="api_moderation_report",
+    ),
 ]

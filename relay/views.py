@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from contacts.selectors import signed_in
 from marketplace.selectors import public_listing
 from relay import selectors
-from relay.models import Side
-from relay.services import web
+from relay.models import Report, Side
+from relay.services import moderation, web
 from relay.services.errors import RelayError
 
 
@@ -109,3 +109,58 @@ def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
     _buyer, current = selectors.conversation_for_chat_token(token)
     shown = selectors.messages_for(current, viewer_side=Side.BUYER)
     return render(request, "relay/_bubbles.html", {"shown": shown})
+
+
+REPORT_REASONS = Report.Reason.choices
+
+
+def _report_form(request: HttpRequest) -> tuple[str, str]:
+    return request.POST.get("reason", ""), request.POST.get("note", "")
+
+
+@login_required
+@require_POST
+def conversation_report(request: HttpRequest, code: str) -> HttpResponse:
+    current = selectors.conversation_for_seller(signed_in(request), code)
+    reason, note = _report_form(request)
+    try:
+        moderation.file_report(
+            conversation=current,
+            reporter_side=Side.SELLER,
+            reporter=web.seller_web_endpoint(signed_in(request)),
+            reason=reason,
+            note=note,
+        )
+    except RelayError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Thank you. Our moderators will look at it."))
+    return redirect("relay:conversation", code=code)
+
+
+@require_POST
+def buyer_chat_report(request: HttpRequest, token: str) -> HttpResponse:
+    buyer, current = selectors.conversation_for_chat_token(token)
+    reason, note = _report_form(request)
+    try:
+        moderation.file_report(
+            conversation=current, reporter_side=Side.BUYER, reporter=buyer, reason=reason, note=note
+        )
+    except RelayError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Thank you. Our moderators will look at it."))
+    return redirect("relay:buyer_chat", token=token)
+
+
+@require_POST
+def listing_report(request: HttpRequest, listing_code: str) -> HttpResponse:
+    listing = public_listing(listing_code)
+    reason, note = _report_form(request)
+    try:
+        moderation.file_report(listing=listing, reporter_side="public", reason=reason, note=note)
+    except RelayError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Thank you. Our moderators will look at this listing."))
+    return redirect("marketplace:listing_public", code=listing_code)

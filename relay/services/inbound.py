@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,13 +15,14 @@ from contacts import services as contacts
 from contacts.models import Endpoint
 from relay import crypto
 from relay.adapters.base import InboundMessage
-from relay.models import Conversation, Message, RelayIdentity, Side
-from relay.services import outbound
+from relay.models import Conversation, Message, RelayIdentity, Report, Side
+from relay.services import limits, moderation, outbound
 from relay.services.conversations import block_conversation
 from relay.services.routing import route_inbound
 
 logger = logging.getLogger(__name__)
 
+REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9])[\s.,:;-]*(.*)$", re.DOTALL)
 KEYWORDS = {
     "STOP": "stop",
     "BERHENTI": "stop",
@@ -81,6 +84,9 @@ def _accept(event: InboundMessage) -> Accepted:
     sender, _created = contacts.get_or_create_endpoint(
         channel=event.channel, address=event.sender_address, sender_key=event.sender_key
     )
+    if moderation.is_banned(sender.blind_index):
+        outbound.queue_notice(recipient=sender, identity=identity, code="banned")
+        return Accepted("refused")
     _open_window(sender)
     text = event.text.strip()
 
@@ -103,6 +109,15 @@ def _accept(event: InboundMessage) -> Accepted:
     if keyword == "help":
         outbound.queue_notice(recipient=sender, identity=identity, code="help")
         return Accepted("keyword")
+    if _completes_report(sender, identity, text):
+        return Accepted("report")
+    suspension = moderation.active_suspension(endpoint=sender)
+    if suspension is not None:
+        until = f"{suspension.until:%Y-%m-%d %H:%M} UTC" if suspension.until else "a review"
+        outbound.queue_notice(
+            recipient=sender, identity=identity, code="suspended_until", params={"until": until}
+        )
+        return Accepted("refused")
     route = route_inbound(
         sender=sender,
         identity=identity,
@@ -118,6 +133,11 @@ def _accept(event: InboundMessage) -> Accepted:
             params=route.notice_params,
         )
         return Accepted("notice")
+    listing = conversation.listing
+    if keyword == "report":
+        moderation.file_report(conversation=conversation, reporter_side=route.side, reporter=sender)
+        outbound.queue_notice(recipient=sender, identity=identity, code="report_menu")
+        return Accepted("keyword")
     if keyword in ("stop", "block"):
         block_conversation(conversation=conversation, by_side=route.side)
         outbound.queue_notice(
@@ -137,18 +157,79 @@ def _accept(event: InboundMessage) -> Accepted:
             params={"title": conversation.listing.title},
         )
         return Accepted("notice")
+    other = conversation.buyer_endpoint if route.side == Side.SELLER else None
+    if moderation.active_suspension(
+        endpoint=other, user=listing.seller if route.side == Side.BUYER else None
+    ):
+        outbound.queue_notice(
+            recipient=sender,
+            identity=identity,
+            code="conversation_paused",
+            params={"title": listing.title},
+        )
+        return Accepted("refused")
+    if not limits.allow_message(conversation.code, route.side):
+        outbound.queue_notice(recipient=sender, identity=identity, code="slow_down")
+        return Accepted("refused")
     if event.has_media:
         outbound.queue_notice(recipient=sender, identity=identity, code="media_unsupported")
+    body = route.text.strip() or text
+    if listing.mask_contact_details:
+        body, masked = limits.mask_contact_details(body, region=sender.region)
+        if masked:
+            outbound.queue_notice(recipient=sender, identity=identity, code="contact_masked")
+    held = route.side == Side.BUYER and limits.repeated_across_listings(body, listing.pk)
     message = outbound.relay_message(
         conversation=conversation,
         sender_side=route.side,
         sender=sender,
         identity=identity,
-        text=route.text.strip() or text,
+        text=body,
         channel=event.channel,
         provider_message_id=crypto.provider_key(event.provider_message_id),
+        hold=held,
     )
+    if held:
+        moderation.file_report(
+            conversation=conversation,
+            reporter_side=Side.RELAY,
+            reason="spam",
+            automatic=True,
+        )
+        outbound.queue_notice(recipient=sender, identity=identity, code="held_as_spam")
+        return Accepted("held", message.pk)
     return Accepted("relayed", message.pk)
+
+
+def _completes_report(sender: Endpoint, identity: RelayIdentity, text: str) -> bool:
+    """A numbered answer to the report menu files the waiting report."""
+    match = REASON_REPLY.match(text)
+    if match is None:
+        return False
+    waiting = (
+        Report.objects.select_related("listing")
+        .filter(
+            reporter_endpoint=sender,
+            status=Report.Status.AWAITING_REASON,
+            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if waiting is None:
+        return False
+    moderation.complete_report(
+        report=waiting,
+        reason=moderation.REASON_BY_NUMBER[match.group(1)],
+        note=match.group(2) or "",
+    )
+    outbound.queue_notice(
+        recipient=sender,
+        identity=identity,
+        code="report_filed",
+        params={"title": waiting.listing.title if waiting.listing else ""},
+    )
+    return True
 
 
 def _open_window(sender: Endpoint) -> None:

@@ -62,6 +62,7 @@ def relay_message(
     text: str,
     channel: str,
     provider_message_id: str | None = None,
+    hold: bool = False,
 ) -> Message:
     """Store an encrypted message and queue its delivery to the other side.
 
@@ -79,6 +80,8 @@ def relay_message(
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     message.body_sealed = crypto.encrypt_body(key, message.uid, text)
     message.save()
+    if hold:
+        return message  # kept (sealed) as evidence, never delivered
     other = Side.SELLER if sender_side == Side.BUYER else Side.BUYER
     recipient, via = _recipient_for(conversation, other)
     delivery = Delivery.objects.create(

@@ -1,0 +1,224 @@
+"""The moderator queue. Only the `moderator` group gets in; everyone else gets 403."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from contacts.models import User
+from relay.models import AuditEntry, Report
+from relay.services import moderation
+
+MODERATOR_GROUP = "moderator"
+
+
+def is_moderator(user: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=MODERATOR_GROUP).exists()
+    )
+
+
+def moderator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_moderator(request.user):
+            raise PermissionDenied("Moderators only")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _report(code: str) -> Report:
+    report = (
+        Report.objects.select_related("conversation__listing", "listing")
+        .exclude(status=Report.Status.AWAITING_REASON)
+        .filter(code=code)
+        .first()
+    )
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def _moderator(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@moderator_required
+def queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    reason = request.GET.get("reason", "")
+    reports = Report.objects.exclude(status=Report.Status.AWAITING_REASON).select_related(
+        "listing", "conversation"
+    )
+    counts = dict(reports.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    if status:
+        reports = reports.filter(status=status)
+    if reason:
+        reports = reports.filter(reason=reason)
+    reports = reports.order_by("-urgent", "created_at")
+    return render(
+        request,
+        "relay/moderation/queue.html",
+        {
+            "reports": reports[:200],
+            "counts": counts,
+            "status": status,
+            "reason": reason,
+            "reasons": Report.Reason.choices,
+            "statuses": [s for s in Report.Status.choices if s[0] != "awaiting"],
+        },
+    )
+
+
+def _detail(
+    request: HttpRequest,
+    report: Report,
+    evidence: list[dict[str, str]] | None,
+    revealed: list[str] | None = None,
+) -> HttpResponse:
+    conversation = report.conversation
+    return render(
+        request,
+        "relay/moderation/report.html",
+        {
+            "report": report,
+            "facts": moderation.facts_about_reported(report),
+            "evidence": evidence,
+            "reporter": (
+                "the relay (automatic)"
+                if report.automatic
+                else (
+                    conversation.buyer_pseudonym
+                    if conversation and report.reporter_side == "buyer"
+                    else conversation.seller_pseudonym
+                    if conversation and report.reporter_side == "seller"
+                    else "a visitor of the listing page"
+                )
+            ),
+            "reported": (
+                conversation.buyer_pseudonym
+                if conversation and report.reported_side == "buyer"
+                else (
+                    conversation.seller_pseudonym if conversation else f"Seller · {report.listing}"
+                )
+            ),
+            "can_unmask": request.user.has_perm("relay.unmask_address"),
+            "revealed": revealed,
+            "actions": moderation.ACTIONS,
+        },
+    )
+
+
+@moderator_required
+def report_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _detail(request, _report(code), None)
+
+
+@moderator_required
+@require_POST
+def report_evidence(request: HttpRequest, code: str) -> HttpResponse:
+    report = _report(code)
+    evidence = moderation.open_evidence(report=report, moderator=_moderator(request))
+    return _detail(request, report, evidence)
+
+
+@moderator_required
+@require_POST
+def report_act(request: HttpRequest, code: str) -> HttpResponse:
+    report = _report(code)
+    action = request.POST.get("action", "")
+    days = request.POST.get("days") or ""
+    try:
+        handlers = {
+            "lift": lambda: moderation.lift_suspension(
+                report=report, moderator=_moderator(request), reason=request.POST.get("reason", "")
+            ),
+            "unban": lambda: moderation.unban(
+                report=report, moderator=_moderator(request), reason=request.POST.get("reason", "")
+            ),
+        }
+        if action in handlers:
+            handlers[action]()
+        else:
+            moderation.resolve_report(
+                report=report,
+                moderator=_moderator(request),
+                action=action,
+                reason=request.POST.get("reason", ""),
+                days=int(days) if days.isdigit() else None,
+            )
+    except moderation.ModerationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Done: {action}.")
+    return redirect("relay:moderation_report", code=code)
+
+
+@moderator_required
+@require_POST
+def report_unmask(request: HttpRequest, code: str) -> HttpResponse:
+    report = _report(code)
+    try:
+        revealed = moderation.unmask_address(
+            report=report, moderator=_moderator(request), reason=request.POST.get("reason", "")
+        )
+    except moderation.ModerationError as error:
+        messages.error(request, error.message)
+        return redirect("relay:moderation_report", code=code)
+    return _detail(request, report, None, revealed)
+
+
+def _audit_rows(request: HttpRequest) -> Any:
+    rows = AuditEntry.objects.select_related("actor")
+    action = request.GET.get("action", "")
+    actor = request.GET.get("actor", "")
+    target = request.GET.get("target", "")
+    if action:
+        rows = rows.filter(action__startswith=action)
+    if actor:
+        rows = rows.filter(actor__username=actor)
+    if target:
+        rows = rows.filter(Q(target_code=target))
+    return rows
+
+
+@moderator_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "relay/moderation/audit.html",
+        {"entries": _audit_rows(request)[:500], "query": request.GET.urlencode()},
+    )
+
+
+@moderator_required
+def audit_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="perantara-audit.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["time", "action", "actor", "target_type", "target", "reason"])
+    for entry in _audit_rows(request).iterator():
+        writer.writerow(
+            [
+                entry.created_at.isoformat(),
+                entry.action,
+                entry.actor.username if entry.actor else "system",
+                entry.target_type,
+                entry.target_code,
+                entry.reason,
+            ]
+        )
+    return response

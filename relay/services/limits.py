@@ -1,0 +1,83 @@
+"""Automatic abuse limits and the number guard.
+
+Counters live in the cache (Redis in production: set CACHE_URL so every web process shares
+them) under keys built from blind indexes and conversation codes, never from a number.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.core.cache import cache
+
+from contacts import vault
+from contacts.models import Endpoint
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+HOUR = 3600
+MINUTE = 60
+
+
+def _hit(key: str, window: int) -> int:
+    """Count one event in a fixed window; return the count including this one."""
+    cache.add(key, 0, timeout=window)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def allow_new_conversation(sender: Endpoint) -> bool:
+    count = _hit(f"limit:newconv:{sender.blind_index}", HOUR)
+    return count <= settings.RELAY_LIMIT_NEW_CONVERSATIONS_PER_HOUR
+
+
+def allow_message(conversation_code: str, side: str) -> bool:
+    count = _hit(f"limit:msg:{conversation_code}:{side}", MINUTE)
+    return count <= settings.RELAY_LIMIT_MESSAGES_PER_MINUTE
+
+
+def allow_unknown_handle(sender: Endpoint) -> bool:
+    """Handle enumeration: too many misses in an hour and the sender is told to slow down."""
+    count = _hit(f"limit:handlemiss:{sender.blind_index}", HOUR)
+    return count <= settings.RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR
+
+
+def repeated_across_listings(text: str, listing_id: int) -> bool:
+    """The same body sent to many listings within an hour (compared by keyed hash)."""
+    normalized = " ".join(text.lower().split())
+    if len(normalized) < 12:
+        return False  # "hi", "is it available?" are common, not spam
+    digest = vault.keyed_hash(normalized.encode(), purpose="duplicate-body")
+    key = f"limit:dup:{digest}"
+    listings: list[int] = cache.get(key) or []
+    if listing_id not in listings:
+        listings = [*listings, listing_id][-100:]
+        cache.set(key, listings, timeout=HOUR)
+    return len(listings) >= settings.RELAY_DUPLICATE_LISTINGS_PER_HOUR
+
+
+def mask_contact_details(text: str, *, region: str) -> tuple[str, bool]:
+    """Replace phone numbers (for the sender's region) and e-mail addresses with [hidden]."""
+    spans = [
+        (match.start, match.end)
+        for match in phonenumbers.PhoneNumberMatcher(
+            text, region or settings.PHONE_DEFAULT_REGION, leniency=phonenumbers.Leniency.VALID
+        )
+    ]
+    spans += [(match.start(), match.end()) for match in EMAIL.finditer(text)]
+    if not spans:
+        return text, False
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    masked = text
+    for start, end in reversed(merged):
+        masked = masked[:start] + "[hidden]" + masked[end:]
+    return masked, True

@@ -1,0 +1,446 @@
+"""Reports and what moderators do about them. Every step writes an audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts import services as contacts
+from contacts.models import Endpoint, User
+from marketplace.models import Listing
+from relay import crypto
+from relay.models import Ban, Conversation, Message, Report, Sanction, Side
+from relay.services import audit, outbound
+from relay.services.conversations import block_conversation, recipient_endpoint_for_seller
+from relay.services.errors import RelayError
+from relay.services.evidence import open_for_moderation, seal_for_moderation
+
+REASON_BY_NUMBER = {
+    "1": Report.Reason.SPAM,
+    "2": Report.Reason.SCAM,
+    "3": Report.Reason.HARASSMENT,
+    "4": Report.Reason.PROHIBITED,
+    "5": Report.Reason.OTHER,
+}
+ACTIONS = ("dismiss", "warn", "block", "suspend", "ban", "takedown")
+
+
+class ModerationError(RelayError):
+    pass
+
+
+def _other(side: str) -> str:
+    return Side.SELLER if side == Side.BUYER else Side.BUYER
+
+
+def _evidence(conversation: Conversation, reported_side: str) -> list[dict[str, str]]:
+    """The last N messages the reported side sent, as moderators will read them."""
+    limit = settings.RELAY_REPORT_EVIDENCE_MESSAGES
+    messages = list(
+        Message.objects.filter(conversation=conversation, sender_side=reported_side).order_by(
+            "-id"
+        )[:limit]
+    )
+    try:
+        key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    except crypto.BodyUnreadable:
+        return []
+    author = (
+        conversation.buyer_pseudonym
+        if reported_side == Side.BUYER
+        else conversation.seller_pseudonym
+    )
+    items = []
+    for message in reversed(messages):
+        try:
+            text = crypto.decrypt_body(key, message.uid, message.body_sealed)
+        except crypto.BodyUnreadable:
+            continue
+        items.append({"author": author, "text": text, "sent_at": message.created_at.isoformat()})
+    return items
+
+
+@transaction.atomic
+def file_report(
+    *,
+    reporter_side: str,
+    reason: str = "",
+    note: str = "",
+    conversation: Conversation | None = None,
+    listing: Listing | None = None,
+    reporter: Endpoint | None = None,
+    automatic: bool = False,
+) -> Report:
+    """File a report on the other side of a conversation, or on a listing from its page.
+
+    Without a reason the report waits for the reporter's numbered reply (messaging channels).
+    """
+    if conversation is None and listing is None:
+        raise ModerationError(_("A report needs a conversation or a listing."))
+    if reason and reason not in Report.Reason.values:
+        raise ModerationError(_("Pick one of the listed reasons."))
+    report = Report(
+        conversation=conversation,
+        listing=listing or (conversation.listing if conversation else None),
+        reporter_side=reporter_side,
+        reporter_endpoint=reporter,
+        reason=reason,
+        automatic=automatic,
+        status=Report.Status.OPEN if reason else Report.Status.AWAITING_REASON,
+    )
+    if conversation is not None:
+        report.reported_side = (
+            _other(reporter_side) if reporter_side in Side.values else Side.SELLER
+        )
+        if report.reported_side == Side.BUYER:
+            report.reported_endpoint = conversation.buyer_endpoint
+        else:
+            report.reported_user = conversation.listing.seller
+        evidence = _evidence(conversation, report.reported_side)
+        report.evidence_sealed = seal_for_moderation(evidence)
+        report.evidence_count = len(evidence)
+    else:
+        assert listing is not None
+        report.reported_side = Side.SELLER
+        report.reported_user = listing.seller
+    if note.strip():
+        report.note_sealed = seal_for_moderation(note.strip()[:2000])
+    report.save()
+    audit.record(
+        action="relay.report.filed",
+        actor=None,
+        target_type="report",
+        target_code=report.code,
+        data={"reason": reason, "side": reporter_side, "automatic": automatic},
+    )
+    if report.status == Report.Status.OPEN:
+        _auto_suspend_if_needed(report)
+    return report
+
+
+def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
+    """The reporter answered the numbered question: the report enters the queue."""
+    report.reason = reason
+    report.status = Report.Status.OPEN
+    if note.strip():
+        report.note_sealed = seal_for_moderation(note.strip()[:2000])
+    report.save(update_fields=["reason", "status", "note_sealed"])
+    _auto_suspend_if_needed(report)
+    return report
+
+
+def awaiting_report(*, conversation: Conversation, reporter: Endpoint) -> Report | None:
+    return (
+        Report.objects.filter(
+            conversation=conversation,
+            reporter_endpoint=reporter,
+            status=Report.Status.AWAITING_REASON,
+            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _reported_filter(report: Report) -> Q:
+    if report.reported_endpoint_id is not None:
+        return Q(reported_endpoint_id=report.reported_endpoint_id)
+    return Q(reported_user_id=report.reported_user_id)
+
+
+def _auto_suspend_if_needed(report: Report) -> None:
+    """N distinct reporters within 24 hours suspend the participant pending review."""
+    since = timezone.now() - dt.timedelta(hours=24)
+    recent = Report.objects.filter(_reported_filter(report), created_at__gte=since).exclude(
+        status=Report.Status.AWAITING_REASON
+    )
+    reporters = {
+        r.reporter_endpoint_id or f"report-{r.pk}" for r in recent.only("reporter_endpoint_id")
+    }
+    if len(reporters) < settings.RELAY_AUTO_SUSPEND_REPORTERS:
+        return
+    recent.filter(status=Report.Status.OPEN).update(urgent=True)
+    if active_suspension(endpoint=report.reported_endpoint, user=report.reported_user):
+        return
+    Sanction.objects.create(
+        kind=Sanction.Kind.SUSPEND,
+        endpoint=report.reported_endpoint,
+        user=report.reported_user,
+        report=report,
+        until=None,  # until a moderator reviews it
+        automatic=True,
+    )
+    audit.record(
+        action="relay.participant.auto_suspended",
+        actor=None,
+        target_type="report",
+        target_code=report.code,
+        reason=f"{len(reporters)} distinct reporters within 24 hours",
+    )
+
+
+# --- Enforcement -------------------------------------------------------------------------------
+
+
+def active_suspension(
+    *, endpoint: Endpoint | None = None, user: User | None = None
+) -> Sanction | None:
+    condition = Q()
+    if endpoint is not None:
+        condition |= Q(endpoint=endpoint)
+        if endpoint.user_id is not None:
+            condition |= Q(user_id=endpoint.user_id)
+    if user is not None:
+        condition |= Q(user=user)
+    if not condition:
+        return None
+    now = timezone.now()
+    return (
+        Sanction.objects.filter(condition, kind=Sanction.Kind.SUSPEND, lifted_at=None)
+        .filter(Q(until__isnull=True) | Q(until__gt=now))
+        .first()
+    )
+
+
+def is_banned(blind_index: str) -> bool:
+    return Ban.objects.filter(blind_index=blind_index, lifted_at=None).exists()
+
+
+# --- Moderator reads and actions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportedFacts:
+    reports_30_days: int
+    distinct_reporters: int
+    conversations_24_hours: int
+    prior_actions: list[str]
+    suspended_until: str | None
+    banned: bool
+
+
+def facts_about_reported(report: Report) -> ReportedFacts:
+    now = timezone.now()
+    reports = Report.objects.filter(
+        _reported_filter(report), created_at__gte=now - dt.timedelta(days=30)
+    ).exclude(status=Report.Status.AWAITING_REASON)
+    reporters = {r.reporter_endpoint_id or f"r{r.pk}" for r in reports}
+    if report.reported_endpoint_id is not None:
+        opened = Conversation.objects.filter(
+            buyer_endpoint_id=report.reported_endpoint_id,
+            created_at__gte=now - dt.timedelta(hours=24),
+        ).count()
+    else:
+        opened = Conversation.objects.filter(
+            listing__seller_id=report.reported_user_id,
+            created_at__gte=now - dt.timedelta(hours=24),
+        ).count()
+    prior = [
+        f"{r.resolution} ({r.resolved_at:%Y-%m-%d})"
+        for r in Report.objects.filter(_reported_filter(report), resolved_at__isnull=False)
+        .exclude(pk=report.pk)
+        .order_by("-resolved_at")[:10]
+    ]
+    suspension = active_suspension(endpoint=report.reported_endpoint, user=report.reported_user)
+    banned = False
+    if report.reported_endpoint is not None:
+        banned = is_banned(report.reported_endpoint.blind_index)
+    return ReportedFacts(
+        reports_30_days=reports.count(),
+        distinct_reporters=len(reporters),
+        conversations_24_hours=opened,
+        prior_actions=prior,
+        suspended_until=(
+            "pending review"
+            if suspension and suspension.until is None
+            else (f"{suspension.until:%Y-%m-%d %H:%M} UTC" if suspension else None)
+        ),
+        banned=banned,
+    )
+
+
+def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
+    """The reported messages, for a moderator's eyes; writes an audit row first."""
+    audit.record(
+        action="relay.report.evidence_opened",
+        actor=moderator,
+        target_type="report",
+        target_code=report.code,
+        data={"messages": report.evidence_count},
+    )
+    opened = open_for_moderation(report.evidence_sealed) or []
+    note = open_for_moderation(report.note_sealed)
+    if note:
+        opened = [*opened, {"author": "Reporter's note", "text": note, "sent_at": ""}]
+    return list(opened)
+
+
+def _reported_endpoints(report: Report) -> list[Endpoint]:
+    if report.reported_endpoint is not None:
+        return [report.reported_endpoint]
+    if report.reported_user is not None:
+        return list(report.reported_user.endpoints.exclude(channel="web"))
+    return []
+
+
+def _tell_reported(report: Report, code: str, params: dict[str, str]) -> None:
+    """Send a notice to the reported participant on their channel (never who reported)."""
+    if report.reported_endpoint is not None:
+        recipient = report.reported_endpoint
+    elif report.listing is not None:
+        recipient = recipient_endpoint_for_seller(report.listing)
+    else:
+        return
+    conversation = report.conversation
+    identity = None
+    if conversation is not None:
+        identity = (
+            conversation.buyer_identity
+            if report.reported_side == Side.BUYER
+            else conversation.seller_identity
+        )
+    outbound.queue_notice(recipient=recipient, identity=identity, code=code, params=params)
+
+
+@transaction.atomic
+def resolve_report(
+    *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
+) -> Report:
+    if action not in ACTIONS:
+        raise ModerationError(_("Unknown action."))
+    if not reason.strip():
+        raise ModerationError(_("Every action needs a reason."))
+    now = timezone.now()
+    title = report.listing.title if report.listing else ""
+    if action == "warn":
+        _tell_reported(report, "moderation_warning", {"title": title})
+        Sanction.objects.create(
+            kind=Sanction.Kind.WARN,
+            endpoint=report.reported_endpoint,
+            user=report.reported_user,
+            report=report,
+        )
+    elif action == "block":
+        if report.conversation is None:
+            raise ModerationError(_("This report has no conversation to block."))
+        block_conversation(conversation=report.conversation, by_side=Side.RELAY)
+    elif action == "suspend":
+        if not days or days < 1:
+            raise ModerationError(_("Say for how many days."))
+        until = now + dt.timedelta(days=days)
+        Sanction.objects.filter(
+            Q(endpoint=report.reported_endpoint)
+            if report.reported_endpoint
+            else Q(user=report.reported_user),
+            kind=Sanction.Kind.SUSPEND,
+            lifted_at=None,
+        ).update(lifted_at=now)
+        Sanction.objects.create(
+            kind=Sanction.Kind.SUSPEND,
+            endpoint=report.reported_endpoint,
+            user=report.reported_user,
+            report=report,
+            until=until,
+        )
+        _tell_reported(report, "suspended_until", {"until": f"{until:%Y-%m-%d %H:%M} UTC"})
+    elif action == "ban":
+        for endpoint in _reported_endpoints(report):
+            Ban.objects.create(blind_index=endpoint.blind_index, report=report)
+        if report.reported_user is not None:
+            report.reported_user.is_active = False
+            report.reported_user.save(update_fields=["is_active"])
+    elif action == "takedown":
+        if report.listing is None:
+            raise ModerationError(_("This report has no listing."))
+        from marketplace.services import take_listing_down
+
+        take_listing_down(listing=report.listing)
+    report.status = Report.Status.DISMISSED if action == "dismiss" else Report.Status.RESOLVED
+    report.resolution = action
+    report.resolved_at = now
+    report.resolved_by = moderator
+    report.urgent = False
+    report.save(update_fields=["status", "resolution", "resolved_at", "resolved_by", "urgent"])
+    if action != "suspend":
+        # A decision ends any automatic suspension that waited for review.
+        Sanction.objects.filter(
+            report__in=Report.objects.filter(_reported_filter(report)),
+            automatic=True,
+            lifted_at=None,
+        ).update(lifted_at=now)
+    audit.record(
+        action=f"relay.report.{action}",
+        actor=moderator,
+        target_type="report",
+        target_code=report.code,
+        reason=reason.strip(),
+        data={"days": days} if days else {},
+    )
+    return report
+
+
+@transaction.atomic
+def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
+    if not reason.strip():
+        raise ModerationError(_("Every action needs a reason."))
+    lifted = Sanction.objects.filter(
+        Q(endpoint=report.reported_endpoint)
+        if report.reported_endpoint
+        else Q(user=report.reported_user),
+        kind=Sanction.Kind.SUSPEND,
+        lifted_at=None,
+    ).update(lifted_at=timezone.now())
+    audit.record(
+        action="relay.participant.suspension_lifted",
+        actor=moderator,
+        target_type="report",
+        target_code=report.code,
+        reason=reason.strip(),
+    )
+    return lifted
+
+
+@transaction.atomic
+def unban(*, report: Report, moderator: User, reason: str) -> int:
+    if not reason.strip():
+        raise ModerationError(_("Every action needs a reason."))
+    indexes = [e.blind_index for e in _reported_endpoints(report)]
+    lifted = Ban.objects.filter(blind_index__in=indexes, lifted_at=None).update(
+        lifted_at=timezone.now()
+    )
+    if report.reported_user is not None and not report.reported_user.is_active:
+        report.reported_user.is_active = True
+        report.reported_user.save(update_fields=["is_active"])
+    audit.record(
+        action="relay.participant.unbanned",
+        actor=moderator,
+        target_type="report",
+        target_code=report.code,
+        reason=reason.strip(),
+    )
+    return lifted
+
+
+def unmask_address(*, report: Report, moderator: User, reason: str) -> list[str]:
+    """Reveal the reported side's real addresses (legal requests): a separate permission."""
+    if not moderator.has_perm("relay.unmask_address"):
+        raise ModerationError(_("You do not have permission to reveal addresses."))
+    if len(reason.strip()) < 10:
+        raise ModerationError(_("Give the reason for revealing this address (a legal request)."))
+    audit.record(
+        action="relay.participant.address_revealed",
+        actor=moderator,
+        target_type="report",
+        target_code=report.code,
+        reason=reason.strip(),
+    )
+    return [
+        f"{e.get_channel_display()}: {contacts.endpoint_address(e)}"
+        for e in _reported_endpoints(report)
+    ]
