@@ -14,6 +14,7 @@ from django.core.cache import cache
 
 from contacts import vault
 from contacts.models import Endpoint
+from relay import handles
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 HOUR = 3600
@@ -48,7 +49,8 @@ def allow_unknown_handle(sender: Endpoint) -> bool:
 
 def repeated_across_listings(text: str, listing_id: int) -> bool:
     """The same body sent to many listings within an hour (compared by keyed hash)."""
-    normalized = " ".join(text.lower().split())
+    # Handles differ per listing; the spam around them does not.
+    normalized = " ".join(handles.CANDIDATE.sub(" ", text).lower().split())
     if len(normalized) < 12:
         return False  # "hi", "is it available?" are common, not spam
     digest = vault.keyed_hash(normalized.encode(), purpose="duplicate-body")
