@@ -64,7 +64,7 @@ def test_a_buyer_reports_the_seller_from_any_channel_with_the_evidence_sealed(
         assert "Mountain bike" in thanks and ("Thank you" in thanks or "Terima kasih" in thanks)
     report = Report.objects.get()
     assert (report.status, report.reason, report.reported_side) == ("open", "scam", "seller")
-    sealed = bytes(report.evidence_sealed)
+    sealed = bytes(report.evidence_sealed or b"")
     assert all(text.encode() not in sealed for text in SELLER_SAYS)
     assert [item["text"] for item in open_for_moderation(sealed)] == SELLER_SAYS
     assert open_for_moderation(report.note_sealed) == "asked for a transfer"
