@@ -15,6 +15,7 @@ def new_key() -> str:
 
 class Command(BaseCommand):
     help = "Print SECRET_KEY, RELAY_KEYRING, RELAY_INDEX_KEY and RELAY_MODERATION_KEY lines."
+    requires_system_checks: list[str] = []  # it must work before anything else is configured
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key-id", default="k1", help="id of the first key ring entry")
