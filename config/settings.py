@@ -51,7 +51,7 @@ _moderation_key = env.key("RELAY_MODERATION_KEY")
 if not DEMO_KEYS and not (RELAY_KEYRING and _index_key):
     raise ImproperlyConfigured(
         "RELAY_KEYRING and RELAY_INDEX_KEY must be set when DEBUG and DEMO_KEYS are off "
-        "(generate them with: python manage.py generate_keys)"
+        "(print fresh ones with: DEMO_KEYS=1 python manage.py generate_keys)"
     )
 if not DEMO_KEYS and _moderation_key is None:
     raise ImproperlyConfigured("RELAY_MODERATION_KEY must be set when DEBUG and DEMO_KEYS are off")

@@ -1,3 +1,9 @@
+from relay.models.api import (
+    ApiToken,
+    IdempotencyRecord,
+    IntegratorWebhook,
+    IntegratorWebhookDelivery,
+)
 from relay.models.core import (
     Conversation,
     Delivery,
@@ -9,6 +15,10 @@ from relay.models.core import (
 from relay.models.moderation import AuditEntry, Ban, Report, Sanction
 
 __all__ = [
+    "ApiToken",
+    "IdempotencyRecord",
+    "IntegratorWebhook",
+    "IntegratorWebhookDelivery",
     "AuditEntry",
     "Ban",
     "Conversation",
