@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 import django_stubs_ext
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "contacts",
     "marketplace",
     "relay",
@@ -235,6 +238,8 @@ RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR = env.integer(
     "RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR", 5, minimum=1
 )
 RELAY_DUPLICATE_LISTINGS_PER_HOUR = env.integer("RELAY_DUPLICATE_LISTINGS_PER_HOUR", 5, minimum=2)
+# How long a process may use its snapshot of identities, suspensions and bans (0 = always reload).
+RELAY_SNAPSHOT_SECONDS = env.number("RELAY_SNAPSHOT_SECONDS", 5.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-deliveries": {
         "task": "relay.sweep",
@@ -360,6 +365,34 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "relay.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The public API (relay/api/): requests per token (per user for the web session), e.g. "120/min".
+API_THROTTLE_RATE = env.text("API_THROTTLE_RATE", "120/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE must look like 120/min, got {API_THROTTLE_RATE!r}"
+    )
+# Outbound integrator webhooks: tries before a delivery is marked failed.
+API_WEBHOOK_MAX_ATTEMPTS = env.integer("API_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Perantara API",
+    "DESCRIPTION": "A privacy relay for marketplaces: listings, conversations, channels.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's assets are served from drf-spectacular-sidecar, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ListingStatusEnum": "marketplace.models.Listing.Status",
+        "ConversationStatusEnum": "relay.models.Conversation.Status",
+        "ReportStatusEnum": "relay.models.Report.Status",
+    },
 }
 
 # --- Operating it: readiness, metrics, retention ------------------------------------------------

@@ -25,9 +25,13 @@ def fresh_cache() -> Iterator[None]:
     """Abuse-limit counters live in the cache: every test starts from zero."""
     from django.core.cache import cache
 
+    from relay.services import snapshot
+
     cache.clear()
+    snapshot.invalidate()
     yield
     cache.clear()
+    snapshot.invalidate()
 
 
 @pytest.fixture
@@ -148,6 +152,8 @@ def worker_env(django_db_setup: None, live_server: Any, sandbox: Any) -> dict[st
     env["RELAY_RETRY_BASE_SECONDS"] = "0.2"
     env["RELAY_RETRY_MAX_SECONDS"] = "2"
     env["CONN_MAX_AGE"] = "0"
+    # Each test recreates identities in a flushed database: the worker must not keep them.
+    env["RELAY_SNAPSHOT_SECONDS"] = "0"
     return env
 
 

@@ -12,6 +12,7 @@ from contacts.models import Channel, Endpoint
 from marketplace.models import Listing
 from relay import crypto
 from relay.models import Conversation, RelayIdentity, Side
+from relay.services import snapshot
 
 TAG_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -22,7 +23,7 @@ def _new_tag() -> str:
 
 def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
     """The seller's preferred endpoint if the relay can reach it, else their web inbox."""
-    endpoints = list(listing.seller.endpoints.filter(verified=True))
+    endpoints = list(Endpoint.objects.filter(user_id=listing.seller_id, verified=True))
     preferred = next((e for e in endpoints if e.preferred), None)
     if preferred is not None and (
         preferred.channel == Channel.WEB or pick_identity(preferred.channel) is not None
@@ -52,7 +53,7 @@ def pick_identity(channel: str, *, seller_id: int | None = None) -> RelayIdentit
             .values_list("seller_identity_id", "n")
         )
         return min(identities.order_by("id"), key=lambda i: loads.get(i.pk, 0), default=None)
-    return identities.order_by("id").first()
+    return snapshot.current().first_identity(channel)
 
 
 def open_conversation(

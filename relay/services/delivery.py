@@ -157,7 +157,7 @@ def render(delivery: Delivery) -> str:
     body = crypto.decrypt_body(key, message.uid, message.body_sealed)
     if delivery.recipient_side == Side.BUYER:
         return f"{conversation.seller_pseudonym} (#{conversation.tag}):\n{body}"
-    if delivery.seq == _first_seq_to_seller(delivery):
+    if delivery.notice_params.get("introduce"):
         intro = {
             "en": "New buyer for “{title}”. Reply to this message or start with #{tag}.",
             "id": "Pembeli baru untuk “{title}”. Balas pesan ini atau awali dengan #{tag}.",
@@ -168,21 +168,6 @@ def render(delivery: Delivery) -> str:
         return f"{line}\n{conversation.buyer_pseudonym}: {body}"
     header = f"{conversation.buyer_pseudonym} · {conversation.listing.title}"
     return f"{header} (#{conversation.tag}):\n{body}"
-
-
-def _first_seq_to_seller(delivery: Delivery) -> int | None:
-    if delivery.conversation_id is None:
-        return None
-    return (
-        Delivery.objects.filter(
-            conversation_id=delivery.conversation_id,
-            recipient_side=Side.SELLER,
-            kind=Delivery.Kind.RELAY,
-        )
-        .order_by("seq")
-        .values_list("seq", flat=True)
-        .first()
-    )
 
 
 def _finish(delivery: Delivery, state: str) -> DeliveryResult:

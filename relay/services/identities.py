@@ -3,6 +3,7 @@ from __future__ import annotations
 from contacts.models import PHONE_CHANNELS, Channel
 from contacts.phones import InvalidPhoneNumber, normalize_phone
 from relay.models import RelayIdentity
+from relay.services import snapshot
 from relay.services.errors import RelayError
 
 
@@ -22,6 +23,7 @@ def add_relay_identity(
         provider_id = address
     if not provider_id.strip():
         raise RelayError("provider id is required")
+    snapshot.invalidate()
     identity, _created = RelayIdentity.objects.update_or_create(
         channel=channel,
         provider_id=provider_id.strip(),
@@ -35,6 +37,7 @@ def list_relay_identities() -> list[RelayIdentity]:
 
 
 def set_relay_identity_active(*, channel: str, provider_id: str, active: bool) -> bool:
+    snapshot.invalidate()
     return bool(
         RelayIdentity.objects.filter(channel=channel, provider_id=provider_id).update(active=active)
     )

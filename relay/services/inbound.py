@@ -16,7 +16,7 @@ from contacts.models import Endpoint
 from relay import crypto
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, Message, RelayIdentity, Report, Side
-from relay.services import limits, moderation, outbound
+from relay.services import limits, moderation, outbound, snapshot
 from relay.services.conversations import block_conversation
 from relay.services.routing import route_inbound
 
@@ -75,16 +75,15 @@ def _accept(event: InboundMessage) -> Accepted:
         channel=event.channel, provider_message_id=crypto.provider_key(event.provider_message_id)
     ).exists():
         return Accepted("duplicate")
-    identity = RelayIdentity.objects.filter(
-        channel=event.channel, provider_id=event.identity_provider_id, active=True
-    ).first()
+    hot = snapshot.current()
+    identity = hot.identity(event.channel, event.identity_provider_id)
     if identity is None:
         logger.warning("inbound on an unknown %s identity ignored", event.channel)
         return Accepted("ignored")
     sender, _created = contacts.get_or_create_endpoint(
         channel=event.channel, address=event.sender_address, sender_key=event.sender_key
     )
-    if moderation.is_banned(sender.blind_index):
+    if sender.blind_index in hot.banned:
         outbound.queue_notice(recipient=sender, identity=identity, code="banned")
         return Accepted("refused")
     _open_window(sender)
@@ -111,9 +110,9 @@ def _accept(event: InboundMessage) -> Accepted:
         return Accepted("keyword")
     if _completes_report(sender, identity, text):
         return Accepted("report")
-    suspension = moderation.active_suspension(endpoint=sender)
-    if suspension is not None:
-        until = f"{suspension.until:%Y-%m-%d %H:%M} UTC" if suspension.until else "a review"
+    suspended, suspended_until = hot.suspension(endpoint_id=sender.pk, user_id=sender.user_id)
+    if suspended:
+        until = f"{suspended_until:%Y-%m-%d %H:%M} UTC" if suspended_until else "a review"
         outbound.queue_notice(
             recipient=sender, identity=identity, code="suspended_until", params={"until": until}
         )
@@ -157,10 +156,12 @@ def _accept(event: InboundMessage) -> Accepted:
             params={"title": conversation.listing.title},
         )
         return Accepted("notice")
-    other = conversation.buyer_endpoint if route.side == Side.SELLER else None
-    if moderation.active_suspension(
-        endpoint=other, user=listing.seller if route.side == Side.BUYER else None
-    ):
+    other_suspended, _until = (
+        hot.suspension(endpoint_id=conversation.buyer_endpoint_id)
+        if route.side == Side.SELLER
+        else hot.suspension(user_id=listing.seller_id)
+    )
+    if other_suspended:
         outbound.queue_notice(
             recipient=sender,
             identity=identity,
@@ -188,6 +189,7 @@ def _accept(event: InboundMessage) -> Accepted:
         channel=event.channel,
         provider_message_id=crypto.provider_key(event.provider_message_id),
         hold=held,
+        introduce=route.created,
     )
     if held:
         moderation.file_report(
@@ -235,9 +237,13 @@ def _completes_report(sender: Endpoint, identity: RelayIdentity, text: str) -> b
 def _open_window(sender: Endpoint) -> None:
     """The sender just wrote: their 24-hour window is open; release what waited for it."""
     now = timezone.now()
-    Endpoint.objects.filter(pk=sender.pk).update(last_inbound_at=now)
-    sender.last_inbound_at = now
-    outbound.release_waiting(recipient=sender)
+    previous = sender.last_inbound_at
+    # One write a minute is precise enough for a 24-hour window and spares the hot path.
+    if previous is None or now - previous > dt.timedelta(minutes=1):
+        Endpoint.objects.filter(pk=sender.pk).update(last_inbound_at=now)
+        sender.last_inbound_at = now
+    if sender.channel == "whatsapp":  # only WhatsApp holds text back behind a template
+        outbound.release_waiting(recipient=sender)
 
 
 __all__ = ["Accepted", "Side", "accept_inbound", "keyword_of"]

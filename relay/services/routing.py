@@ -45,7 +45,9 @@ def route_inbound(
     reply_to: str | None,
 ) -> Route:
     """Must be called inside `transaction.atomic()`: rule 4 may open a conversation."""
-    conversations = Conversation.objects.select_related("listing")
+    conversations = Conversation.objects.select_related(
+        "listing", "buyer_endpoint", "buyer_identity", "seller_identity"
+    )
 
     # 1. Reply context: the sender quoted a message the relay sent them.
     if reply_to:

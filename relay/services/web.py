@@ -69,7 +69,7 @@ def start_web_chat(*, listing: Listing, text: str, language: str) -> Conversatio
     if not listing.is_open:
         raise RelayError(_("This listing is not taking messages."))
     buyer = contacts.create_web_endpoint(language=language)
-    conversation, _created = open_conversation(listing=listing, buyer=buyer, buyer_identity=None)
+    conversation, created = open_conversation(listing=listing, buyer=buyer, buyer_identity=None)
     outbound.relay_message(
         conversation=conversation,
         sender_side=Side.BUYER,
@@ -77,6 +77,7 @@ def start_web_chat(*, listing: Listing, text: str, language: str) -> Conversatio
         identity=None,
         text=text,
         channel=Channel.WEB,
+        introduce=created,
     )
     return conversation
 
