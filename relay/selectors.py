@@ -63,6 +63,10 @@ class ShownMessage:
     created_at: object
     state: str  # the delivery state of my own messages, "" otherwise
 
+    @property
+    def state_label(self) -> str:
+        return str(Delivery.State(self.state).label) if self.state else ""
+
 
 def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
     """Decrypted messages of a conversation as the viewer sees them (pseudonyms only)."""
