@@ -123,3 +123,22 @@ def test_a_worker_killed_mid_run_loses_nothing(
         updated_at=stuck_sending.first().updated_at if stuck_sending.exists() else None
     ) if False else None
     wait_until(all_arrived, timeout=60, what="every accepted message after the kill")
+
+
+@pytest.mark.parametrize("buyer_channel", ["whatsapp", "messenger", "sms"])
+def test_status_webhooks_move_the_reply_to_read_and_the_sellers_inbox_shows_it(
+    world: World, buyer_channel: str
+) -> None:
+    world.connect_seller("web")
+    world.buyer_writes(buyer_channel, f"{world.handle} hello")
+    wait_until(lambda: Conversation.objects.exists(), what="the conversation")
+    world.seller_writes("web", "Hi! Yes it is.")
+    world.sandbox.wait_for_outbox(BUYER[buyer_channel], 1)
+    final = "delivered" if buyer_channel == "sms" else "read"  # SMS has no read receipts
+    wait_until(
+        lambda: Delivery.objects.filter(recipient_side="buyer", kind="relay", state=final).exists(),
+        what=f"the reply to be {final}",
+    )
+    conversation = Conversation.objects.get()
+    page = world.seller_web.get(f"/inbox/{conversation.code}/messages/").content.decode()
+    assert f"delivery-{final}" in page
