@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("contacts.urls")),
+    path("api/", include("relay.api.urls")),
     path("", include("relay.urls")),
     path("", include("marketplace.urls")),
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from relay import api, moderation_views, ops, views, webhooks
+from relay import moderation_views, ops, views, webhooks
+from relay.api.views import moderation as api_moderation
 
 app_name = "relay"
 urlpatterns = [
@@ -47,10 +48,14 @@ urlpatterns += [
         moderation_views.report_unmask,
         name="moderation_unmask",
     ),
-    path("api/moderation/reports/", api.moderation_reports, name="api_moderation_reports"),
+    path(
+        "api/moderation/reports/",
+        api_moderation.ModerationReportsView.as_view(),
+        name="api_moderation_reports",
+    ),
     path(
         "api/moderation/reports/<str:code>/",
-        api.moderation_report,
+        api_moderation.ModerationReportView.as_view(),
         name="api_moderation_report",
     ),
 ]

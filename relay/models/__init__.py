@@ -16,13 +16,13 @@ from relay.models.moderation import AuditEntry, Ban, Report, Sanction
 
 __all__ = [
     "ApiToken",
-    "IdempotencyRecord",
-    "IntegratorWebhook",
-    "IntegratorWebhookDelivery",
     "AuditEntry",
     "Ban",
     "Conversation",
     "Delivery",
+    "IdempotencyRecord",
+    "IntegratorWebhook",
+    "IntegratorWebhookDelivery",
     "Message",
     "RelayHandle",
     "RelayIdentity",

@@ -15,8 +15,9 @@ from contacts import services as contacts
 from contacts.models import Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
+from relay.api import integrations
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, outbound
+from relay.services import audit, outbound, snapshot
 from relay.services.conversations import block_conversation, recipient_endpoint_for_seller
 from relay.services.errors import RelayError
 from relay.services.evidence import open_for_moderation, seal_for_moderation
@@ -176,6 +177,7 @@ def _auto_suspend_if_needed(report: Report) -> None:
         until=None,  # until a moderator reviews it
         automatic=True,
     )
+    snapshot.invalidate()
     audit.record(
         action="relay.participant.auto_suspended",
         actor=None,
@@ -374,6 +376,7 @@ def resolve_report(
             automatic=True,
             lifted_at=None,
         ).update(lifted_at=now)
+    snapshot.invalidate()
     audit.record(
         action=f"relay.report.{action}",
         actor=moderator,
@@ -382,6 +385,7 @@ def resolve_report(
         reason=reason.strip(),
         data={"days": days} if days else {},
     )
+    transaction.on_commit(lambda: integrations.report_resolved(report.pk))
     return report
 
 
@@ -396,6 +400,7 @@ def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
         kind=Sanction.Kind.SUSPEND,
         lifted_at=None,
     ).update(lifted_at=timezone.now())
+    snapshot.invalidate()
     audit.record(
         action="relay.participant.suspension_lifted",
         actor=moderator,
@@ -417,6 +422,7 @@ def unban(*, report: Report, moderator: User, reason: str) -> int:
     if report.reported_user is not None and not report.reported_user.is_active:
         report.reported_user.is_active = True
         report.reported_user.save(update_fields=["is_active"])
+    snapshot.invalidate()
     audit.record(
         action="relay.participant.unbanned",
         actor=moderator,

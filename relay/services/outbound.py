@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contacts import vault
 from contacts.models import Channel, Endpoint
 from relay import crypto
+from relay.api import integrations
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
+from relay.services import snapshot
 from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
 
 
@@ -29,12 +30,20 @@ def publish(delivery_ids: list[int]) -> None:
 
 
 def _next_seq(conversation: Conversation) -> int:
-    """Take the conversation's next sequence number; the row lock orders concurrent writers."""
-    locked = Conversation.objects.select_for_update().only("next_seq").get(pk=conversation.pk)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        next_seq=F("next_seq") + 1, last_activity_at=timezone.now()
-    )
-    return locked.next_seq
+    """Take the conversation's next sequence number in one statement.
+
+    The UPDATE takes the row lock until commit, so concurrent writers to one conversation
+    get consecutive numbers in the order they commit (PostgreSQL, SQLite 3.35+: RETURNING).
+    """
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_seq = next_seq + 1, last_activity_at = %s "  # noqa: S608
+            "WHERE id = %s RETURNING next_seq",
+            [timezone.now(), conversation.pk],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) - 1
 
 
 def _recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
@@ -63,6 +72,7 @@ def relay_message(
     channel: str,
     provider_message_id: str | None = None,
     hold: bool = False,
+    introduce: bool = False,
 ) -> Message:
     """Store an encrypted message and queue its delivery to the other side.
 
@@ -92,8 +102,13 @@ def relay_message(
         identity=via,
         channel=recipient.channel,
         seq=seq,
+        # The first message a seller gets in a conversation says which listing it is about.
+        notice_params={"introduce": True} if introduce else {},
     )
     publish([delivery.pk])
+    if conversation.listing.seller_id in snapshot.current().integrator_users:
+        # Only sellers with integrator webhooks pay for telling them.
+        transaction.on_commit(lambda: integrations.message_relayed(message.pk))
     return message
 
 

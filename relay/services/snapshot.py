@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from relay.models import Ban, RelayIdentity, Sanction
+from relay.models import Ban, IntegratorWebhook, RelayIdentity, Sanction
 
 NO_END = None  # a suspension pending review has no end date
 
@@ -29,6 +29,7 @@ class Snapshot:
     suspended_endpoints: dict[int, dt.datetime | None] = field(default_factory=dict)
     suspended_users: dict[int, dt.datetime | None] = field(default_factory=dict)
     banned: set[str] = field(default_factory=set)
+    integrator_users: set[int] = field(default_factory=set)  # sellers with outbound webhooks
 
     def identity(self, channel: str, provider_id: str) -> RelayIdentity | None:
         return self.identities.get((channel, provider_id))
@@ -66,6 +67,9 @@ def _load() -> Snapshot:
         if user_id is not None:
             snapshot.suspended_users[user_id] = until
     snapshot.banned = set(Ban.objects.filter(lifted_at=None).values_list("blind_index", flat=True))
+    snapshot.integrator_users = set(
+        IntegratorWebhook.objects.filter(active=True).values_list("user_id", flat=True)
+    )
     return snapshot
 
 

@@ -1,0 +1,252 @@
+"""Outbound webhooks for integrators: signed, timestamped POSTs of metadata, retried.
+
+Payloads carry codes, times and channels only: never a message body, a phone number or a
+platform id (privacy invariant 1). The broker carries the delivery row's id only.
+
+Signature: `X-Perantara-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`
+with `X-Perantara-Timestamp: <unix seconds>`; receivers should reject stale timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts.models import User
+from relay.adapters import http
+from relay.models import (
+    IntegratorWebhook,
+    IntegratorWebhookDelivery,
+    Message,
+    Report,
+)
+from relay.services import snapshot
+from relay.services.errors import RelayError
+
+EVENTS = ("conversation.created", "message.created", "report.resolved")
+State = IntegratorWebhookDelivery.State
+
+
+# --- Managing webhooks ------------------------------------------------------------------------
+
+
+def add_integrator_webhook(*, user: User, url: str) -> IntegratorWebhook:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RelayError(_("Give an http:// or https:// address."))
+    snapshot.invalidate()
+    return IntegratorWebhook.objects.create(
+        user=user, url=url.strip()[:500], secret=secrets.token_hex(32)
+    )
+
+
+def remove_integrator_webhook(*, user: User, webhook_id: int) -> bool:
+    snapshot.invalidate()
+    return bool(
+        IntegratorWebhook.objects.filter(user=user, pk=webhook_id, active=True).update(active=False)
+    )
+
+
+# --- Events ---------------------------------------------------------------------------------
+
+
+def notify_integrators(user: User | int, event: str, payload: dict[str, Any]) -> int:
+    """Queue `event` to each of the user's active webhooks; return how many were queued.
+
+    `payload` must be metadata only (codes, times, channel). Safe to call inside or outside a
+    transaction: the task is published after commit.
+    """
+    assert event in EVENTS, event
+    user_id = user if isinstance(user, int) else user.pk
+    webhooks = list(IntegratorWebhook.objects.filter(user_id=user_id, active=True))
+    ids = [
+        IntegratorWebhookDelivery.objects.create(
+            webhook=webhook, event=event, payload=payload, next_attempt_at=timezone.now()
+        ).pk
+        for webhook in webhooks
+    ]
+    for delivery_id in ids:
+        transaction.on_commit(functools.partial(_publish, delivery_id))
+    return len(ids)
+
+
+def message_relayed(message_id: int) -> None:
+    """A message was stored on a seller's listing: tell that seller's integrators.
+
+    Called on commit by `relay_message`; the first message of a conversation also announces
+    the conversation.
+    """
+    message = (
+        Message.objects.select_related("conversation__listing")
+        .filter(pk=message_id)
+        .only(
+            "uid",
+            "sender_side",
+            "channel",
+            "created_at",
+            "conversation__code",
+            "conversation__created_at",
+            "conversation__listing__code",
+            "conversation__listing__seller_id",
+        )
+        .first()
+    )
+    if message is None:
+        return
+    conversation = message.conversation
+    seller_id = conversation.listing.seller_id
+    if not IntegratorWebhook.objects.filter(user_id=seller_id, active=True).exists():
+        return
+    base = {"conversation": conversation.code, "listing": conversation.listing.code}
+    first = not Message.objects.filter(conversation=conversation, pk__lt=message.pk).exists()
+    if first:
+        notify_integrators(
+            seller_id,
+            "conversation.created",
+            {**base, "created_at": conversation.created_at.isoformat()},
+        )
+    notify_integrators(
+        seller_id,
+        "message.created",
+        {
+            **base,
+            "message": str(message.uid),
+            "sender_side": message.sender_side,
+            "channel": message.channel,
+            "created_at": message.created_at.isoformat(),
+        },
+    )
+
+
+def report_resolved(report_id: int) -> None:
+    """A moderator decided a report: tell the integrators of the listing's seller."""
+    report = Report.objects.select_related("listing", "conversation").filter(pk=report_id).first()
+    if report is None or report.listing is None:
+        return
+    notify_integrators(
+        report.listing.seller_id,
+        "report.resolved",
+        {
+            "report": report.code,
+            "listing": report.listing.code,
+            "conversation": report.conversation.code if report.conversation else None,
+            "reported_side": report.reported_side,
+            "resolution": report.resolution,
+            "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,
+        },
+    )
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    outcome: str  # delivered | retry | failed | skipped
+    retry_in: float | None = None
+
+
+def _backoff(attempts: int) -> float:
+    base = settings.RELAY_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
+    return min(settings.RELAY_RETRY_MAX_SECONDS, base) * random.uniform(0.8, 1.2)
+
+
+def deliver_webhook(*, delivery_id: int) -> WebhookResult:
+    """Send one delivery. Claims the row by compare-and-set, so a duplicate task is a no-op."""
+    claimed = IntegratorWebhookDelivery.objects.filter(pk=delivery_id, state=State.PENDING).update(
+        state=State.SENDING
+    )
+    if not claimed:
+        return WebhookResult("skipped")
+    delivery = IntegratorWebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    webhook = delivery.webhook
+    delivery.attempts += 1
+    if not webhook.active:
+        delivery.state = State.FAILED
+        delivery.last_error = "webhook removed"
+        delivery.save(update_fields=["state", "attempts", "last_error"])
+        return WebhookResult("failed")
+    body = json.dumps(
+        {
+            "event": delivery.event,
+            "delivery": delivery.pk,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Perantara-Event": delivery.event,
+        "X-Perantara-Timestamp": timestamp,
+        "X-Perantara-Signature": sign(webhook.secret, timestamp, body),
+    }
+    transient = False
+    try:
+        response = http.session.post(
+            webhook.url,
+            data=body,
+            headers=headers,
+            timeout=http.timeouts(settings.RELAY_HTTP_TIMEOUT_SECONDS),
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        delivery.status_code = None
+        delivery.last_error = type(error).__name__[:200]
+        transient = True
+    else:
+        delivery.status_code = response.status_code
+        delivery.last_error = "" if response.ok else f"HTTP {response.status_code}"
+        if response.ok:
+            delivery.state = State.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+            delivery.save()
+            return WebhookResult("delivered")
+        transient = response.status_code in (408, 425, 429) or response.status_code >= 500
+    if transient and delivery.attempts < settings.API_WEBHOOK_MAX_ATTEMPTS:
+        retry_in = _backoff(delivery.attempts)
+        delivery.state = State.PENDING
+        delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_in)
+        delivery.save()
+        return WebhookResult("retry", retry_in)
+    delivery.state = State.FAILED
+    delivery.next_attempt_at = None
+    delivery.save()
+    return WebhookResult("failed")
+
+
+def _publish(delivery_id: int, countdown: float = 0.0) -> None:
+    deliver_integrator_webhook.apply_async((delivery_id,), countdown=countdown)
+
+
+@shared_task(name="relay.api.deliver_integrator_webhook", acks_late=True, ignore_result=True)
+def deliver_integrator_webhook(delivery_id: int) -> str:
+    result = deliver_webhook(delivery_id=delivery_id)
+    if result.outcome == "retry" and result.retry_in is not None:
+        retry_in = result.retry_in
+        transaction.on_commit(lambda: _publish(delivery_id, countdown=retry_in))
+    return result.outcome

@@ -1,0 +1,225 @@
+"""Input and output serializers. Outputs carry codes and pseudonyms, never an address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from contacts.models import PHONE_CHANNELS, Endpoint
+from marketplace.models import Listing
+from relay import handles
+from relay.models import (
+    ApiToken,
+    Conversation,
+    IntegratorWebhookDelivery,
+    Report,
+)
+from relay.services import moderation
+
+# --- Errors (documentation only) -----------------------------------------------------------
+
+
+class ErrorDetail(serializers.Serializer[dict[str, Any]]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorOutput(serializers.Serializer[dict[str, Any]]):
+    error = ErrorDetail()
+
+
+# --- Listings ---------------------------------------------------------------------------------
+
+
+class ListingOutput(serializers.ModelSerializer[Listing]):
+    handle = serializers.SerializerMethodField()
+    handle_status = serializers.SerializerMethodField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        model = Listing
+        fields = (
+            "code",
+            "title",
+            "description",
+            "price",
+            "currency",
+            "city",
+            "status",
+            "taken_down",
+            "mask_contact_details",
+            "handle",
+            "handle_status",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_handle(self, listing: Listing) -> str | None:
+        """The handle as buyers type it (`K7Q2-M9XA`), or null when none is live."""
+        live = handles.live_handle(listing)
+        return live.display if live else None
+
+    def get_handle_status(self, listing: Listing) -> str | None:
+        live = handles.live_handle(listing)
+        return live.status if live else None
+
+
+class ListingCreateInput(serializers.Serializer[dict[str, Any]]):
+    title = serializers.CharField(max_length=120)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    currency = serializers.ChoiceField(choices=Listing.Currency.choices, default="IDR")
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    mask_contact_details = serializers.BooleanField(default=True)
+    publish = serializers.BooleanField(default=True)
+
+
+class ListingUpdateInput(serializers.Serializer[dict[str, Any]]):
+    title = serializers.CharField(max_length=120, required=False)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = serializers.ChoiceField(choices=Listing.Currency.choices, required=False)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    mask_contact_details = serializers.BooleanField(required=False)
+
+
+# --- Conversations and messages -----------------------------------------------------------------
+
+
+class ConversationOutput(serializers.ModelSerializer[Conversation]):
+    listing = serializers.CharField(source="listing.code")
+    listing_title = serializers.CharField(source="listing.title")
+    buyer = serializers.CharField(source="buyer_pseudonym")
+    seller = serializers.CharField(source="seller_pseudonym")
+
+    class Meta:
+        model = Conversation
+        fields = (
+            "code",
+            "listing",
+            "listing_title",
+            "buyer",
+            "seller",
+            "status",
+            "blocked_by",
+            "created_at",
+            "last_activity_at",
+            "closed_at",
+        )
+
+
+class ReportInput(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class FiledReportOutput(serializers.ModelSerializer[Report]):
+    class Meta:
+        model = Report
+        fields = ("code", "reason", "status", "created_at")
+
+
+class MessageOutput(serializers.Serializer[dict[str, Any]]):
+    id = serializers.UUIDField(help_text="The message's public id.")
+    mine = serializers.BooleanField(help_text="Sent by the caller's side (the seller).")
+    author = serializers.CharField(help_text="A pseudonym, never a name or an address.")
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    state = serializers.CharField(
+        allow_blank=True, help_text="Delivery state of the caller's own messages, else empty."
+    )
+
+
+class MessageInput(serializers.Serializer[dict[str, Any]]):
+    text = serializers.CharField(trim_whitespace=True)
+
+
+# --- Endpoints (the caller's channels) ----------------------------------------------------------
+
+
+class EndpointOutput(serializers.ModelSerializer[Endpoint]):
+    address = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Endpoint
+        fields = ("code", "channel", "verified", "preferred", "address", "created_at")
+
+    def get_address(self, endpoint: Endpoint) -> str | None:
+        """Masked (`+628•••••001`) for phone channels; null for the others."""
+        labels: dict[int, str] = self.context.get("masked", {})
+        return labels.get(endpoint.pk)
+
+
+class PhoneInput(serializers.Serializer[dict[str, Any]]):
+    channel = serializers.ChoiceField(choices=[channel.value for channel in PHONE_CHANNELS])
+    number = serializers.CharField(max_length=40)
+    region = serializers.CharField(max_length=2, required=False, allow_blank=True)
+
+
+class VerifyInput(serializers.Serializer[dict[str, Any]]):
+    code = serializers.RegexField(r"^\s*\d{6}\s*$")
+
+
+class LinkCodeInput(serializers.Serializer[dict[str, Any]]):
+    channel = serializers.ChoiceField(choices=["messenger", "instagram"])
+
+
+class LinkCodeOutput(serializers.Serializer[dict[str, Any]]):
+    code = serializers.CharField()
+    channel = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+# --- Moderation ---------------------------------------------------------------------------------
+
+
+class ReportOutput(serializers.ModelSerializer[Report]):
+    listing = serializers.CharField(source="listing.title", default=None, allow_null=True)
+    reported = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = (
+            "code",
+            "reason",
+            "status",
+            "urgent",
+            "automatic",
+            "listing",
+            "reported",
+            "evidence_count",
+            "created_at",
+            "resolution",
+            "resolved_at",
+        )
+
+    def get_reported(self, report: Report) -> str:
+        conversation = report.conversation
+        if conversation is None:
+            return "Seller"
+        if report.reported_side == "buyer":
+            return conversation.buyer_pseudonym
+        return conversation.seller_pseudonym
+
+
+class ActionInput(serializers.Serializer[dict[str, Any]]):
+    action = serializers.ChoiceField(choices=moderation.ACTIONS)
+    reason = serializers.CharField()
+    days = serializers.IntegerField(required=False, min_value=1)
+
+
+# --- Tokens and webhooks (dashboard) --------------------------------------------------------------
+
+
+class ApiTokenOutput(serializers.ModelSerializer[ApiToken]):
+    class Meta:
+        model = ApiToken
+        fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+
+class WebhookDeliveryOutput(serializers.ModelSerializer[IntegratorWebhookDelivery]):
+    class Meta:
+        model = IntegratorWebhookDelivery
+        fields = ("event", "state", "attempts", "status_code", "created_at", "delivered_at")

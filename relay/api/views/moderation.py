@@ -1,0 +1,86 @@
+"""Moderators read reports and act on them: moderators only (403 for everyone else, including
+anonymous callers), pseudonyms only."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from relay.api import serializers as io
+from relay.api.authentication import BearerTokenAuthentication
+from relay.api.idempotency import idempotent
+from relay.api.permissions import IsModerator
+from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
+from relay.models import Report
+from relay.services import moderation
+
+
+class ModerationView(ApiView):
+    # Session first: without credentials the answer stays 403, as for the moderation pages.
+    authentication_classes = [SessionAuthentication, BearerTokenAuthentication]
+    permission_classes = [IsModerator]
+
+
+class ModerationReportsView(ModerationView):
+    @extend_schema(
+        operation_id="moderation_reports_list",
+        summary="The moderation queue (oldest first, at most 200)",
+        parameters=[OpenApiParameter("status", str, enum=Report.Status.values)],
+        responses={200: io.ReportOutput(many=True), **COMMON_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        reports = Report.objects.exclude(status=Report.Status.AWAITING_REASON).select_related(
+            "listing", "conversation__listing"
+        )
+        if request.query_params.get("status"):
+            reports = reports.filter(status=request.query_params["status"])
+        return Response(io.ReportOutput(reports.order_by("created_at")[:200], many=True).data)
+
+
+class ModerationReportView(ModerationView):
+    def _report(self, code: str) -> Report:
+        report = (
+            Report.objects.exclude(status=Report.Status.AWAITING_REASON)
+            .select_related("listing", "conversation__listing")
+            .filter(code=code)
+            .first()
+        )
+        if report is None:
+            raise Http404("No such report.")
+        return report
+
+    @extend_schema(
+        operation_id="moderation_reports_retrieve",
+        responses={200: io.ReportOutput, **NOT_FOUND, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        return Response(io.ReportOutput(self._report(code)).data)
+
+    @extend_schema(
+        operation_id="moderation_reports_act",
+        summary="Act on a report (audited)",
+        request=io.ActionInput,
+        responses={
+            200: io.ReportOutput,
+            **INVALID,
+            **NOT_FOUND,
+            **UNPROCESSABLE,
+            **COMMON_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request, code: str) -> Response:
+        report = self._report(code)
+        data = io.ActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        moderation.resolve_report(
+            report=report,
+            moderator=self.caller(request),
+            action=data.validated_data["action"],
+            reason=data.validated_data["reason"],
+            days=data.validated_data.get("days"),
+        )
+        return Response(io.ReportOutput(report).data)

@@ -1,0 +1,148 @@
+"""Outbound webhooks: signed, timestamped, metadata only, retried on 5xx."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from relay.api import integrations
+from relay.models import IntegratorWebhookDelivery, Message
+from relay.services import moderation, web
+from tests.api.conftest import Shop
+
+
+class Receiver:
+    """A tiny integrator on 127.0.0.1: answers the queued statuses, records what arrived."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+def test_a_new_message_is_posted_signed_and_without_its_body(
+    shop: Shop, receiver: Receiver
+) -> None:
+    webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    message = web.send_seller_reply(
+        seller=shop.seller, conversation=shop.conversation, text="Secret meeting place"
+    )
+    integrations.message_relayed(message.pk)
+    [delivery] = IntegratorWebhookDelivery.objects.filter(event="message.created")
+    assert integrations.deliver_integrator_webhook(delivery.pk) == "delivered"
+    [(headers, body)] = receiver.received
+    expected = hmac.new(
+        webhook.secret.encode(),
+        headers["X-Perantara-Timestamp"].encode() + b"." + body,
+        hashlib.sha256,
+    ).hexdigest()
+    assert headers["X-Perantara-Signature"] == f"sha256={expected}"
+    sent = json.loads(body)
+    assert sent["event"] == "message.created"
+    assert sent["data"]["conversation"] == shop.conversation.code
+    assert sent["data"]["message"] == str(message.uid)
+    assert b"Secret meeting" not in body and b"+62" not in body
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered" and delivery.status_code == 200
+
+
+def test_the_first_message_announces_the_conversation(shop: Shop, receiver: Receiver) -> None:
+    integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    first = Message.objects.filter(conversation=shop.conversation).get()
+    integrations.message_relayed(first.pk)
+    events = sorted(IntegratorWebhookDelivery.objects.values_list("event", flat=True))
+    assert events == ["conversation.created", "message.created"]
+
+
+def test_a_failing_integrator_is_retried_with_backoff_then_delivered(
+    shop: Shop, receiver: Receiver, settings: Any
+) -> None:
+    settings.RELAY_RETRY_BASE_SECONDS = 2.0
+    integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    report = moderation.file_report(
+        conversation=shop.conversation, reporter_side="seller", reason="spam"
+    )
+    integrations.report_resolved(report.pk)  # nothing yet: the report is open
+    receiver.statuses = [503, 500]
+    IntegratorWebhookDelivery.objects.all().delete()
+    from contacts.models import User
+
+    moderator = User.objects.create_user(username="m", email="m@example.com", password="x-y-z-123")
+    moderation.resolve_report(report=report, moderator=moderator, action="dismiss", reason="ok")
+    integrations.report_resolved(report.pk)
+    [delivery] = IntegratorWebhookDelivery.objects.filter(event="report.resolved")
+    assert integrations.deliver_integrator_webhook(delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.attempts == 1 and delivery.status_code == 503
+    assert delivery.next_attempt_at is not None
+    assert integrations.deliver_integrator_webhook(delivery.pk) == "retry"
+    assert integrations.deliver_integrator_webhook(delivery.pk) == "delivered"
+    delivery.refresh_from_db()
+    assert delivery.attempts == 3 and delivery.delivered_at is not None
+    assert len(receiver.received) == 3
+    assert json.loads(receiver.received[-1][1])["data"]["resolution"] == "dismiss"
+
+
+def test_a_delivery_gives_up_after_the_last_attempt_and_a_4xx_is_final(
+    shop: Shop, receiver: Receiver, settings: Any
+) -> None:
+    settings.API_WEBHOOK_MAX_ATTEMPTS = 2
+    integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    receiver.statuses = [500, 500, 404]
+    first = Message.objects.filter(conversation=shop.conversation).get()
+    integrations.message_relayed(first.pk)
+    created = IntegratorWebhookDelivery.objects.get(event="conversation.created")
+    assert integrations.deliver_integrator_webhook(created.pk) == "retry"
+    assert integrations.deliver_integrator_webhook(created.pk) == "failed"
+    message = IntegratorWebhookDelivery.objects.get(event="message.created")
+    assert integrations.deliver_integrator_webhook(message.pk) == "failed"
+    assert integrations.deliver_integrator_webhook(message.pk) == "skipped"
+
+
+def test_no_webhook_means_nothing_is_queued(shop: Shop) -> None:
+    first = Message.objects.filter(conversation=shop.conversation).get()
+    integrations.message_relayed(first.pk)
+    assert not IntegratorWebhookDelivery.objects.exists()
+
+
+def test_the_dashboard_adds_a_webhook_and_shows_its_delivery_log(
+    seller_client: Any, shop: Shop, receiver: Receiver
+) -> None:
+    page = seller_client.post("/api/webhooks/", {"url": receiver.url})
+    assert page.status_code == 200 and page.context["new_webhook"].secret in page.content.decode()
+    first = Message.objects.filter(conversation=shop.conversation).get()
+    integrations.message_relayed(first.pk)
+    log = seller_client.get("/api/tokens/").content.decode()
+    assert "conversation.created" in log and "message.created" in log
+    bad = seller_client.post("/api/webhooks/", {"url": "ftp://example.com"}, follow=True)
+    assert "http://" in bad.content.decode()
