@@ -283,12 +283,19 @@ def sweep_stuck_deliveries() -> int:
     Delivery.objects.filter(state=Delivery.State.SENDING, updated_at__lt=now - 5 * grace).update(
         state=Delivery.State.PENDING, updated_at=now
     )
-    stuck = list(
+    rows = (
         Delivery.objects.filter(state=Delivery.State.PENDING, updated_at__lt=now - grace)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("conversation_id", "seq")
-        .values_list("pk", flat=True)[:1000]
+        .order_by("conversation_id", "recipient_side", "seq")
+        .values_list("pk", "conversation_id", "recipient_side")[:1000]
     )
+    # Only the first of each conversation's stream can be claimed; it publishes the rest.
+    stuck, seen = [], set()
+    for delivery_id, conversation_id, side in rows:
+        if conversation_id is not None and (conversation_id, side) in seen:
+            continue
+        seen.add((conversation_id, side))
+        stuck.append(delivery_id)
     from relay.tasks import deliver
 
     for delivery_id in stuck:
