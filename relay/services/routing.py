@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from contacts.models import Endpoint
 from relay import crypto, handles
@@ -81,13 +81,10 @@ def route_inbound(
 
     # 3. Identity pool: exactly one open conversation pairs the sender with this identity.
     if identity is not None:
-        pool = Q(buyer_endpoint=sender, buyer_identity=identity)
-        if sender.user_id is not None and sender.verified:
-            pool |= Q(listing__seller_id=sender.user_id, seller_identity=identity)
-        open_here = list(conversations.filter(pool, status=Conversation.Status.OPEN)[:2])
+        open_here = _pool(conversations, sender, identity, Conversation.Status.OPEN)
         if not open_here and handle is None:
             # Only ended conversations here: route to one so its sender hears it has ended.
-            ended = list(conversations.filter(pool)[:2])
+            ended = _pool(conversations, sender, identity, None)
             open_here = ended if len(ended) == 1 else []
         if len(open_here) == 1 and (handle is None or handle.listing_id == open_here[0].listing_id):
             conversation = open_here[0]
@@ -121,6 +118,31 @@ def route_inbound(
         )
     # 5. Nothing applies.
     return Route(notice="help")
+
+
+def _pool(
+    conversations: QuerySet[Conversation],
+    sender: Endpoint,
+    identity: RelayIdentity,
+    status: str | None,
+) -> list[Conversation]:
+    """Up to two conversations pairing the sender with this relay identity.
+
+    Two indexed queries rather than one OR across the listing join, which PostgreSQL can only
+    answer by scanning every conversation.
+    """
+    sides = [Q(buyer_endpoint=sender, buyer_identity=identity)]
+    if sender.user_id is not None and sender.verified:
+        sides.append(Q(listing__seller_id=sender.user_id, seller_identity=identity))
+    found: list[Conversation] = []
+    for side in sides:
+        query = conversations.filter(side)
+        if status is not None:
+            query = query.filter(status=status)
+        found.extend(c for c in query[: 2 - len(found)] if c not in found)
+        if len(found) >= 2:
+            break
+    return found
 
 
 def _first_live_handle(candidates: list[handles.HandleCandidate]) -> RelayHandle | None:
