@@ -97,3 +97,36 @@ def test_production_starts_with_its_keys() -> None:
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_documented_production_settings_pass_check_deploy() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELAY_", "SECRET_KEY", "DEBUG", "DEMO_KEYS"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-" + "x" * 20,
+            "RELAY_KEYRING": f"k1:{KEY}",
+            "RELAY_INDEX_KEY": KEY,
+            "RELAY_MODERATION_KEY": KEY,
+            "ALLOWED_HOSTS": "relay.example.com",
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+            "SECURE_HSTS_PRELOAD": "1",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
