@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -310,14 +310,27 @@ def _tell_reported(report: Report, code: str, params: dict[str, str]) -> None:
     outbound.queue_notice(recipient=recipient, identity=identity, code=code, params=params)
 
 
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise ModerationError(_("Every action needs a reason."))
+
+
+def _active_suspensions_of(report: Report) -> QuerySet[Sanction]:
+    target = (
+        Q(endpoint=report.reported_endpoint)
+        if report.reported_endpoint
+        else Q(user=report.reported_user)
+    )
+    return Sanction.objects.filter(target, kind=Sanction.Kind.SUSPEND, lifted_at=None)
+
+
 @transaction.atomic
 def resolve_report(
     *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
 ) -> Report:
     if action not in ACTIONS:
         raise ModerationError(_("Unknown action."))
-    if not reason.strip():
-        raise ModerationError(_("Every action needs a reason."))
+    _require_reason(reason)
     now = timezone.now()
     title = report.listing.title if report.listing else ""
     if action == "warn":
@@ -336,13 +349,7 @@ def resolve_report(
         if not days or days < 1:
             raise ModerationError(_("Say for how many days."))
         until = now + dt.timedelta(days=days)
-        Sanction.objects.filter(
-            Q(endpoint=report.reported_endpoint)
-            if report.reported_endpoint
-            else Q(user=report.reported_user),
-            kind=Sanction.Kind.SUSPEND,
-            lifted_at=None,
-        ).update(lifted_at=now)
+        _active_suspensions_of(report).update(lifted_at=now)
         Sanction.objects.create(
             kind=Sanction.Kind.SUSPEND,
             endpoint=report.reported_endpoint,
@@ -391,15 +398,8 @@ def resolve_report(
 
 @transaction.atomic
 def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
-    if not reason.strip():
-        raise ModerationError(_("Every action needs a reason."))
-    lifted = Sanction.objects.filter(
-        Q(endpoint=report.reported_endpoint)
-        if report.reported_endpoint
-        else Q(user=report.reported_user),
-        kind=Sanction.Kind.SUSPEND,
-        lifted_at=None,
-    ).update(lifted_at=timezone.now())
+    _require_reason(reason)
+    lifted = _active_suspensions_of(report).update(lifted_at=timezone.now())
     snapshot.invalidate()
     audit.record(
         action="relay.participant.suspension_lifted",
@@ -413,8 +413,7 @@ def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
 
 @transaction.atomic
 def unban(*, report: Report, moderator: User, reason: str) -> int:
-    if not reason.strip():
-        raise ModerationError(_("Every action needs a reason."))
+    _require_reason(reason)
     indexes = [e.blind_index for e in _reported_endpoints(report)]
     lifted = Ban.objects.filter(blind_index__in=indexes, lifted_at=None).update(
         lifted_at=timezone.now()
