@@ -40,8 +40,11 @@ def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
 def pick_identity(channel: str, *, seller_id: int | None = None) -> RelayIdentity | None:
     """An active identity on the channel; for a seller, the one they have fewest open
     conversations on, so plain replies route without tags when the pool allows."""
-    identities = RelayIdentity.objects.filter(channel=channel, active=True)
-    if seller_id is not None:
+    hot = snapshot.current()
+    identities = sorted(
+        (i for (c, _p), i in hot.identities.items() if c == channel), key=lambda i: i.pk
+    )
+    if seller_id is not None and len(identities) > 1:
         loads = dict(
             Conversation.objects.filter(
                 listing__seller_id=seller_id,
@@ -52,8 +55,8 @@ def pick_identity(channel: str, *, seller_id: int | None = None) -> RelayIdentit
             .annotate(n=Count("id"))
             .values_list("seller_identity_id", "n")
         )
-        return min(identities.order_by("id"), key=lambda i: loads.get(i.pk, 0), default=None)
-    return snapshot.current().first_identity(channel)
+        return min(identities, key=lambda i: loads.get(i.pk, 0), default=None)
+    return identities[0] if identities else None
 
 
 def open_conversation(
@@ -62,21 +65,33 @@ def open_conversation(
     """Get or create the conversation (listing, buyer). Must run inside a transaction."""
     existing = Conversation.objects.filter(listing=listing, buyer_endpoint=buyer).first()
     if existing is not None:
-        if existing.status == Conversation.Status.CLOSED:
-            existing.status = Conversation.Status.OPEN
-            existing.save(update_fields=["status"])
-        return existing, False
+        return reopen(existing), False
+    return create_conversation(listing=listing, buyer=buyer, buyer_identity=buyer_identity)
+
+
+def reopen(conversation: Conversation) -> Conversation:
+    if conversation.status == Conversation.Status.CLOSED:
+        conversation.status = Conversation.Status.OPEN
+        conversation.save(update_fields=["status"])
+    return conversation
+
+
+def create_conversation(
+    *, listing: Listing, buyer: Endpoint, buyer_identity: RelayIdentity | None
+) -> tuple[Conversation, bool]:
+    """Open a new conversation; if a concurrent first message won, return that one."""
     seller_endpoint = recipient_endpoint_for_seller(listing)
     seller_identity = None
     if seller_endpoint.channel != Channel.WEB:
         seller_identity = pick_identity(seller_endpoint.channel, seller_id=listing.seller_id)
-    taken = set(
-        Conversation.objects.filter(
-            Q(buyer_endpoint=buyer) | Q(listing__seller_id=listing.seller_id)
-        ).values_list("tag", flat=True)
-    )
+    # A tag must be unique among each participant's conversations (it routes "#TAG" replies).
     tag = _new_tag()
-    while tag in taken:
+    for _attempt in range(8):
+        clash = Conversation.objects.filter(
+            Q(buyer_endpoint=buyer) | Q(listing__seller_id=listing.seller_id), tag=tag
+        ).exists()
+        if not clash:
+            break
         tag = _new_tag()
     conversation = Conversation(
         listing=listing,

@@ -15,7 +15,7 @@ from contacts.models import Endpoint
 from relay import crypto, handles
 from relay.models import Conversation, Delivery, RelayHandle, RelayIdentity
 from relay.services import limits
-from relay.services.conversations import open_conversation, side_of
+from relay.services.conversations import create_conversation, reopen, side_of
 
 TAG = re.compile(r"^\s*#([0-9A-Za-z]{4})(?![0-9A-Za-z])\s*")
 
@@ -102,10 +102,12 @@ def route_inbound(
             return Route(notice="handle_paused", notice_params={"title": listing.title})
         if sender.user_id is not None and sender.user_id == listing.seller_id:
             return Route(notice="own_listing")
-        exists = Conversation.objects.filter(listing=listing, buyer_endpoint=sender).exists()
-        if not exists and not limits.allow_new_conversation(sender):
+        existing = conversations.filter(listing=listing, buyer_endpoint=sender).first()
+        if existing is not None:
+            return Route(reopen(existing), "buyer", text)
+        if not limits.allow_new_conversation(sender):
             return Route(notice="slow_down")
-        conversation, created = open_conversation(
+        conversation, created = create_conversation(
             listing=listing, buyer=sender, buyer_identity=identity
         )
         return Route(conversation, "buyer", text, created=created)
