@@ -271,6 +271,16 @@ def git_sha() -> str:
         return "nogit"
 
 
+def _unused_path(stem: str) -> str:
+    """`<date>-<sha>.json`, or `-2`, `-3`… when that commit was already measured today."""
+    candidate = RESULTS / f"{stem}.json"
+    number = 2
+    while candidate.exists():
+        candidate = RESULTS / f"{stem}-{number}.json"
+        number += 1
+    return str(candidate)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -324,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             results["stages"] = {"error": f"{type(error).__name__}: {error}"[:3000]}
     results["meta"]["wall_s"] = round(time.time() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = args.output or str(
-        RESULTS / f"{dt.date.today().isoformat()}-{results['meta']['git_sha']}.json"
+    path = args.output or _unused_path(
+        f"{dt.date.today().isoformat()}-{results['meta']['git_sha']}"
     )
     with open(path, "w") as handle:
         json.dump(results, handle, indent=2, default=str)
