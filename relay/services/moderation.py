@@ -136,19 +136,6 @@ def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
     return report
 
 
-def awaiting_report(*, conversation: Conversation, reporter: Endpoint) -> Report | None:
-    return (
-        Report.objects.filter(
-            conversation=conversation,
-            reporter_endpoint=reporter,
-            status=Report.Status.AWAITING_REASON,
-            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
-        )
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def _reported_filter(report: Report) -> Q:
     if report.reported_endpoint_id is not None:
         return Q(reported_endpoint_id=report.reported_endpoint_id)

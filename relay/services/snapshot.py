@@ -34,10 +34,6 @@ class Snapshot:
     def identity(self, channel: str, provider_id: str) -> RelayIdentity | None:
         return self.identities.get((channel, provider_id))
 
-    def first_identity(self, channel: str) -> RelayIdentity | None:
-        found = [i for (c, _p), i in self.identities.items() if c == channel]
-        return min(found, key=lambda i: i.pk, default=None)
-
     def suspension(
         self, *, endpoint_id: int | None = None, user_id: int | None = None
     ) -> tuple[bool, dt.datetime | None]:
