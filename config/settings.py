@@ -377,6 +377,8 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
         f"API_THROTTLE_RATE must look like 120/min, got {API_THROTTLE_RATE!r}"
     )
 # Outbound integrator webhooks: tries before a delivery is marked failed.
+# How long a POST's Idempotency-Key is remembered (purge deletes older records).
+API_IDEMPOTENCY_HOURS = env.integer("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 API_WEBHOOK_MAX_ATTEMPTS = env.integer("API_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Perantara API",

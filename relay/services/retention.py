@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from relay.models import Conversation, Delivery
+from relay.models import Conversation, Delivery, IdempotencyRecord
 
 Progress = Callable[[int], None]
 ENDED = (Conversation.Status.CLOSED, Conversation.Status.BLOCKED)
@@ -26,6 +27,7 @@ class PurgeSummary:
     cutoff: dt.datetime
     conversations: int = 0
     notice_parameters: int = 0
+    idempotency_records: int = 0
     dry_run: bool = False
 
 
@@ -74,6 +76,7 @@ def purge_expired(
             ).count()
             + expired_notice_parameters(cutoff=cutoff).count()
         )
+        summary.idempotency_records = expired_idempotency_records(now=now).count()
         if progress is not None:
             progress(summary.conversations)
         return summary
@@ -101,4 +104,12 @@ def purge_expired(
         if progress is not None:
             progress(len(batch))
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
+    summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
     return summary
+
+
+def expired_idempotency_records(*, now: dt.datetime | None = None) -> QuerySet[IdempotencyRecord]:
+    """Stored API responses older than API_IDEMPOTENCY_HOURS: a client retrying later than
+    that is sending a new request."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    return IdempotencyRecord.objects.filter(created_at__lt=cutoff)

@@ -64,3 +64,31 @@ def test_purge_honours_a_shorter_window(shop: Shop) -> None:
     assert "Shredded 0 conversations" in purge()
     assert "Shredded 1 conversations" in purge(days=7)
     assert texts(chat) == [EXPIRED]
+
+
+def test_purge_forgets_idempotency_keys_past_their_retry_window(shop: Shop) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from relay.models import IdempotencyRecord
+
+    def record(key: str, hours_old: int) -> None:
+        stored = IdempotencyRecord.objects.create(
+            user=shop.seller,
+            key=key,
+            method_path="POST /api/listings/",
+            request_hash="h",
+            response_status=201,
+            response_body={},
+        )
+        IdempotencyRecord.objects.filter(pk=stored.pk).update(
+            created_at=timezone.now() - dt.timedelta(hours=hours_old)
+        )
+
+    record("old", 30)
+    record("fresh", 2)
+    assert "would delete 1 stored API responses" in purge(dry_run=True)
+    assert IdempotencyRecord.objects.count() == 2
+    assert "deleted 1 stored API responses" in purge()
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]

@@ -52,5 +52,7 @@ class Command(BaseCommand):
             f"{verb} {summary.conversations} conversations ended before "
             f"{summary.cutoff:%Y-%m-%d %H:%M} UTC ({days} days) and "
             f"{'would clear' if summary.dry_run else 'cleared'} "
-            f"{summary.notice_parameters} sealed notice parameters."
+            f"{summary.notice_parameters} sealed notice parameters; "
+            f"{'would delete' if summary.dry_run else 'deleted'} "
+            f"{summary.idempotency_records} stored API responses past their retry window."
         )
