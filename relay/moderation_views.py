@@ -61,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     reason = request.GET.get("reason", "")
     reports = Report.objects.exclude(status=Report.Status.AWAITING_REASON).select_related(
-        "listing", "conversation"
+        "listing", "conversation__listing"
     )
     counts = dict(reports.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     if status:
@@ -89,7 +89,6 @@ def _detail(
     evidence: list[dict[str, str]] | None,
     revealed: list[str] | None = None,
 ) -> HttpResponse:
-    conversation = report.conversation
     return render(
         request,
         "relay/moderation/report.html",
@@ -97,24 +96,6 @@ def _detail(
             "report": report,
             "facts": moderation.facts_about_reported(report),
             "evidence": evidence,
-            "reporter": (
-                "the relay (automatic)"
-                if report.automatic
-                else (
-                    conversation.buyer_pseudonym
-                    if conversation and report.reporter_side == "buyer"
-                    else conversation.seller_pseudonym
-                    if conversation and report.reporter_side == "seller"
-                    else "a visitor of the listing page"
-                )
-            ),
-            "reported": (
-                conversation.buyer_pseudonym
-                if conversation and report.reported_side == "buyer"
-                else (
-                    conversation.seller_pseudonym if conversation else f"Seller · {report.listing}"
-                )
-            ),
             "can_unmask": request.user.has_perm("relay.unmask_address"),
             "revealed": revealed,
             "actions": moderation.ACTIONS,

@@ -196,12 +196,7 @@ class ReportOutput(serializers.ModelSerializer[Report]):
         )
 
     def get_reported(self, report: Report) -> str:
-        conversation = report.conversation
-        if conversation is None:
-            return "Seller"
-        if report.reported_side == "buyer":
-            return conversation.buyer_pseudonym
-        return conversation.seller_pseudonym
+        return report.reported_pseudonym
 
 
 class ActionInput(serializers.Serializer[dict[str, Any]]):
