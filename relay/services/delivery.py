@@ -230,16 +230,20 @@ def _retry(delivery: Delivery, error: SendError, *, delay: float | None) -> Deli
 
 def _fail(delivery: Delivery, reason: str, code: str) -> DeliveryResult:
     with transaction.atomic():
-        delivery.state = Delivery.State.FAILED
-        delivery.error_code = code[:32]
-        delivery.error_reason = reason[:300]
-        delivery.save(
-            update_fields=["state", "error_code", "error_reason", "attempts", "updated_at"]
-        )
-        logger.warning("delivery %s failed (%s)", delivery.pk, code)
-        _tell_sender(delivery, reason)
+        mark_failed(delivery, reason, code)
         _publish_next(delivery)
     return DeliveryResult("failed")
+
+
+def mark_failed(delivery: Delivery, reason: str, code: str) -> None:
+    """Record why a delivery failed and tell its sender, before or after the platform took it
+    (a status webhook can report failure after the send was accepted)."""
+    delivery.state = Delivery.State.FAILED
+    delivery.error_code = code[:32]
+    delivery.error_reason = reason[:300]
+    delivery.save(update_fields=["state", "error_code", "error_reason", "attempts", "updated_at"])
+    logger.warning("delivery %s failed (%s)", delivery.pk, code)
+    _tell_sender(delivery, reason)
 
 
 def _tell_sender(delivery: Delivery, reason: str) -> None:
@@ -301,12 +305,3 @@ def sweep_stuck_deliveries() -> int:
     for delivery_id in stuck:
         deliver.delay(delivery_id)
     return len(stuck)
-
-
-def fail_after_send(delivery: Delivery, reason: str, code: str) -> None:
-    """A platform accepted the send, then reported it undeliverable (a status webhook)."""
-    delivery.state = Delivery.State.FAILED
-    delivery.error_code = code[:32]
-    delivery.error_reason = reason[:300]
-    delivery.save(update_fields=["state", "error_code", "error_reason", "updated_at"])
-    _tell_sender(delivery, reason)

@@ -14,6 +14,8 @@ from contacts import services as contacts
 from relay import crypto
 from relay.adapters.base import StatusUpdate
 from relay.models import Delivery
+from relay.services.delivery import mark_failed
+from relay.services.outbound import publish
 
 # The states each status may replace. Pending and waiting rows never move on a status: a
 # late "sent" for a WhatsApp template must not swallow the text released after it.
@@ -61,8 +63,6 @@ def _accept_watermark(update: StatusUpdate) -> int:
 
 
 def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int:
-    from relay.services.delivery import fail_after_send
-
     changed = 0
     for delivery in deliveries.filter(state__in=EARLIER["failed"]).select_related(
         "message", "conversation__listing"
@@ -70,8 +70,6 @@ def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int
         with transaction.atomic():
             if update.error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
                 # WhatsApp reports 131047 after accepting the send: resend as the template.
-                from relay.services.outbound import publish
-
                 Delivery.objects.filter(pk=delivery.pk).update(
                     state=Delivery.State.PENDING,
                     force_template=True,
@@ -80,7 +78,7 @@ def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int
                 )
                 publish([delivery.pk])
             else:
-                fail_after_send(
+                mark_failed(
                     delivery,
                     "the recipient's app could not receive it",
                     update.error_code or "failed",
