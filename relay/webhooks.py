@@ -52,7 +52,10 @@ def webhook(request: HttpRequest, platform: str) -> HttpResponse:
         return _plain(status, body)
     if request.method != "POST":
         return _plain(405, "Use POST.")
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _plain(400, "Content-Length is not a number.")
     if length > settings.RELAY_MAX_WEBHOOK_BYTES:
         return _plain(
             413, f"Body too large: the limit is {settings.RELAY_MAX_WEBHOOK_BYTES} bytes."

@@ -202,3 +202,10 @@ def test_twilio_webhooks_are_checked_over_the_full_url_and_answered_with_empty_t
         HTTP_X_TWILIO_SIGNATURE=twilio_signature(TWILIO_TOKEN, url, params),
     )
     assert bad.status_code == 403
+
+
+def test_a_garbled_content_length_gets_400(client: Client, identities: None) -> None:
+    body = whatsapp_payload()
+    response = post_whatsapp(client, body, CONTENT_LENGTH="12abc")
+    assert response.status_code == 400
+    assert b"Content-Length" in response.content
