@@ -71,6 +71,8 @@ def accept_inbound(*, event: InboundMessage) -> Accepted:
 
 
 def _accept(event: InboundMessage) -> Accepted:
+    # The unique constraint alone would dedupe, but only after routing ran again and a retry
+    # had counted against the sender's rate limits; one indexed lookup spares both.
     if Message.objects.filter(
         channel=event.channel, provider_message_id=crypto.provider_key(event.provider_message_id)
     ).exists():
