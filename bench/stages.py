@@ -118,7 +118,9 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
             if profile:
                 profiler.disable()
                 buffer = io.StringIO()
-                pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(40)
+                stats = pstats.Stats(profiler, stream=buffer)
+                stats.sort_stats("cumulative").print_stats(60)
+                stats.sort_stats("tottime").print_stats(40)
                 Path(profile_dir).mkdir(parents=True, exist_ok=True)
                 Path(profile_dir, f"stage-{label}.txt").write_text(buffer.getvalue())
         return result

@@ -70,9 +70,16 @@ def find_endpoint(*, channel: str, address: str, sender_key: str | None = None) 
 
 
 def get_or_create_endpoint(
-    *, channel: str, address: str, sender_key: str | None = None
+    *,
+    channel: str,
+    address: str,
+    sender_key: str | None = None,
+    inbound_at: dt.datetime | None = None,
 ) -> tuple[Endpoint, bool]:
-    """Find the endpoint for an address, creating it (sealed) on first contact."""
+    """Find the endpoint for an address, creating it (sealed) on first contact.
+
+    `inbound_at`: the address just wrote to the relay; a new row starts with it (one write
+    instead of an insert and an update on the webhook path)."""
     found = find_endpoint(channel=channel, address=address, sender_key=sender_key)
     if found is not None:
         return found, False
@@ -86,6 +93,7 @@ def get_or_create_endpoint(
         address_sealed=vault.seal(normalized.encode(), aad=_aad(channel, index)),
         region=region,
         language="id" if region == "ID" else settings.RELAY_DEFAULT_LANGUAGE,
+        last_inbound_at=inbound_at,
     )
     try:
         with transaction.atomic():

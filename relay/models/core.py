@@ -115,6 +115,11 @@ class Conversation(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # Not columns: what the transaction that opened this conversation already knows, so the
+    # message that opened it needs no second lookup (services.conversations.create_conversation).
+    opening_seq: int | None = None  # a sequence number reserved at INSERT for that message
+    opening_seller_endpoint: Endpoint | None = None
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

@@ -99,6 +99,7 @@ def create_conversation(
         tag=tag,
         buyer_identity=buyer_identity,
         seller_identity=seller_identity,
+        next_seq=2,  # 1 is reserved for the message that opens it: no UPDATE for it
     )
     conversation.wrapped_key = crypto.new_wrapped_key(conversation.code)
     try:
@@ -107,6 +108,8 @@ def create_conversation(
     except IntegrityError:
         # The buyer's two first messages raced; the other one opened it.
         return Conversation.objects.get(listing=listing, buyer_endpoint=buyer), False
+    conversation.opening_seq = 1
+    conversation.opening_seller_endpoint = seller_endpoint
     return conversation, True
 
 

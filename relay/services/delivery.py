@@ -31,7 +31,7 @@ from relay.adapters.base import (
 )
 from relay.models import Delivery, Side
 from relay.notices import render_notice
-from relay.services import outbound
+from relay.services import outbound, snapshot
 
 logger = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
@@ -65,13 +65,15 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
     """Send one delivery. Safe to call twice: only one caller wins the claim."""
     if not _claim(delivery_id):
         return DeliveryResult("skipped")
+    # Every join costs PostgreSQL planning time on each delivery: the identity comes from the
+    # snapshot (an inactive one is loaded on access), and nothing here needs the buyer's row.
     delivery = Delivery.objects.select_related(
-        "message",
-        "conversation__listing",
-        "conversation__buyer_endpoint",
-        "recipient_endpoint",
-        "identity",
+        "message", "conversation__listing", "recipient_endpoint"
     ).get(pk=delivery_id)
+    if delivery.identity_id is not None:
+        identity = snapshot.current().identities_by_pk.get(delivery.identity_id)
+        if identity is not None:
+            delivery.identity = identity
     delivery.attempts += 1
     try:
         if delivery.channel == Channel.WEB:

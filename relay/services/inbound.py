@@ -82,8 +82,11 @@ def _accept(event: InboundMessage) -> Accepted:
     if identity is None:
         logger.warning("inbound on an unknown %s identity ignored", event.channel)
         return Accepted("ignored")
-    sender, _created = contacts.get_or_create_endpoint(
-        channel=event.channel, address=event.sender_address, sender_key=event.sender_key
+    sender, new_sender = contacts.get_or_create_endpoint(
+        channel=event.channel,
+        address=event.sender_address,
+        sender_key=event.sender_key,
+        inbound_at=timezone.now(),
     )
     if sender.blind_index in hot.banned:
         outbound.queue_notice(recipient=sender, identity=identity, code="banned")
@@ -124,6 +127,7 @@ def _accept(event: InboundMessage) -> Accepted:
         identity=identity,
         text=text,
         reply_to=event.reply_to_provider_id,
+        new_sender=new_sender,
     )
     conversation = route.conversation
     if conversation is None or route.side is None:

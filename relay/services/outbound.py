@@ -46,12 +46,22 @@ def _next_seq(conversation: Conversation) -> int:
     return int(row[0]) - 1
 
 
+def _identity(identity_id: int | None) -> RelayIdentity | None:
+    """A conversation's pool identity: active ones from the snapshot, others from the table."""
+    if identity_id is None:
+        return None
+    found = snapshot.current().identities_by_pk.get(identity_id)
+    return found if found is not None else RelayIdentity.objects.get(pk=identity_id)
+
+
 def _recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
     """Where a message for `side` goes, keeping the pool identity assigned to the conversation."""
     if side == Side.BUYER:
-        return conversation.buyer_endpoint, conversation.buyer_identity
-    endpoint = recipient_endpoint_for_seller(conversation.listing)
-    identity = conversation.seller_identity
+        return conversation.buyer_endpoint, _identity(conversation.buyer_identity_id)
+    endpoint = conversation.opening_seller_endpoint or recipient_endpoint_for_seller(
+        conversation.listing
+    )
+    identity = _identity(conversation.seller_identity_id)
     if endpoint.channel == Channel.WEB:
         return endpoint, None
     if identity is None or identity.channel != endpoint.channel or not identity.active:
@@ -78,7 +88,10 @@ def relay_message(
 
     Must be called inside `transaction.atomic()`.
     """
-    seq = _next_seq(conversation)
+    seq = conversation.opening_seq
+    if seq is None:
+        seq = _next_seq(conversation)
+    conversation.opening_seq = None  # reserved for one message only
     message = Message(
         conversation=conversation,
         sender_side=sender_side,

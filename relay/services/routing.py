@@ -43,14 +43,18 @@ def route_inbound(
     identity: RelayIdentity | None,
     text: str,
     reply_to: str | None,
+    new_sender: bool = False,
 ) -> Route:
-    """Must be called inside `transaction.atomic()`: rule 4 may open a conversation."""
-    conversations = Conversation.objects.select_related(
-        "listing", "buyer_endpoint", "buyer_identity", "seller_identity"
-    )
+    """Must be called inside `transaction.atomic()`: rule 4 may open a conversation.
+
+    `new_sender`: the sender's endpoint was created in this transaction, so no conversation
+    can hold it yet and the lookups that would find one are skipped."""
+    # Only the listing is joined: each extra join costs PostgreSQL planning time on every
+    # message, and identities come from the snapshot (outbound._recipient_for).
+    conversations = Conversation.objects.select_related("listing")
 
     # 1. Reply context: the sender quoted a message the relay sent them.
-    if reply_to:
+    if reply_to and not new_sender:
         quoted = (
             Delivery.objects.filter(
                 channel=sender.channel,
@@ -67,7 +71,7 @@ def route_inbound(
 
     # 2. Tag: "#K7Q2 see you at 5".
     tag_match = TAG.match(text)
-    if tag_match:
+    if tag_match and not new_sender:
         tagged = conversations.filter(
             _participant_filter(sender), tag=tag_match.group(1).upper()
         ).first()
@@ -80,7 +84,7 @@ def route_inbound(
     handle = _first_live_handle(candidates)
 
     # 3. Identity pool: exactly one open conversation pairs the sender with this identity.
-    if identity is not None:
+    if identity is not None and not new_sender:
         open_here = _pool(conversations, sender, identity, Conversation.Status.OPEN)
         if not open_here and handle is None:
             # Only ended conversations here: route to one so its sender hears it has ended.
@@ -102,7 +106,11 @@ def route_inbound(
             return Route(notice="handle_paused", notice_params={"title": listing.title})
         if sender.user_id is not None and sender.user_id == listing.seller_id:
             return Route(notice="own_listing")
-        existing = conversations.filter(listing=listing, buyer_endpoint=sender).first()
+        existing = (
+            None
+            if new_sender
+            else conversations.filter(listing=listing, buyer_endpoint=sender).first()
+        )
         if existing is not None:
             return Route(reopen(existing), "buyer", text)
         if not limits.allow_new_conversation(sender):

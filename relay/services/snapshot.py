@@ -26,6 +26,7 @@ NO_END = None  # a suspension pending review has no end date
 class Snapshot:
     loaded_at: float
     identities: dict[tuple[str, str], RelayIdentity] = field(default_factory=dict)
+    identities_by_pk: dict[int, RelayIdentity] = field(default_factory=dict)
     suspended_endpoints: dict[int, dt.datetime | None] = field(default_factory=dict)
     suspended_users: dict[int, dt.datetime | None] = field(default_factory=dict)
     banned: set[str] = field(default_factory=set)
@@ -54,6 +55,7 @@ def _load() -> Snapshot:
     snapshot = Snapshot(loaded_at=time.monotonic())
     for identity in RelayIdentity.objects.filter(active=True):
         snapshot.identities[(identity.channel, identity.provider_id)] = identity
+        snapshot.identities_by_pk[identity.pk] = identity
     active = Sanction.objects.filter(kind=Sanction.Kind.SUSPEND, lifted_at=None).filter(
         Q(until__isnull=True) | Q(until__gt=now)
     )
