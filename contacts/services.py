@@ -7,11 +7,12 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from config import hotsql
 from contacts import vault
 from contacts.models import PHONE_CHANNELS, Channel, Endpoint, LinkCode, User, VerificationCode
 from contacts.phones import InvalidPhoneNumber, normalize_phone, region_of
@@ -59,14 +60,29 @@ def endpoint_address(endpoint: Endpoint) -> str:
     ).decode()
 
 
+def _endpoint_where(condition: str, params: list[str]) -> Endpoint | None:
+    # Plain SQL: this runs on every inbound webhook (config/hotsql.py).
+    row = hotsql.fetch_one(
+        f"SELECT {hotsql.columns(Endpoint, 'e')} FROM contacts_endpoint AS e "  # noqa: S608
+        f"WHERE {condition} LIMIT 1",
+        params,
+    )
+    return hotsql.build(Endpoint, row) if row is not None else None
+
+
 def find_endpoint(*, channel: str, address: str, sender_key: str | None = None) -> Endpoint | None:
     normalized = normalize_address(channel=channel, address=address)
-    candidates = Endpoint.objects.filter(channel=channel)
     if sender_key:
-        found = candidates.filter(alternate_index=vault.blind_index(f"bsuid:{sender_key}")).first()
+        found = _endpoint_where(
+            "e.channel = %s AND e.alternate_index = %s",
+            [channel, vault.blind_index(f"bsuid:{sender_key}")],
+        )
         if found is not None:
             return found
-    return candidates.filter(blind_index=index_for(channel=channel, normalized=normalized)).first()
+    return _endpoint_where(
+        "e.channel = %s AND e.blind_index = %s",
+        [channel, index_for(channel=channel, normalized=normalized)],
+    )
 
 
 def get_or_create_endpoint(
@@ -95,10 +111,7 @@ def get_or_create_endpoint(
         language="id" if region == "ID" else settings.RELAY_DEFAULT_LANGUAGE,
         last_inbound_at=inbound_at,
     )
-    try:
-        with transaction.atomic():
-            endpoint.save()
-    except IntegrityError:
+    if not hotsql.insert(endpoint, ignore_conflicts=True):
         # Two first messages from one sender raced: the other insert won; use its row.
         return Endpoint.objects.get(channel=channel, blind_index=index), False
     return endpoint, True

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
+from config import hotsql
 from contacts.models import Channel, Endpoint
 from marketplace.models import Listing
 from relay import crypto
@@ -23,7 +23,15 @@ def _new_tag() -> str:
 
 def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
     """The seller's preferred endpoint if the relay can reach it, else their web inbox."""
-    endpoints = list(Endpoint.objects.filter(user_id=listing.seller_id, verified=True))
+    # Plain SQL: this runs for every message to a seller (config/hotsql.py).
+    endpoints = [
+        hotsql.build(Endpoint, row)
+        for row in hotsql.fetch_all(
+            f"SELECT {hotsql.columns(Endpoint, 'e')} FROM contacts_endpoint AS e "  # noqa: S608
+            "WHERE e.user_id = %s AND e.verified ORDER BY e.id",
+            [listing.seller_id],
+        )
+    ]
     preferred = next((e for e in endpoints if e.preferred), None)
     if preferred is not None and (
         preferred.channel == Channel.WEB or pick_identity(preferred.channel) is not None
@@ -77,19 +85,35 @@ def reopen(conversation: Conversation) -> Conversation:
 
 
 def create_conversation(
-    *, listing: Listing, buyer: Endpoint, buyer_identity: RelayIdentity | None
+    *,
+    listing: Listing,
+    buyer: Endpoint,
+    buyer_identity: RelayIdentity | None,
+    new_buyer: bool = False,
 ) -> tuple[Conversation, bool]:
-    """Open a new conversation; if a concurrent first message won, return that one."""
+    """Open a new conversation; if a concurrent first message won, return that one.
+
+    `new_buyer`: the buyer's endpoint was created in this transaction (it has no tags yet)."""
     seller_endpoint = recipient_endpoint_for_seller(listing)
     seller_identity = None
     if seller_endpoint.channel != Channel.WEB:
         seller_identity = pick_identity(seller_endpoint.channel, seller_id=listing.seller_id)
     # A tag must be unique among each participant's conversations (it routes "#TAG" replies).
+    # Two indexed lookups, not one OR across the listing join (a scan of every conversation).
     tag = _new_tag()
     for _attempt in range(8):
-        clash = Conversation.objects.filter(
-            Q(buyer_endpoint=buyer) | Q(listing__seller_id=listing.seller_id), tag=tag
-        ).exists()
+        clash = hotsql.fetch_one(
+            "SELECT 1 FROM relay_conversation AS c JOIN marketplace_listing AS l "
+            "ON l.id = c.listing_id WHERE l.seller_id = %s AND c.tag = %s LIMIT 1",
+            [listing.seller_id, tag],
+        ) or (
+            not new_buyer
+            and hotsql.fetch_one(
+                "SELECT 1 FROM relay_conversation "
+                "WHERE buyer_endpoint_id = %s AND tag = %s LIMIT 1",
+                [buyer.pk, tag],
+            )
+        )
         if not clash:
             break
         tag = _new_tag()
@@ -102,10 +126,7 @@ def create_conversation(
         next_seq=2,  # 1 is reserved for the message that opens it: no UPDATE for it
     )
     conversation.wrapped_key = crypto.new_wrapped_key(conversation.code)
-    try:
-        with transaction.atomic():
-            conversation.save()
-    except IntegrityError:
+    if not hotsql.insert(conversation, ignore_conflicts=True):
         # The buyer's two first messages raced; the other one opened it.
         return Conversation.objects.get(listing=listing, buyer_endpoint=buyer), False
     conversation.opening_seq = 1

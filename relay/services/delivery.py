@@ -12,14 +12,17 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from config import hotsql
 from contacts import services as contacts
-from contacts.models import Channel
+from contacts.models import Channel, Endpoint
+from marketplace.models import Listing
 from relay import crypto
 from relay.adapters import PlatformDisabled, adapter_for
 from relay.adapters.base import (
@@ -29,7 +32,7 @@ from relay.adapters.base import (
     TransientSendError,
     WindowClosedError,
 )
-from relay.models import Delivery, Side
+from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
 from relay.services import outbound, snapshot
 
@@ -43,33 +46,66 @@ class DeliveryResult:
     retry_in: float | None = None
 
 
+# The hot statements of a delivery, in plain SQL (config/hotsql.py says why).
+_CLAIM = (
+    "UPDATE relay_delivery SET state = 'sending', updated_at = %s "
+    "WHERE id = %s AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
+    "AND NOT EXISTS (SELECT 1 FROM relay_delivery AS earlier "
+    "WHERE earlier.conversation_id = relay_delivery.conversation_id "
+    "AND earlier.recipient_side = relay_delivery.recipient_side "
+    "AND earlier.seq < relay_delivery.seq "
+    "AND earlier.state IN ('pending', 'sending', 'waiting')) RETURNING id"
+)
+_NEXT_IN_STREAM = (
+    "SELECT id FROM relay_delivery WHERE conversation_id = %s AND recipient_side = %s "
+    "AND seq > %s AND state = 'pending' ORDER BY seq LIMIT 1"
+)
+
+
+@cache
+def _load_sql() -> str:
+    # Only what sending needs is joined (each join costs PostgreSQL planning time on every
+    # delivery): identities come from the snapshot, and nothing here needs the buyer's row.
+    return (
+        f"SELECT {hotsql.columns(Delivery, 'd')}, {hotsql.columns(Endpoint, 'r')}, "  # noqa: S608
+        f"{hotsql.columns(Message, 'm')}, {hotsql.columns(Conversation, 'c')}, "
+        f"{hotsql.columns(Listing, 'l')} FROM relay_delivery AS d "
+        "JOIN contacts_endpoint AS r ON r.id = d.recipient_endpoint_id "
+        "LEFT JOIN relay_message AS m ON m.id = d.message_id "
+        "LEFT JOIN relay_conversation AS c ON c.id = d.conversation_id "
+        "LEFT JOIN marketplace_listing AS l ON l.id = c.listing_id WHERE d.id = %s"
+    )
+
+
 def _claim(delivery_id: int) -> bool:
     """Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished."""
-    earlier = Delivery.objects.filter(
-        conversation_id=OuterRef("conversation_id"),
-        recipient_side=OuterRef("recipient_side"),
-        seq__lt=OuterRef("seq"),
-        state__in=Delivery.BLOCKING_STATES,
-    )
-    now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(~Exists(earlier))
-        .update(state=Delivery.State.SENDING, updated_at=now)
-    )
-    return claimed == 1
+    now = hotsql.when(timezone.now())
+    return hotsql.fetch_one(_CLAIM, [now, delivery_id, now]) is not None
+
+
+def _load(delivery_id: int) -> Delivery:
+    row = hotsql.fetch_one(_load_sql(), [delivery_id])
+    if row is None:
+        raise Delivery.DoesNotExist(delivery_id)
+    delivery = hotsql.build(Delivery, row)
+    at = hotsql.width(Delivery)
+    delivery.recipient_endpoint = hotsql.build(Endpoint, row, at)
+    at += hotsql.width(Endpoint)
+    if delivery.message_id is not None:
+        delivery.message = hotsql.build(Message, row, at)
+    at += hotsql.width(Message)
+    if delivery.conversation_id is not None:
+        conversation = hotsql.build(Conversation, row, at)
+        conversation.listing = hotsql.build(Listing, row, at + hotsql.width(Conversation))
+        delivery.conversation = conversation
+    return delivery
 
 
 def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
     """Send one delivery. Safe to call twice: only one caller wins the claim."""
     if not _claim(delivery_id):
         return DeliveryResult("skipped")
-    # Every join costs PostgreSQL planning time on each delivery: the identity comes from the
-    # snapshot (an inactive one is loaded on access), and nothing here needs the buyer's row.
-    delivery = Delivery.objects.select_related(
-        "message", "conversation__listing", "recipient_endpoint"
-    ).get(pk=delivery_id)
+    delivery = _load(delivery_id)
     if delivery.identity_id is not None:
         identity = snapshot.current().identities_by_pk.get(delivery.identity_id)
         if identity is not None:
@@ -176,19 +212,22 @@ def _finish(delivery: Delivery, state: str) -> DeliveryResult:
     now = timezone.now()
     delivery.state = state
     delivery.sent_at = now
+    delivery.updated_at = now
     delivery.error_code = ""
     delivery.error_reason = ""
-    delivery.save(
-        update_fields=[
-            "state",
-            "sent_at",
-            "provider_message_id",
-            "attempts",
-            "force_template",
-            "error_code",
-            "error_reason",
-            "updated_at",
-        ]
+    hotsql.execute(
+        "UPDATE relay_delivery SET state = %s, sent_at = %s, provider_message_id = %s, "
+        "attempts = %s, force_template = %s, error_code = '', error_reason = '', "
+        "updated_at = %s WHERE id = %s",
+        [
+            state,
+            hotsql.when(now),
+            delivery.provider_message_id,
+            delivery.attempts,
+            delivery.force_template,
+            hotsql.when(now),
+            delivery.pk,
+        ],
     )
     if state != Delivery.State.WAITING:
         _publish_next(delivery)
@@ -266,19 +305,11 @@ def _tell_sender(delivery: Delivery, reason: str) -> None:
 def _publish_next(delivery: Delivery) -> None:
     if delivery.conversation_id is None:
         return
-    following = (
-        Delivery.objects.filter(
-            conversation_id=delivery.conversation_id,
-            recipient_side=delivery.recipient_side,
-            seq__gt=delivery.seq,
-            state=Delivery.State.PENDING,
-        )
-        .order_by("seq")
-        .values_list("pk", flat=True)
-        .first()
+    following = hotsql.fetch_one(
+        _NEXT_IN_STREAM, [delivery.conversation_id, delivery.recipient_side, delivery.seq]
     )
     if following is not None:
-        outbound.publish([following])
+        outbound.publish([following[0]])
 
 
 def sweep_stuck_deliveries() -> int:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import hotsql
 from contacts import services as contacts
 from contacts.models import Endpoint
 from relay import crypto
@@ -73,9 +74,10 @@ def accept_inbound(*, event: InboundMessage) -> Accepted:
 def _accept(event: InboundMessage) -> Accepted:
     # The unique constraint alone would dedupe, but only after routing ran again and a retry
     # had counted against the sender's rate limits; one indexed lookup spares both.
-    if Message.objects.filter(
-        channel=event.channel, provider_message_id=crypto.provider_key(event.provider_message_id)
-    ).exists():
+    if hotsql.fetch_one(
+        "SELECT 1 FROM relay_message WHERE channel = %s AND provider_message_id = %s LIMIT 1",
+        [event.channel, crypto.provider_key(event.provider_message_id)],
+    ):
         return Accepted("duplicate")
     hot = snapshot.current()
     identity = hot.identity(event.channel, event.identity_provider_id)

@@ -7,6 +7,7 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import hotsql
 from contacts import vault
 from contacts.models import Channel, Endpoint
 from relay import crypto
@@ -102,12 +103,12 @@ def relay_message(
     )
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     message.body_sealed = crypto.encrypt_body(key, message.uid, text)
-    message.save()
+    hotsql.insert(message)
     if hold:
         return message  # kept (sealed) as evidence, never delivered
     other = Side.SELLER if sender_side == Side.BUYER else Side.BUYER
     recipient, via = _recipient_for(conversation, other)
-    delivery = Delivery.objects.create(
+    delivery = Delivery(
         message=message,
         conversation=conversation,
         recipient_side=other,
@@ -118,6 +119,7 @@ def relay_message(
         # The first message a seller gets in a conversation says which listing it is about.
         notice_params={"introduce": True} if introduce else {},
     )
+    hotsql.insert(delivery)
     publish([delivery.pk])
     if conversation.listing.seller_id in snapshot.current().integrator_users:
         # Only sellers with integrator webhooks pay for telling them.

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
+from config import hotsql
 from contacts.models import Endpoint
+from marketplace.models import Listing
 from relay import crypto, handles
-from relay.models import Conversation, Delivery, RelayHandle, RelayIdentity
+from relay.models import Conversation, RelayHandle, RelayIdentity
 from relay.services import limits
 from relay.services.conversations import create_conversation, reopen, side_of
 
@@ -49,32 +52,26 @@ def route_inbound(
 
     `new_sender`: the sender's endpoint was created in this transaction, so no conversation
     can hold it yet and the lookups that would find one are skipped."""
-    # Only the listing is joined: each extra join costs PostgreSQL planning time on every
-    # message, and identities come from the snapshot (outbound._recipient_for).
-    conversations = Conversation.objects.select_related("listing")
-
     # 1. Reply context: the sender quoted a message the relay sent them.
     if reply_to and not new_sender:
-        quoted = (
-            Delivery.objects.filter(
-                channel=sender.channel,
-                provider_message_id=crypto.provider_key(reply_to),
-                recipient_endpoint=sender,
-            )
-            .exclude(conversation=None)
-            .values_list("conversation_id", flat=True)
-            .first()
+        quoted = _conversations(
+            "c.id = (SELECT q.conversation_id FROM relay_delivery AS q WHERE q.channel = %s "
+            "AND q.provider_message_id = %s AND q.recipient_endpoint_id = %s "
+            "AND q.conversation_id IS NOT NULL LIMIT 1)",
+            [sender.channel, crypto.provider_key(reply_to), sender.pk],
         )
-        if quoted is not None:
-            conversation = conversations.get(pk=quoted)
+        if quoted:
+            conversation = quoted[0]
             return Route(conversation, side_of(conversation, sender), TAG.sub("", text, count=1))
 
     # 2. Tag: "#K7Q2 see you at 5".
     tag_match = TAG.match(text)
     if tag_match and not new_sender:
-        tagged = conversations.filter(
-            _participant_filter(sender), tag=tag_match.group(1).upper()
-        ).first()
+        tagged = (
+            Conversation.objects.select_related("listing")
+            .filter(_participant_filter(sender), tag=tag_match.group(1).upper())
+            .first()
+        )
         if tagged is not None:
             return Route(tagged, side_of(tagged, sender), text[tag_match.end() :])
 
@@ -85,10 +82,10 @@ def route_inbound(
 
     # 3. Identity pool: exactly one open conversation pairs the sender with this identity.
     if identity is not None and not new_sender:
-        open_here = _pool(conversations, sender, identity, Conversation.Status.OPEN)
+        open_here = _pool(sender, identity, Conversation.Status.OPEN)
         if not open_here and handle is None:
             # Only ended conversations here: route to one so its sender hears it has ended.
-            ended = _pool(conversations, sender, identity, None)
+            ended = _pool(sender, identity, None)
             open_here = ended if len(ended) == 1 else []
         if len(open_here) == 1 and (handle is None or handle.listing_id == open_here[0].listing_id):
             conversation = open_here[0]
@@ -106,17 +103,20 @@ def route_inbound(
             return Route(notice="handle_paused", notice_params={"title": listing.title})
         if sender.user_id is not None and sender.user_id == listing.seller_id:
             return Route(notice="own_listing")
-        existing = (
-            None
+        found = (
+            []
             if new_sender
-            else conversations.filter(listing=listing, buyer_endpoint=sender).first()
+            else _conversations(
+                "c.listing_id = %s AND c.buyer_endpoint_id = %s", [listing.pk, sender.pk]
+            )
         )
+        existing = found[0] if found else None
         if existing is not None:
             return Route(reopen(existing), "buyer", text)
         if not limits.allow_new_conversation(sender):
             return Route(notice="slow_down")
         conversation, created = create_conversation(
-            listing=listing, buyer=sender, buyer_identity=identity
+            listing=listing, buyer=sender, buyer_identity=identity, new_buyer=new_sender
         )
         return Route(conversation, "buyer", text, created=created)
     deliberate = next((c for c in candidates if c.deliberate), None)
@@ -130,40 +130,71 @@ def route_inbound(
     return Route(notice="help")
 
 
-def _pool(
-    conversations: QuerySet[Conversation],
-    sender: Endpoint,
-    identity: RelayIdentity,
-    status: str | None,
-) -> list[Conversation]:
+@cache
+def _conversation_sql() -> str:
+    return (
+        f"SELECT {hotsql.columns(Conversation, 'c')}, {hotsql.columns(Listing, 'l')} "  # noqa: S608
+        "FROM relay_conversation AS c JOIN marketplace_listing AS l ON l.id = c.listing_id "
+        "WHERE "
+    )
+
+
+def _conversations(condition: str, params: list[object], limit: int = 1) -> list[Conversation]:
+    """Conversations with their listing, in plain SQL: these run on every inbound message
+    (config/hotsql.py). Only the listing is joined, as each join costs planning time."""
+    rows = hotsql.fetch_all(
+        f"{_conversation_sql()}{condition} ORDER BY c.id LIMIT {int(limit)}", params
+    )
+    found = []
+    for row in rows:
+        conversation = hotsql.build(Conversation, row)
+        conversation.listing = hotsql.build(Listing, row, hotsql.width(Conversation))
+        found.append(conversation)
+    return found
+
+
+def _pool(sender: Endpoint, identity: RelayIdentity, status: str | None) -> list[Conversation]:
     """Up to two conversations pairing the sender with this relay identity.
 
     Two indexed queries rather than one OR across the listing join, which PostgreSQL can only
     answer by scanning every conversation.
     """
-    sides = [Q(buyer_endpoint=sender, buyer_identity=identity)]
+    sides = [("c.buyer_endpoint_id = %s AND c.buyer_identity_id = %s", [sender.pk, identity.pk])]
     if sender.user_id is not None and sender.verified:
-        sides.append(Q(listing__seller_id=sender.user_id, seller_identity=identity))
+        sides.append(
+            ("l.seller_id = %s AND c.seller_identity_id = %s", [sender.user_id, identity.pk])
+        )
     found: list[Conversation] = []
-    for side in sides:
-        query = conversations.filter(side)
+    for condition, params in sides:
         if status is not None:
-            query = query.filter(status=status)
-        found.extend(c for c in query[: 2 - len(found)] if c not in found)
+            condition, params = f"{condition} AND c.status = %s", [*params, status]
+        known = {c.pk for c in found}
+        found.extend(
+            c for c in _conversations(condition, params, limit=2 - len(found)) if c.pk not in known
+        )
         if len(found) >= 2:
             break
     return found
 
 
+@cache
+def _handle_sql() -> str:
+    return (
+        f"SELECT {hotsql.columns(RelayHandle, 'h')}, {hotsql.columns(Listing, 'l')} "  # noqa: S608
+        "FROM relay_relayhandle AS h JOIN marketplace_listing AS l ON l.id = h.listing_id "
+        "WHERE h.code IN "
+    )
+
+
 def _first_live_handle(candidates: list[handles.HandleCandidate]) -> RelayHandle | None:
     if not candidates:
         return None
-    found = {
-        h.code: h
-        for h in RelayHandle.objects.select_related("listing").filter(
-            code__in=[c.code for c in candidates]
-        )
-    }
+    codes = [c.code for c in candidates]
+    found = {}
+    for row in hotsql.fetch_all(f"{_handle_sql()}({', '.join(['%s'] * len(codes))})", codes):
+        handle = hotsql.build(RelayHandle, row)
+        handle.listing = hotsql.build(Listing, row, hotsql.width(RelayHandle))
+        found[handle.code] = handle
     for candidate in candidates:
         if candidate.code in found:
             return found[candidate.code]
