@@ -71,7 +71,10 @@ def _endpoint_where(condition: str, params: list[str]) -> Endpoint | None:
 
 
 def find_endpoint(*, channel: str, address: str, sender_key: str | None = None) -> Endpoint | None:
-    normalized = normalize_address(channel=channel, address=address)
+    return _find(channel, normalize_address(channel=channel, address=address), sender_key)
+
+
+def _find(channel: str, normalized: str, sender_key: str | None) -> Endpoint | None:
     if sender_key:
         found = _endpoint_where(
             "e.channel = %s AND e.alternate_index = %s",
@@ -96,10 +99,10 @@ def get_or_create_endpoint(
 
     `inbound_at`: the address just wrote to the relay; a new row starts with it (one write
     instead of an insert and an update on the webhook path)."""
-    found = find_endpoint(channel=channel, address=address, sender_key=sender_key)
+    normalized = normalize_address(channel=channel, address=address)
+    found = _find(channel, normalized, sender_key)
     if found is not None:
         return found, False
-    normalized = normalize_address(channel=channel, address=address)
     index = index_for(channel=channel, normalized=normalized)
     region = region_of(normalized) if channel in PHONE_CHANNELS else ""
     endpoint = Endpoint(

@@ -23,7 +23,9 @@ from relay.services.routing import route_inbound
 
 logger = logging.getLogger(__name__)
 
-REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9])[\s.,:;-]*(.*)$", re.DOTALL)
+# "2", "2 asked for a transfer", "2. scam": a digit standing alone. A handle that starts with
+# a digit ("3K7Q-W2XP") is not an answer, and it no longer costs a report lookup.
+REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", re.DOTALL)
 KEYWORDS = {
     "STOP": "stop",
     "BERHENTI": "stop",
