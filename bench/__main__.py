@@ -252,6 +252,14 @@ def table(results: dict[str, Any]) -> str:
                 f"  {row['latency_ms']:>4} {row['relayed_per_s']:>8} {row['webhook_ack_p99_ms']:>8} "
                 f"{row['e2e_p99_ms']:>8} {row['lost']:>4} {row['duplicated']:>4}"
             )
+    meta = results.get("meta", {})
+    if "cpu_calibration_ms_at_start" in meta:
+        lines.append("")
+        lines.append(
+            "machine speed (fixed Python loop, lower is faster): "
+            f"{meta['cpu_calibration_ms_at_start']} ms at start, "
+            f"{meta.get('cpu_calibration_ms_at_end', '-')} ms at end"
+        )
     return "\n".join(lines)
 
 
@@ -319,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
             "app_root": str(APP),
             "loadavg_at_start": list(os.getloadavg()),
+            "cpu_calibration_ms_at_start": cpu_calibration_ms(),
         },
     }
     if args.scenario in ("peer_shaped", "all"):
@@ -332,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             results["stages"] = stages.run_all(quick=args.quick, compare=not args.quick)
         except Exception as error:  # the scenarios' figures are still worth writing
             results["stages"] = {"error": f"{type(error).__name__}: {error}"[:3000]}
+    results["meta"]["cpu_calibration_ms_at_end"] = cpu_calibration_ms()
     results["meta"]["wall_s"] = round(time.time() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = args.output or _unused_path(
@@ -343,6 +353,20 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print(f"\nwrote {path} in {results['meta']['wall_s']} s")
     return 0
+
+
+def cpu_calibration_ms() -> float:
+    """CPU time of a fixed pure-Python loop (best of 3): how fast this machine's cores were
+    during the run. Shared 2-core machines vary by 25 % or more between hours, which moves
+    every figure; compare runs against this before comparing code."""
+    best = float("inf")
+    for _round in range(3):
+        start = time.process_time()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number % 7
+        best = min(best, time.process_time() - start)
+    return round(best * 1000, 1)
 
 
 if __name__ == "__main__":
