@@ -46,7 +46,7 @@ def _layout(model: type[Model]) -> _Layout:
             converters.append((position, found, column))
     return _Layout(
         table=model._meta.db_table,
-        columns=tuple(field.column for field in fields),
+        columns=tuple(str(field.column) for field in fields),
         attnames=tuple(field.attname for field in fields),
         converters=tuple(converters),
     )
@@ -107,10 +107,10 @@ def insert(obj: Model, *, ignore_conflicts: bool = False) -> bool:
     values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))})"
         f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"RETURNING {quote(str(meta.pk.column))}"
     )
     row = fetch_one(sql, values)
     if row is None:

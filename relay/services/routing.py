@@ -159,7 +159,9 @@ def _pool(sender: Endpoint, identity: RelayIdentity, status: str | None) -> list
     Two indexed queries rather than one OR across the listing join, which PostgreSQL can only
     answer by scanning every conversation.
     """
-    sides = [("c.buyer_endpoint_id = %s AND c.buyer_identity_id = %s", [sender.pk, identity.pk])]
+    sides: list[tuple[str, list[object]]] = [
+        ("c.buyer_endpoint_id = %s AND c.buyer_identity_id = %s", [sender.pk, identity.pk])
+    ]
     if sender.user_id is not None and sender.verified:
         sides.append(
             ("l.seller_id = %s AND c.seller_identity_id = %s", [sender.user_id, identity.pk])

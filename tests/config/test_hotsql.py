@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Model
 from django.utils import timezone
 
 from config import hotsql
@@ -16,7 +17,7 @@ from relay.models import Conversation, Delivery, Message
 pytestmark = pytest.mark.django_db
 
 
-def _fields(instance: object, model: type) -> dict[str, object]:
+def _fields(instance: object, model: type[Model]) -> dict[str, object]:
     return {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields}
 
 
@@ -56,7 +57,7 @@ def test_build_gives_what_the_orm_loads_for_every_hot_model() -> None:
         (Delivery, delivery.pk),
     ):
         row = hotsql.fetch_one(
-            f"SELECT {hotsql.columns(model, 't')} FROM {model._meta.db_table} AS t WHERE t.id = %s",  # noqa: S608
+            f"SELECT {hotsql.columns(model, 't')} FROM {model._meta.db_table} AS t WHERE t.id = %s",
             [pk],
         )
         assert row is not None
