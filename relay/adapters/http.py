@@ -1,21 +1,27 @@
 """The one HTTP client every adapter sends through.
 
-One module-level session keeps connections to the platforms alive across sends; the pool is
-sized for a Celery worker sending from many threads at once. Every call has an explicit
-(connect, read) timeout, and network failures come back as `TransientSendError` so the delivery
-task can retry them. Nothing here logs: URLs, bodies and answers carry addresses and text.
+One module-level urllib3 pool manager keeps connections to the platforms alive across sends;
+it is sized for a Celery worker sending from many threads at once. urllib3 directly rather than
+requests: requests' per-call session machinery (merging settings, hooks, cookie jars) was half
+of a send's CPU, and a send is a fifth of a worker's CPU per message (bench/README.md). Every
+call has an explicit (connect, read) timeout, and network failures come back as
+`TransientSendError` so the delivery task can retry them. No cookies are ever kept, so no
+state leaks from one send (or one account) into the next. Nothing here logs: URLs, bodies and
+answers carry addresses and text.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
-import http.cookiejar
+import json as jsonlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 
 from relay.adapters.base import TransientSendError
 
@@ -23,21 +29,32 @@ from relay.adapters.base import TransientSendError
 # this for the TCP/TLS handshake, whatever the read timeout is.
 MAX_CONNECT_TIMEOUT = 5.0
 USER_AGENT = "Perantara-relay/1.0"
+POOLS = 20  # hosts kept (each platform's API is one or two)
+CONNECTIONS_PER_HOST = 100  # a worker's threads sending at once
+
+pool = urllib3.PoolManager(
+    num_pools=POOLS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False
+)
 
 
-def _build_session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=20, pool_maxsize=100)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    # The session is shared by every thread and every platform: never keep cookies a platform
-    # sets, so no state leaks from one send (or one account) into the next.
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+@dataclass(frozen=True)
+class Response:
+    """What a platform answered: the parts adapters read."""
 
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
+    content: bytes
 
-session = _build_session()
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
 
 
 def timeouts(timeout: float | tuple[float, float]) -> tuple[float, float]:
@@ -52,36 +69,52 @@ def post(
     *,
     json: Any = None,
     data: Mapping[str, str] | None = None,
+    content: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     auth: tuple[str, str] | None = None,
     timeout: float | tuple[float, float],
-) -> requests.Response:
-    """POST through the shared session; raise `TransientSendError` if the platform is unreachable.
+) -> Response:
+    """POST a JSON (`json`), form (`data`) or ready-made (`content`, with its Content-Type in
+    `headers`) body; raise `TransientSendError` if the platform is unreachable.
 
     Any HTTP status comes back as a response: deciding what a 4xx or 5xx means is the adapter's.
     """
+    sent = {"User-Agent": USER_AGENT, **(headers or {})}
+    if json is not None:
+        body = jsonlib.dumps(json, allow_nan=False).encode()
+        sent.setdefault("Content-Type", "application/json")
+    elif data is not None:
+        body = urlencode(data).encode()
+        sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    else:
+        body = content or b""
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        sent["Authorization"] = f"Basic {token}"
+    connect, read = timeouts(timeout)
     try:
-        return session.post(
+        answer = pool.request(
+            "POST",
             url,
-            json=json,
-            data=data,
-            headers=dict(headers) if headers else None,
-            auth=auth,
-            timeout=timeouts(timeout),
-            allow_redirects=False,
+            body=body,
+            headers=sent,
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            retries=False,
+            redirect=False,
         )
-    except requests.Timeout as error:
-        # Checked before ConnectionError: ConnectTimeout is both.
+    except urllib3.exceptions.NewConnectionError as error:
+        # Checked before timeouts: urllib3 makes a refused connection a ConnectTimeoutError too.
+        raise TransientSendError("could not reach the platform") from error
+    except urllib3.exceptions.TimeoutError as error:
         raise TransientSendError("the platform did not answer in time") from error
-    except requests.ConnectionError as error:
+    except urllib3.exceptions.HTTPError as error:
+        # A reset connection, a broken answer and the like: the send may or may not have
+        # happened; retrying is the safe side for an at-least-once relay.
         raise TransientSendError("could not reach the platform") from error
-    except requests.RequestException as error:
-        # A broken chunked answer and the like: the send may or may not have happened; retrying
-        # is the safe side for an at-least-once relay.
-        raise TransientSendError("could not reach the platform") from error
+    return Response(answer.status, answer.headers, answer.data)
 
 
-def retry_after(response: requests.Response) -> float | None:
+def retry_after(response: Response) -> float | None:
     """Return the `Retry-After` delay in seconds (given as a number or an HTTP date), if any."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
@@ -101,7 +134,7 @@ def retry_after(response: requests.Response) -> float | None:
     return max(0.0, seconds)
 
 
-def json_object(response: requests.Response) -> dict[str, Any]:
+def json_object(response: Response) -> dict[str, Any]:
     """Return the response body as a JSON object, or {} when it is not one."""
     try:
         body = response.json()

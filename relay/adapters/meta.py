@@ -18,8 +18,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import requests
-
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
@@ -156,7 +154,7 @@ def unix_time(value: object, where: str, *, milliseconds: bool = False) -> dt.da
 # --- Graph API errors ----------------------------------------------------------------------
 
 
-def graph_error(response: requests.Response) -> tuple[int | None, int | None]:
+def graph_error(response: http.Response) -> tuple[int | None, int | None]:
     """Return (code, error_subcode) of a Graph error answer; None where absent."""
     error = http.json_object(response).get("error")
     if not isinstance(error, dict):
@@ -174,7 +172,7 @@ def graph_error(response: requests.Response) -> tuple[int | None, int | None]:
     return number(error.get("code")), number(error.get("error_subcode"))
 
 
-def transient(response: requests.Response, code: int | None, reason: str) -> TransientSendError:
+def transient(response: http.Response, code: int | None, reason: str) -> TransientSendError:
     return TransientSendError(
         reason,
         code="" if code is None else str(code),
@@ -374,7 +372,7 @@ class MetaMessagingAdapter(Adapter):
             raise TransientSendError("the platform's answer could not be read")
         raise self._send_error(response)
 
-    def _send_error(self, response: requests.Response) -> Exception:
+    def _send_error(self, response: http.Response) -> Exception:
         code, subcode = graph_error(response)
         known = {code, subcode} - {None}
         if response.status_code == 429 or known & MESSENGER_TRANSIENT_CODES:

@@ -9,8 +9,6 @@ import hmac
 import urllib.parse
 from typing import Any
 
-import requests
-
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
@@ -186,7 +184,7 @@ class SmsAdapter(Adapter):
         raise _send_error(response, body)
 
 
-def _send_error(response: requests.Response, body: dict[str, Any]) -> Exception:
+def _send_error(response: http.Response, body: dict[str, Any]) -> Exception:
     raw_code = body.get("code")
     code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
     reported = "" if code is None else str(code)

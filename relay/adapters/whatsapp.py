@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
@@ -224,7 +222,7 @@ def _content(message: dict[str, Any], kind: str, where: str) -> tuple[str, bool]
     return "", True
 
 
-def _message_id(response: requests.Response) -> str:
+def _message_id(response: http.Response) -> str:
     messages = http.json_object(response).get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
         message_id = messages[0].get("id")
@@ -233,7 +231,7 @@ def _message_id(response: requests.Response) -> str:
     raise TransientSendError("the platform's answer could not be read")
 
 
-def _send_error(response: requests.Response) -> Exception:
+def _send_error(response: http.Response) -> Exception:
     code, _subcode = graph_error(response)
     status = response.status_code
     reported = "" if code is None else str(code)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import User
 from relay.adapters import http
+from relay.adapters.base import TransientSendError
 from relay.models import (
     IntegratorWebhook,
     IntegratorWebhookDelivery,
@@ -206,16 +206,15 @@ def deliver_webhook(*, delivery_id: int) -> WebhookResult:
     }
     transient = False
     try:
-        response = http.session.post(
+        response = http.post(
             webhook.url,
-            data=body,
+            content=body,
             headers=headers,
-            timeout=http.timeouts(settings.RELAY_HTTP_TIMEOUT_SECONDS),
-            allow_redirects=False,
+            timeout=settings.RELAY_HTTP_TIMEOUT_SECONDS,
         )
-    except requests.RequestException as error:
+    except TransientSendError as error:
         delivery.status_code = None
-        delivery.last_error = type(error).__name__[:200]
+        delivery.last_error = error.reason[:200]
         transient = True
     else:
         delivery.status_code = response.status_code

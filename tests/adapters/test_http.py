@@ -5,19 +5,42 @@ from __future__ import annotations
 import socket
 
 import pytest
-import requests
 
 from relay.adapters import http
 from relay.adapters.base import TransientSendError
 from tests.adapters.conftest import FakePlatform
 
 
-def test_the_shared_session_pools_enough_connections_for_many_worker_threads() -> None:
+def test_the_shared_pool_keeps_enough_connections_for_many_worker_threads(
+    platform: FakePlatform,
+) -> None:
     for prefix in ("http://", "https://"):
-        adapter = http.session.get_adapter(prefix + "graph.example")
-        assert isinstance(adapter, requests.adapters.HTTPAdapter)
-        assert adapter._pool_connections == 20  # type: ignore[attr-defined]
-        assert adapter._pool_maxsize == 100  # type: ignore[attr-defined]
+        host_pool = http.pool.connection_from_url(prefix + "graph.example")
+        assert host_pool.pool is not None and host_pool.pool.maxsize == 100
+        assert host_pool.block is False  # a 101st thread opens an extra connection, never waits
+    assert http.pool.pools._maxsize == 20  # hosts kept
+    # Sends to one host reuse a kept-alive connection.
+    for _ in range(3):
+        http.post(platform.url + "/again", json={}, timeout=1.0)
+    assert http.pool.connection_from_url(platform.url).num_connections == 1
+
+
+def test_json_form_and_basic_auth_bodies_are_sent_as_the_platforms_expect(
+    platform: FakePlatform,
+) -> None:
+    http.post(platform.url + "/json", json={"text": "Halo “kak”"}, timeout=1.0)
+    assert platform.last.headers["content-type"] == "application/json"
+    assert platform.last.json() == {"text": "Halo “kak”"}
+    assert platform.last.headers["user-agent"] == "Perantara-relay/1.0"
+    http.post(
+        platform.url + "/form",
+        data={"To": "+14155550100", "Body": "a&b=c"},
+        auth=("AC123", "secret"),
+        timeout=1.0,
+    )
+    assert platform.last.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert platform.last.body == b"To=%2B14155550100&Body=a%26b%3Dc"
+    assert platform.last.headers["authorization"] == "Basic QUMxMjM6c2VjcmV0"
 
 
 def test_a_single_timeout_becomes_an_explicit_connect_and_read_pair() -> None:
@@ -42,10 +65,20 @@ def test_a_slow_answer_is_a_transient_timeout(platform: FakePlatform) -> None:
     assert raised.value.retry_after is None
 
 
-def test_cookies_set_by_a_platform_are_not_kept(platform: FakePlatform) -> None:
+def test_cookies_set_by_a_platform_are_not_sent_back(platform: FakePlatform) -> None:
     platform.answer(200, {}, headers={"Set-Cookie": "session=abc; Path=/"})
     http.post(platform.url + "/cookie", json={}, timeout=1.0)
-    assert len(http.session.cookies) == 0
+    http.post(platform.url + "/next", json={}, timeout=1.0)
+    assert "cookie" not in platform.last.headers
+
+
+def test_an_answer_reads_like_the_adapters_expect(platform: FakePlatform) -> None:
+    platform.answer(400, {"error": {"code": 100}}, headers={"X-Thing": "1"})
+    response = http.post(platform.url + "/bad", json={}, timeout=1.0)
+    assert (response.status_code, response.ok) == (400, False)
+    assert response.json() == {"error": {"code": 100}}
+    assert response.headers.get("x-thing") == "1"  # any case
+    assert http.json_object(response) == {"error": {"code": 100}}
 
 
 @pytest.mark.parametrize(
