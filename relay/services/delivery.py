@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -62,31 +62,60 @@ _NEXT_IN_STREAM = (
 )
 
 
+_FINISH = (
+    "UPDATE relay_delivery SET state = %s, sent_at = %s, provider_message_id = %s, "
+    "attempts = %s, force_template = %s, error_code = '', error_reason = '', "
+    "updated_at = %s WHERE id = %s"
+)
+# PostgreSQL: the finishing UPDATE and the look for the next delivery of the stream in one
+# round trip (a data-modifying CTE; SQLite has none, so it runs the two statements).
+_FINISH_AND_NEXT = (
+    f"WITH done AS ({_FINISH} RETURNING conversation_id, recipient_side, seq) "  # noqa: S608
+    "SELECT n.id FROM relay_delivery AS n JOIN done ON n.conversation_id = done.conversation_id "
+    "AND n.recipient_side = done.recipient_side WHERE n.seq > done.seq AND n.state = 'pending' "
+    "ORDER BY n.seq LIMIT 1"
+)
+
+
 @cache
-def _load_sql() -> str:
+def _loaded_columns() -> str:
     # Only what sending needs is joined (each join costs PostgreSQL planning time on every
     # delivery): identities come from the snapshot, and nothing here needs the buyer's row.
     return (
         f"SELECT {hotsql.columns(Delivery, 'd')}, {hotsql.columns(Endpoint, 'r')}, "  # noqa: S608
         f"{hotsql.columns(Message, 'm')}, {hotsql.columns(Conversation, 'c')}, "
-        f"{hotsql.columns(Listing, 'l')} FROM relay_delivery AS d "
-        "JOIN contacts_endpoint AS r ON r.id = d.recipient_endpoint_id "
-        "LEFT JOIN relay_message AS m ON m.id = d.message_id "
-        "LEFT JOIN relay_conversation AS c ON c.id = d.conversation_id "
-        "LEFT JOIN marketplace_listing AS l ON l.id = c.listing_id WHERE d.id = %s"
+        f"{hotsql.columns(Listing, 'l')} FROM "
     )
 
 
-def _claim(delivery_id: int) -> bool:
-    """Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished."""
+_JOINS = (
+    " JOIN contacts_endpoint AS r ON r.id = d.recipient_endpoint_id "
+    "LEFT JOIN relay_message AS m ON m.id = d.message_id "
+    "LEFT JOIN relay_conversation AS c ON c.id = d.conversation_id "
+    "LEFT JOIN marketplace_listing AS l ON l.id = c.listing_id"
+)
+
+
+def _claim_and_load(delivery_id: int) -> Delivery | None:
+    """Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished;
+    return the claimed delivery with what sending it needs, or None if not claimed."""
     now = hotsql.when(timezone.now())
-    return hotsql.fetch_one(_CLAIM, [now, delivery_id, now]) is not None
-
-
-def _load(delivery_id: int) -> Delivery:
-    row = hotsql.fetch_one(_load_sql(), [delivery_id])
+    if connection.vendor == "postgresql":
+        # One round trip: the claim, then the joined rows of the claimed delivery.
+        sql = f"WITH d AS ({_CLAIM.replace('RETURNING id', 'RETURNING *')}) "
+        row = hotsql.fetch_one(sql + _loaded_columns() + "d" + _JOINS, [now, delivery_id, now])
+        return None if row is None else _build(row)
+    if hotsql.fetch_one(_CLAIM, [now, delivery_id, now]) is None:
+        return None
+    row = hotsql.fetch_one(
+        _loaded_columns() + "relay_delivery AS d" + _JOINS + " WHERE d.id = %s", [delivery_id]
+    )
     if row is None:
         raise Delivery.DoesNotExist(delivery_id)
+    return _build(row)
+
+
+def _build(row: tuple[object, ...]) -> Delivery:
     delivery = hotsql.build(Delivery, row)
     at = hotsql.width(Delivery)
     delivery.recipient_endpoint = hotsql.build(Endpoint, row, at)
@@ -103,9 +132,9 @@ def _load(delivery_id: int) -> Delivery:
 
 def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
     """Send one delivery. Safe to call twice: only one caller wins the claim."""
-    if not _claim(delivery_id):
+    delivery = _claim_and_load(delivery_id)
+    if delivery is None:
         return DeliveryResult("skipped")
-    delivery = _load(delivery_id)
     if delivery.identity_id is not None:
         identity = snapshot.current().identities_by_pk.get(delivery.identity_id)
         if identity is not None:
@@ -215,21 +244,23 @@ def _finish(delivery: Delivery, state: str) -> DeliveryResult:
     delivery.updated_at = now
     delivery.error_code = ""
     delivery.error_reason = ""
-    hotsql.execute(
-        "UPDATE relay_delivery SET state = %s, sent_at = %s, provider_message_id = %s, "
-        "attempts = %s, force_template = %s, error_code = '', error_reason = '', "
-        "updated_at = %s WHERE id = %s",
-        [
-            state,
-            hotsql.when(now),
-            delivery.provider_message_id,
-            delivery.attempts,
-            delivery.force_template,
-            hotsql.when(now),
-            delivery.pk,
-        ],
-    )
-    if state != Delivery.State.WAITING:
+    params = [
+        state,
+        hotsql.when(now),
+        delivery.provider_message_id,
+        delivery.attempts,
+        delivery.force_template,
+        hotsql.when(now),
+        delivery.pk,
+    ]
+    if state == Delivery.State.WAITING:  # its stream waits for the recipient's answer
+        hotsql.execute(_FINISH, params)
+    elif connection.vendor == "postgresql":
+        following = hotsql.fetch_one(_FINISH_AND_NEXT, params)
+        if following is not None:
+            outbound.publish([following[0]])
+    else:
+        hotsql.execute(_FINISH, params)
         _publish_next(delivery)
     return DeliveryResult(state if state == "waiting" else "sent")
 
