@@ -347,14 +347,19 @@ def open_loop(
                     buyer = world.active[rng.randrange(len(world.active))]
                     kind = "follow"
             if item is not None:
-                token = int(item[3])
-                origin = run.sent.get(token)
-                if origin is None:
+                origin = run.sent.get(int(item[3]))
+                if origin is not None:
+                    seller_reply(
+                        world, run, port, (item[0], item[1], item[2], origin.sender), scheduled
+                    )
                     return
-                seller_reply(
-                    world, run, port, (item[0], item[1], item[2], origin.sender), scheduled
-                )
-            elif buyer is not None:
+                # Something relayed in an earlier phase (this run cannot check a reply to it):
+                # offer a follow-up instead, so the phase still offers its whole rate.
+                with world.lock:
+                    if world.active:
+                        buyer = world.active[rng.randrange(len(world.active))]
+                        kind = "follow"
+            if buyer is not None:
                 if kind == "first":
                     first_message(world, run, port, buyer, scheduled)
                 else:
