@@ -143,7 +143,8 @@ def base_env(ports: Ports, interpreter: str = "venv") -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
         DEMO_KEYS="1",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}" + os.environ.get("BENCH_DB_QUERY", ""),
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+        + os.environ.get("BENCH_DB_QUERY", ""),
         CELERY_BROKER_URL=BROKER,
         BENCH_COUNTER_URL=BROKER,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
@@ -277,6 +278,9 @@ def start_stack(
         env,
         SANDBOX_LATENCY_MS=str(latency_ms),
         SANDBOX_AUTO_STATUS="1" if auto_status else "0",
+        # Platforms post status callbacks over many connections at once; 8 posting threads
+        # fell behind at 100+ sends/s and the statuses arrived after the measured window.
+        SANDBOX_WEBHOOK_WORKERS="48",
         SANDBOX_FIXTURE=str(fixture),
     )
     sandbox = Service("sandbox", [python, "-m", "sandbox"], sandbox_env)

@@ -116,6 +116,7 @@ class SandboxConfig:
             twilio_auth_token=text("TWILIO_AUTH_TOKEN", defaults.twilio_auth_token),
             latency_ms=_int(env, "SANDBOX_LATENCY_MS", 0),
             auto_status=_bool(env, "SANDBOX_AUTO_STATUS", True),
+            webhook_workers=_int(env, "SANDBOX_WEBHOOK_WORKERS", 8),
             identities=identities,
             people=people,
         )

@@ -148,10 +148,13 @@ def test_config_from_env_reads_the_relays_variable_names_and_the_demo_fixture() 
             "WHATSAPP_APP_SECRET": "wa-secret",
             "MESSENGER_PAGE_ACCESS_TOKEN": "page-token",
             "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+            "SANDBOX_WEBHOOK_WORKERS": "48",
         }
     )
 
     assert config.relay_url == "http://relay.test:8000"
+    assert config.webhook_workers == 48  # threads posting status callbacks
+    assert SandboxConfig.from_env({}).webhook_workers == 8
     assert (config.host, config.port) == ("127.0.0.1", 8123)
     assert config.whatsapp_app_secret == "wa-secret"
     assert config.messenger_access_token == "page-token"
