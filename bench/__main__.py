@@ -188,7 +188,16 @@ def search(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
             and result["backlog_at_end_of_offer"].get("broker_queue", 0) < rate
         )
         ok = (result["webhook_ack_p99_ms"] or 1e9) < 200 and keeps_up and result["lost"] == 0
-        steps.append({"rate": rate, "ok": ok, **headline(result)})
+        steps.append(
+            {
+                "rate": rate,
+                "ok": ok,
+                "offered_per_s": result["offered_per_s"],
+                "skipped_offers": result["skipped_offers"],
+                "unrouted_answered_with_notice": result["unrouted_answered_with_notice"],
+                **headline(result),
+            }
+        )
         if not ok:
             break
         best = rate

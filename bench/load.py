@@ -24,6 +24,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 TOKEN = re.compile(r"m_(\d+)_")
+# The conversation tag in a relayed message: "(#K7Q2)" in the header, "start with #K7Q2." in
+# the first message's introduction.
+TAG = re.compile(r"#([0-9A-Z]{4})(?![0-9A-Za-z])")
 IDENTITY_FOR = {
     "whatsapp": "wa-main",
     "sms": "sms-main",
@@ -161,7 +164,8 @@ class World:
         self.active: list[str] = []
         self.active_set: set[str] = set()
         # what sellers received and may answer: (ready_at, seller key, provider id, buyer key)
-        self.seller_inbox: collections.deque[tuple[float, str, str, str]] = collections.deque()
+        # (ready at, seller, provider id of what they received, token, "#TAG " for SMS or "")
+        self.seller_inbox: collections.deque[tuple[float, str, str, str, str]] = collections.deque()
 
     def identity(self, person_key: str) -> str:
         return IDENTITY_FOR[self.person[person_key]["channel"]]
@@ -226,11 +230,19 @@ def follow_up(world: World, run: Run, port: int, buyer: str, scheduled: float) -
 
 
 def seller_reply(
-    world: World, run: Run, port: int, item: tuple[float, str, str, str], scheduled: float
+    world: World, run: Run, port: int, item: tuple[float, str, str, str, str], scheduled: float
 ) -> None:
-    _ready, seller, provider_id, buyer = item
+    _ready, seller, provider_id, buyer, prefix = item
     send_one(
-        world, run, port, seller, buyer, "reply", "yes still available", provider_id, scheduled
+        world,
+        run,
+        port,
+        seller,
+        buyer,
+        "reply",
+        f"{prefix}yes still available",
+        provider_id,
+        scheduled,
     )
 
 
@@ -299,9 +311,19 @@ class OutboxWatcher:
                 if send["person"] in self.seller_keys and send["type"] == "text":
                     match = TOKEN.search(send["text"] or "")
                     if match:
+                        # SMS has no reply context: a seller answers with the conversation's
+                        # tag, as the relay's first message told them ("start with #TAG").
+                        tag = TAG.search(send["text"] or "")
+                        prefix = f"#{tag.group(1)} " if tag and send["channel"] == "sms" else ""
                         # the buyer this is from: read from the token's record by the caller
                         self.world.seller_inbox.append(
-                            (ready, send["person"], send["provider_message_id"], match.group(1))
+                            (
+                                ready,
+                                send["person"],
+                                send["provider_message_id"],
+                                match.group(1),
+                                prefix,
+                            )
                         )
 
     def _run(self) -> None:
@@ -350,7 +372,11 @@ def open_loop(
                 origin = run.sent.get(int(item[3]))
                 if origin is not None:
                     seller_reply(
-                        world, run, port, (item[0], item[1], item[2], origin.sender), scheduled
+                        world,
+                        run,
+                        port,
+                        (item[0], item[1], item[2], origin.sender, item[4]),
+                        scheduled,
                     )
                     return
                 # Something relayed in an earlier phase (this run cannot check a reply to it):
