@@ -94,13 +94,16 @@ def get_or_create_endpoint(
     address: str,
     sender_key: str | None = None,
     inbound_at: dt.datetime | None = None,
+    known_absent: bool = False,
 ) -> tuple[Endpoint, bool]:
     """Find the endpoint for an address, creating it (sealed) on first contact.
 
     `inbound_at`: the address just wrote to the relay; a new row starts with it (one write
-    instead of an insert and an update on the webhook path)."""
+    instead of an insert and an update on the webhook path). `known_absent`: the caller has
+    just looked the address up in this transaction and found nothing (a concurrent insert
+    is still caught by the unique constraint)."""
     normalized = normalize_address(channel=channel, address=address)
-    found = _find(channel, normalized, sender_key)
+    found = None if known_absent else _find(channel, normalized, sender_key)
     if found is not None:
         return found, False
     index = index_for(channel=channel, normalized=normalized)

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 from config import hotsql
 from contacts import services as contacts
 from contacts.models import Endpoint
+from contacts.phones import InvalidPhoneNumber
 from relay import crypto
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, Message, RelayIdentity, Report, Side
@@ -73,25 +75,68 @@ def accept_inbound(*, event: InboundMessage) -> Accepted:
         raise
 
 
+@cache
+def _seen_and_sender_sql() -> str:
+    return (
+        "SELECT EXISTS (SELECT 1 FROM relay_message WHERE channel = %s "  # noqa: S608
+        f"AND provider_message_id = %s), {hotsql.columns(Endpoint, 'e')} "
+        "FROM (SELECT 1) AS one LEFT JOIN contacts_endpoint AS e "
+        "ON e.channel = %s AND e.blind_index = %s"
+    )
+
+
+def _seen_and_sender(event: InboundMessage) -> tuple[bool, Endpoint | None, bool]:
+    """(already accepted, sender's endpoint, looked up) in one round trip: the two lookups
+    every inbound message starts with. Senders known by a platform-scoped key (WhatsApp's
+    BSUID) are matched on that key first, so they keep the separate lookups."""
+    provider_key = crypto.provider_key(event.provider_message_id)
+    if not event.sender_key:
+        try:
+            normalized = contacts.normalize_address(
+                channel=event.channel, address=event.sender_address
+            )
+        except (contacts.ContactsError, InvalidPhoneNumber):
+            normalized = None  # get_or_create_endpoint says why, as it always has
+        if normalized is not None:
+            row = hotsql.fetch_one(
+                _seen_and_sender_sql(),
+                [
+                    event.channel,
+                    provider_key,
+                    event.channel,
+                    contacts.index_for(channel=event.channel, normalized=normalized),
+                ],
+            )
+            assert row is not None  # one row whatever matched
+            sender = hotsql.build(Endpoint, row, 1) if row[1] is not None else None
+            return bool(row[0]), sender, True
+    seen = hotsql.fetch_one(
+        "SELECT 1 FROM relay_message WHERE channel = %s AND provider_message_id = %s LIMIT 1",
+        [event.channel, provider_key],
+    )
+    return seen is not None, None, False
+
+
 def _accept(event: InboundMessage) -> Accepted:
     # The unique constraint alone would dedupe, but only after routing ran again and a retry
     # had counted against the sender's rate limits; one indexed lookup spares both.
-    if hotsql.fetch_one(
-        "SELECT 1 FROM relay_message WHERE channel = %s AND provider_message_id = %s LIMIT 1",
-        [event.channel, crypto.provider_key(event.provider_message_id)],
-    ):
+    seen, sender, looked_up = _seen_and_sender(event)
+    if seen:
         return Accepted("duplicate")
     hot = snapshot.current()
     identity = hot.identity(event.channel, event.identity_provider_id)
     if identity is None:
         logger.warning("inbound on an unknown %s identity ignored", event.channel)
         return Accepted("ignored")
-    sender, new_sender = contacts.get_or_create_endpoint(
-        channel=event.channel,
-        address=event.sender_address,
-        sender_key=event.sender_key,
-        inbound_at=timezone.now(),
-    )
+    new_sender = False
+    if sender is None:
+        sender, new_sender = contacts.get_or_create_endpoint(
+            channel=event.channel,
+            address=event.sender_address,
+            sender_key=event.sender_key,
+            inbound_at=timezone.now(),
+            known_absent=looked_up,
+        )
     if sender.blind_index in hot.banned:
         outbound.queue_notice(recipient=sender, identity=identity, code="banned")
         return Accepted("refused")
