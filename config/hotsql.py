@@ -98,24 +98,49 @@ def when(value: dt.datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def insert_parts(obj: Model, computed: dict[str, str] | None = None) -> tuple[str, str, list[Any]]:
+    """`INSERT INTO table (<columns>) VALUES (<values>)` for a new instance, as three parts:
+    the column list, the value list and its parameters. Defaults and auto_now_add are applied
+    as `save()` would. `computed` gives SQL for some columns instead of the instance's value
+    (a column of a CTE in the same statement)."""
+    meta = obj._meta
+    computed = computed or {}
+    quote = connection.ops.quote_name
+    names, values, params = [], [], []
+    for field in meta.concrete_fields:
+        if field is meta.auto_field:
+            continue
+        column = str(field.column)
+        names.append(quote(column))
+        if column in computed:
+            values.append(computed[column])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return ", ".join(names), ", ".join(values), params
+
+
+def stored(obj: Model, pk: Any) -> None:
+    """Mark an instance as saved with this primary key (after a plain-SQL INSERT)."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def insert(obj: Model, *, ignore_conflicts: bool = False) -> bool:
     """INSERT one new instance (defaults and auto_now_add applied as `save()` would) and set
     its primary key. With `ignore_conflicts`, a row that clashes with a unique constraint is
     skipped instead of raising (no savepoint needed): returns False and leaves pk unset."""
     meta = obj._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    names, values, params = insert_parts(obj)
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({values})"  # noqa: S608
         f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} "
         f"RETURNING {quote(str(meta.pk.column))}"
     )
-    row = fetch_one(sql, values)
+    row = fetch_one(sql, params)
     if row is None:
         return False
-    obj.pk = row[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
+    stored(obj, row[0])
     return True

@@ -47,6 +47,55 @@ def _next_seq(conversation: Conversation) -> int:
     return int(row[0]) - 1
 
 
+def _take_seq(conversation: Conversation) -> int:
+    seq = conversation.opening_seq
+    conversation.opening_seq = None  # reserved for one message only
+    return seq if seq is not None else _next_seq(conversation)
+
+
+def _store(conversation: Conversation, message: Message, delivery: Delivery) -> None:
+    """Take the stream's next sequence number, INSERT the message and its delivery.
+
+    On PostgreSQL that is one statement (data-modifying CTEs) instead of three: these run
+    for every relayed message. SQLite has no data-modifying CTEs and runs the three."""
+    if connection.vendor != "postgresql":
+        delivery.seq = _take_seq(conversation)
+        hotsql.insert(message)
+        delivery.message = message
+        hotsql.insert(delivery)
+        return
+    parts, params = [], []
+    computed = {"message_id": "(SELECT id FROM m)"}
+    if conversation.opening_seq is not None:
+        delivery.seq = _take_seq(conversation)  # reserved when it opened: no UPDATE
+    else:
+        # The UPDATE takes the conversation's row lock until commit, as _next_seq does.
+        parts.append(
+            f"s AS (UPDATE {Conversation._meta.db_table} SET next_seq = next_seq + 1, "  # noqa: S608
+            "last_activity_at = %s WHERE id = %s RETURNING next_seq - 1 AS seq)"
+        )
+        params += [hotsql.when(timezone.now()), conversation.pk]
+        computed["seq"] = "(SELECT seq FROM s)"
+    names, values, message_params = hotsql.insert_parts(message)
+    parts.append(
+        f"m AS (INSERT INTO {Message._meta.db_table} ({names}) "  # noqa: S608
+        f"VALUES ({values}) RETURNING id)"
+    )
+    params += message_params
+    names, values, delivery_params = hotsql.insert_parts(delivery, computed)
+    params += delivery_params
+    row = hotsql.fetch_one(
+        f"WITH {', '.join(parts)} INSERT INTO {Delivery._meta.db_table} ({names}) "  # noqa: S608
+        f"VALUES ({values}) RETURNING id, message_id, seq",
+        params,
+    )
+    assert row is not None
+    hotsql.stored(message, row[1])
+    delivery.message = message
+    hotsql.stored(delivery, row[0])
+    delivery.seq = row[2]
+
+
 def _identity(identity_id: int | None) -> RelayIdentity | None:
     """A conversation's pool identity: active ones from the snapshot, others from the table."""
     if identity_id is None:
@@ -89,10 +138,6 @@ def relay_message(
 
     Must be called inside `transaction.atomic()`.
     """
-    seq = conversation.opening_seq
-    if seq is None:
-        seq = _next_seq(conversation)
-    conversation.opening_seq = None  # reserved for one message only
     message = Message(
         conversation=conversation,
         sender_side=sender_side,
@@ -103,23 +148,22 @@ def relay_message(
     )
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     message.body_sealed = crypto.encrypt_body(key, message.uid, text)
-    hotsql.insert(message)
     if hold:
+        _take_seq(conversation)  # the stream still counts it
+        hotsql.insert(message)
         return message  # kept (sealed) as evidence, never delivered
     other = Side.SELLER if sender_side == Side.BUYER else Side.BUYER
     recipient, via = _recipient_for(conversation, other)
     delivery = Delivery(
-        message=message,
         conversation=conversation,
         recipient_side=other,
         recipient_endpoint=recipient,
         identity=via,
         channel=recipient.channel,
-        seq=seq,
         # The first message a seller gets in a conversation says which listing it is about.
         notice_params={"introduce": True} if introduce else {},
     )
-    hotsql.insert(delivery)
+    _store(conversation, message, delivery)
     publish([delivery.pk])
     if conversation.listing.seller_id in snapshot.current().integrator_users:
         # Only sellers with integrator webhooks pay for telling them.
