@@ -264,8 +264,16 @@ class Scenario:
         stamp = f"{self.name}-{label}"
         targets = [("web", self.stack.web.pid), ("worker", self.stack.workers[0].pid)]
         started = []
+        # Wall-clock samples (every thread, waiting included: where requests spend their time)
+        # as a flame graph and collapsed stacks, and CPU samples (only threads holding the GIL:
+        # where the CPU goes) as collapsed stacks, `*-cpu.txt`.
+        variants: tuple[tuple[str, str, list[str]], ...] = (
+            ("flamegraph", "svg", []),
+            ("raw", "txt", []),
+            ("raw", "cpu.txt", ["--gil"]),
+        )
         for role, pid in targets:
-            for fmt, ext in (("flamegraph", "svg"), ("raw", "txt")):
+            for fmt, ext, extra in variants:
                 started.append(
                     subprocess.Popen(
                         [
@@ -275,6 +283,7 @@ class Scenario:
                             str(pid),
                             "--subprocesses",
                             "--nonblocking",
+                            *extra,
                             "--rate",
                             "97",
                             "--duration",
