@@ -197,6 +197,7 @@ class Scenario:
             for role, samples in self.monitor.rss_samples.items()
         }
         profilers = self.start_profilers(label, profile_seconds) if profile_seconds else []
+        phase_start = time.time()
         log(f"{self.name}/{label}: driving (latency {latency_ms} ms)")
         drive(run)
         backlog_at_end = backlog()
@@ -238,6 +239,18 @@ class Scenario:
             cpu_s_total=cpu,
             rss_mb_start={role: round(v / 2**20, 1) for role, v in rss_start.items()},
             rss_mb_end={role: round(v / 2**20, 1) for role, v in rss_end.items()},
+            # For the memory-flat check: each process tree's RSS at every whole minute of the
+            # phase (the sampler runs every second).
+            rss_mb_by_minute={
+                role: [
+                    round(size / 2**20, 1)
+                    for minute in range(int((time.time() - phase_start) // 60) + 1)
+                    for size in [_sample_at(samples, phase_start + 60 * minute)]
+                    if size is not None
+                ]
+                for role, samples in self.monitor.rss_samples.items()
+                if role in ("web", "worker")
+            },
             peak_rss_mb={
                 role: {str(pid): round(v / 2**20, 1) for pid, v in sizes.items()}
                 for role, sizes in self.monitor.peak_rss.items()
@@ -299,6 +312,14 @@ class Scenario:
                     )
                 )
         return started
+
+
+def _sample_at(samples: list[tuple[float, int]], moment: float) -> int | None:
+    """The first RSS sample taken at or after `moment`."""
+    for taken, size in samples:
+        if taken >= moment:
+            return size
+    return None
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
