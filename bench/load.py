@@ -395,6 +395,10 @@ def open_loop(
                 pending[0] -= 1
 
     interval = 1.0 / rate
+    with world.lock:
+        # What sellers received in an earlier phase cannot be checked by this run: answer only
+        # what arrives from now on (else a short phase spends its reply share on leftovers).
+        world.seller_inbox.clear()
     run.t_start = time.time()
     deadline = run.t_start + duration
     n = 0
