@@ -58,8 +58,16 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f"{alias}.{quote(column)}" for column in _layout(model).columns)
 
 
-def width(model: type[Model]) -> int:
-    return len(_layout(model).columns)
+def split(row: Sequence[Any], *models: type[Model]) -> list[Any]:
+    """One instance per model from a row that selected `columns()` of each in this order;
+    None for a model whose primary key is NULL (nothing matched its LEFT JOIN)."""
+    found, start = [], 0
+    for model in models:
+        layout = _layout(model)
+        pk_at = layout.attnames.index(model._meta.pk.attname)
+        found.append(None if row[start + pk_at] is None else build(model, row, start))
+        start += len(layout.columns)
+    return found
 
 
 def build(model: type[M], row: Sequence[Any], start: int = 0) -> M:

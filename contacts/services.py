@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
+from functools import cache
 
 from django.conf import settings
 from django.db import transaction
@@ -60,14 +61,23 @@ def endpoint_address(endpoint: Endpoint) -> str:
     ).decode()
 
 
-def _endpoint_where(condition: str, params: list[str]) -> Endpoint | None:
-    # Plain SQL: this runs on every inbound webhook (config/hotsql.py).
-    row = hotsql.fetch_one(
-        f"SELECT {hotsql.columns(Endpoint, 'e')} FROM contacts_endpoint AS e "  # noqa: S608
-        f"WHERE {condition} LIMIT 1",
-        params,
-    )
-    return hotsql.build(Endpoint, row) if row is not None else None
+@cache
+def _endpoint_select() -> str:
+    return f"SELECT {hotsql.columns(Endpoint, 'e')} FROM contacts_endpoint AS e WHERE "  # noqa: S608
+
+
+def endpoints_where(condition: str, params: list[object]) -> list[Endpoint]:
+    """Endpoints matching a SQL condition on `e`, in plain SQL: the lookups every message makes
+    (config/hotsql.py)."""
+    return [
+        hotsql.build(Endpoint, row)
+        for row in hotsql.fetch_all(_endpoint_select() + condition, params)
+    ]
+
+
+def _endpoint_where(condition: str, params: list[object]) -> Endpoint | None:
+    found = endpoints_where(f"{condition} LIMIT 1", params)
+    return found[0] if found else None
 
 
 def find_endpoint(*, channel: str, address: str, sender_key: str | None = None) -> Endpoint | None:
@@ -94,18 +104,30 @@ def get_or_create_endpoint(
     address: str,
     sender_key: str | None = None,
     inbound_at: dt.datetime | None = None,
-    known_absent: bool = False,
 ) -> tuple[Endpoint, bool]:
     """Find the endpoint for an address, creating it (sealed) on first contact.
 
     `inbound_at`: the address just wrote to the relay; a new row starts with it (one write
-    instead of an insert and an update on the webhook path). `known_absent`: the caller has
-    just looked the address up in this transaction and found nothing (a concurrent insert
-    is still caught by the unique constraint)."""
+    instead of an insert and an update on the webhook path)."""
     normalized = normalize_address(channel=channel, address=address)
-    found = None if known_absent else _find(channel, normalized, sender_key)
+    found = _find(channel, normalized, sender_key)
     if found is not None:
         return found, False
+    return create_endpoint(
+        channel=channel, normalized=normalized, sender_key=sender_key, inbound_at=inbound_at
+    )
+
+
+def create_endpoint(
+    *,
+    channel: str,
+    normalized: str,
+    sender_key: str | None = None,
+    inbound_at: dt.datetime | None = None,
+) -> tuple[Endpoint, bool]:
+    """Create the endpoint for an address already normalised and just looked up in this
+    transaction; (endpoint, created). A concurrent first message that inserted it first
+    wins, and its row comes back with created False."""
     index = index_for(channel=channel, normalized=normalized)
     region = region_of(normalized) if channel in PHONE_CHANNELS else ""
     endpoint = Endpoint(
@@ -341,11 +363,15 @@ __all__ = [
     "VerificationError",
     "claim_endpoint",
     "confirm_phone_verification",
+    "create_endpoint",
     "create_link_code",
     "create_web_endpoint",
     "endpoint_address",
+    "endpoints_where",
     "find_endpoint",
     "get_or_create_endpoint",
+    "index_for",
+    "normalize_address",
     "redeem_link_code",
     "register_user",
     "remove_endpoint",

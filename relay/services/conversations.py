@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from config import hotsql
+from contacts import services as contacts
 from contacts.models import Channel, Endpoint
 from marketplace.models import Listing
 from relay import crypto
@@ -23,15 +24,10 @@ def _new_tag() -> str:
 
 def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
     """The seller's preferred endpoint if the relay can reach it, else their web inbox."""
-    # Plain SQL: this runs for every message to a seller (config/hotsql.py).
-    endpoints = [
-        hotsql.build(Endpoint, row)
-        for row in hotsql.fetch_all(
-            f"SELECT {hotsql.columns(Endpoint, 'e')} FROM contacts_endpoint AS e "  # noqa: S608
-            "WHERE e.user_id = %s AND e.verified ORDER BY e.id",
-            [listing.seller_id],
-        )
-    ]
+    # This runs for every message to a seller.
+    endpoints = contacts.endpoints_where(
+        "e.user_id = %s AND e.verified ORDER BY e.id", [listing.seller_id]
+    )
     preferred = next((e for e in endpoints if e.preferred), None)
     if preferred is not None and (
         preferred.channel == Channel.WEB or pick_identity(preferred.channel) is not None
@@ -39,9 +35,7 @@ def recipient_endpoint_for_seller(listing: Listing) -> Endpoint:
         return preferred
     web = next((e for e in endpoints if e.channel == Channel.WEB), None)
     if web is None:
-        from contacts.services import create_web_endpoint
-
-        web = create_web_endpoint(user=listing.seller)
+        web = contacts.create_web_endpoint(user=listing.seller)
     return web
 
 

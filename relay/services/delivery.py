@@ -47,14 +47,16 @@ class DeliveryResult:
 
 
 # The hot statements of a delivery, in plain SQL (config/hotsql.py says why).
+# Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished
+# (params: now, delivery id, now). The caller adds the RETURNING clause.
 _CLAIM = (
-    "UPDATE relay_delivery SET state = 'sending', updated_at = %s "
+    "UPDATE relay_delivery SET state = 'sending', updated_at = %s "  # noqa: S608 (constants only)
     "WHERE id = %s AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
     "AND NOT EXISTS (SELECT 1 FROM relay_delivery AS earlier "
     "WHERE earlier.conversation_id = relay_delivery.conversation_id "
     "AND earlier.recipient_side = relay_delivery.recipient_side "
     "AND earlier.seq < relay_delivery.seq "
-    "AND earlier.state IN ('pending', 'sending', 'waiting')) RETURNING id"
+    f"AND earlier.state IN ({', '.join(repr(s) for s in Delivery.BLOCKING_STATES)}))"
 )
 _NEXT_IN_STREAM = (
     "SELECT id FROM relay_delivery WHERE conversation_id = %s AND recipient_side = %s "
@@ -102,10 +104,10 @@ def _claim_and_load(delivery_id: int) -> Delivery | None:
     now = hotsql.when(timezone.now())
     if connection.vendor == "postgresql":
         # One round trip: the claim, then the joined rows of the claimed delivery.
-        sql = f"WITH d AS ({_CLAIM.replace('RETURNING id', 'RETURNING *')}) "
-        row = hotsql.fetch_one(sql + _loaded_columns() + "d" + _JOINS, [now, delivery_id, now])
+        sql = f"WITH d AS ({_CLAIM} RETURNING *) {_loaded_columns()}d{_JOINS}"
+        row = hotsql.fetch_one(sql, [now, delivery_id, now])
         return None if row is None else _build(row)
-    if hotsql.fetch_one(_CLAIM, [now, delivery_id, now]) is None:
+    if hotsql.fetch_one(f"{_CLAIM} RETURNING id", [now, delivery_id, now]) is None:
         return None
     row = hotsql.fetch_one(
         _loaded_columns() + "relay_delivery AS d" + _JOINS + " WHERE d.id = %s", [delivery_id]
@@ -116,16 +118,14 @@ def _claim_and_load(delivery_id: int) -> Delivery | None:
 
 
 def _build(row: tuple[object, ...]) -> Delivery:
-    delivery = hotsql.build(Delivery, row)
-    at = hotsql.width(Delivery)
-    delivery.recipient_endpoint = hotsql.build(Endpoint, row, at)
-    at += hotsql.width(Endpoint)
-    if delivery.message_id is not None:
-        delivery.message = hotsql.build(Message, row, at)
-    at += hotsql.width(Message)
-    if delivery.conversation_id is not None:
-        conversation = hotsql.build(Conversation, row, at)
-        conversation.listing = hotsql.build(Listing, row, at + hotsql.width(Conversation))
+    delivery, recipient, message, conversation, listing = hotsql.split(
+        row, Delivery, Endpoint, Message, Conversation, Listing
+    )
+    delivery.recipient_endpoint = recipient
+    if message is not None:
+        delivery.message = message
+    if conversation is not None:
+        conversation.listing = listing
         delivery.conversation = conversation
     return delivery
 

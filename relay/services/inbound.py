@@ -15,7 +15,6 @@ from django.utils import timezone
 from config import hotsql
 from contacts import services as contacts
 from contacts.models import Endpoint
-from contacts.phones import InvalidPhoneNumber
 from relay import crypto
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, Message, RelayIdentity, Report, Side
@@ -85,17 +84,18 @@ def _seen_and_sender_sql() -> str:
     )
 
 
-def _seen_and_sender(event: InboundMessage) -> tuple[bool, Endpoint | None, bool]:
-    """(already accepted, sender's endpoint, looked up) in one round trip: the two lookups
-    every inbound message starts with. Senders known by a platform-scoped key (WhatsApp's
-    BSUID) are matched on that key first, so they keep the separate lookups."""
+def _seen_and_sender(event: InboundMessage) -> tuple[bool, Endpoint | None, str | None]:
+    """(already accepted, sender's endpoint, sender's normalised address if it was looked up)
+    in one round trip: the two lookups every inbound message starts with. Senders known by a
+    platform-scoped key (WhatsApp's BSUID) are matched on that key first, so they keep the
+    separate lookups."""
     provider_key = crypto.provider_key(event.provider_message_id)
     if not event.sender_key:
         try:
             normalized = contacts.normalize_address(
                 channel=event.channel, address=event.sender_address
             )
-        except (contacts.ContactsError, InvalidPhoneNumber):
+        except (contacts.ContactsError, contacts.InvalidPhoneNumber):
             normalized = None  # get_or_create_endpoint says why, as it always has
         if normalized is not None:
             row = hotsql.fetch_one(
@@ -108,19 +108,19 @@ def _seen_and_sender(event: InboundMessage) -> tuple[bool, Endpoint | None, bool
                 ],
             )
             assert row is not None  # one row whatever matched
-            sender = hotsql.build(Endpoint, row, 1) if row[1] is not None else None
-            return bool(row[0]), sender, True
+            [sender] = hotsql.split(row[1:], Endpoint)
+            return bool(row[0]), sender, normalized
     seen = hotsql.fetch_one(
         "SELECT 1 FROM relay_message WHERE channel = %s AND provider_message_id = %s LIMIT 1",
         [event.channel, provider_key],
     )
-    return seen is not None, None, False
+    return seen is not None, None, None
 
 
 def _accept(event: InboundMessage) -> Accepted:
     # The unique constraint alone would dedupe, but only after routing ran again and a retry
     # had counted against the sender's rate limits; one indexed lookup spares both.
-    seen, sender, looked_up = _seen_and_sender(event)
+    seen, sender, normalized = _seen_and_sender(event)
     if seen:
         return Accepted("duplicate")
     hot = snapshot.current()
@@ -129,13 +129,16 @@ def _accept(event: InboundMessage) -> Accepted:
         logger.warning("inbound on an unknown %s identity ignored", event.channel)
         return Accepted("ignored")
     new_sender = False
-    if sender is None:
+    if sender is None and normalized is not None:  # looked up just now: not there
+        sender, new_sender = contacts.create_endpoint(
+            channel=event.channel, normalized=normalized, inbound_at=timezone.now()
+        )
+    elif sender is None:
         sender, new_sender = contacts.get_or_create_endpoint(
             channel=event.channel,
             address=event.sender_address,
             sender_key=event.sender_key,
             inbound_at=timezone.now(),
-            known_absent=looked_up,
         )
     if sender.blind_index in hot.banned:
         outbound.queue_notice(recipient=sender, identity=identity, code="banned")

@@ -30,21 +30,20 @@ def publish(delivery_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def _next_seq(conversation: Conversation) -> int:
-    """Take the conversation's next sequence number in one statement.
+# Take a conversation's next sequence number (params: now, conversation id). The UPDATE takes
+# the row lock until commit, so concurrent writers to one conversation get consecutive numbers
+# in the order they commit (PostgreSQL, SQLite 3.35+: RETURNING).
+_TAKE_SEQ = (
+    "UPDATE relay_conversation SET next_seq = next_seq + 1, last_activity_at = %s "
+    "WHERE id = %s RETURNING next_seq - 1 AS seq"
+)
 
-    The UPDATE takes the row lock until commit, so concurrent writers to one conversation
-    get consecutive numbers in the order they commit (PostgreSQL, SQLite 3.35+: RETURNING).
-    """
-    table = Conversation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET next_seq = next_seq + 1, last_activity_at = %s "  # noqa: S608
-            "WHERE id = %s RETURNING next_seq",
-            [timezone.now(), conversation.pk],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) - 1
+
+def _next_seq(conversation: Conversation) -> int:
+    """Take the conversation's next sequence number in one statement."""
+    row = hotsql.fetch_one(_TAKE_SEQ, [hotsql.when(timezone.now()), conversation.pk])
+    assert row is not None, "the conversation row exists"
+    return int(row[0])
 
 
 def _take_seq(conversation: Conversation) -> int:
@@ -69,11 +68,7 @@ def _store(conversation: Conversation, message: Message, delivery: Delivery) -> 
     if conversation.opening_seq is not None:
         delivery.seq = _take_seq(conversation)  # reserved when it opened: no UPDATE
     else:
-        # The UPDATE takes the conversation's row lock until commit, as _next_seq does.
-        parts.append(
-            f"s AS (UPDATE {Conversation._meta.db_table} SET next_seq = next_seq + 1, "  # noqa: S608
-            "last_activity_at = %s WHERE id = %s RETURNING next_seq - 1 AS seq)"
-        )
+        parts.append(f"s AS ({_TAKE_SEQ})")
         params += [hotsql.when(timezone.now()), conversation.pk]
         computed["seq"] = "(SELECT seq FROM s)"
     names, values, message_params = hotsql.insert_parts(message)

@@ -147,8 +147,8 @@ def _conversations(condition: str, params: list[object], limit: int = 1) -> list
     )
     found = []
     for row in rows:
-        conversation = hotsql.build(Conversation, row)
-        conversation.listing = hotsql.build(Listing, row, hotsql.width(Conversation))
+        conversation, listing = hotsql.split(row, Conversation, Listing)
+        conversation.listing = listing
         found.append(conversation)
     return found
 
@@ -194,8 +194,8 @@ def _first_live_handle(candidates: list[handles.HandleCandidate]) -> RelayHandle
     codes = [c.code for c in candidates]
     found = {}
     for row in hotsql.fetch_all(f"{_handle_sql()}({', '.join(['%s'] * len(codes))})", codes):
-        handle = hotsql.build(RelayHandle, row)
-        handle.listing = hotsql.build(Listing, row, hotsql.width(RelayHandle))
+        handle, listing = hotsql.split(row, RelayHandle, Listing)
+        handle.listing = listing
         found[handle.code] = handle
     for candidate in candidates:
         if candidate.code in found:
