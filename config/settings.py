@@ -240,13 +240,26 @@ RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR = env.integer(
     "RELAY_LIMIT_UNKNOWN_HANDLES_PER_HOUR", 5, minimum=1
 )
 RELAY_DUPLICATE_LISTINGS_PER_HOUR = env.integer("RELAY_DUPLICATE_LISTINGS_PER_HOUR", 5, minimum=2)
+RELAY_LIMIT_FIRST_CONTACTS_PER_LISTING_PER_HOUR = env.integer(
+    "RELAY_LIMIT_FIRST_CONTACTS_PER_LISTING_PER_HOUR", 30, minimum=1
+)
+RELAY_LIMIT_WEB_CHATS_PER_BROWSER_PER_HOUR = env.integer(
+    "RELAY_LIMIT_WEB_CHATS_PER_BROWSER_PER_HOUR", 5, minimum=1
+)
+RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR = env.integer(
+    "RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR", 20, minimum=1
+)
+# Conversation lifecycle (relay/services/lifecycle.py): when an idle conversation closes.
+RELAY_CLOSE_AFTER_DAYS = env.integer("RELAY_CLOSE_AFTER_DAYS", 7, minimum=1)
+RELAY_IDLE_CLOSE_DAYS = env.integer("RELAY_IDLE_CLOSE_DAYS", 60, minimum=1)
 # How long a process may use its snapshot of identities, suspensions and bans (0 = always reload).
 RELAY_SNAPSHOT_SECONDS = env.number("RELAY_SNAPSHOT_SECONDS", 5.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-deliveries": {
         "task": "relay.sweep",
         "schedule": float(RELAY_SWEEP_INTERVAL_SECONDS),
-    }
+    },
+    "close-idle-conversations": {"task": "relay.close_idle", "schedule": 3600.0},
 }
 
 # Platforms: each is off until its credentials are set. PLATFORM_SANDBOX_URL points every

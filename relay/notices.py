@@ -51,10 +51,6 @@ NOTICES: dict[str, dict[str, str]] = {
         "en": "Only text is relayed for now; your photo or file was not forwarded.",
         "id": "Untuk saat ini hanya teks yang diteruskan; foto atau berkas Anda tidak dikirim.",
     },
-    "blocked_confirm": {
-        "en": "Done: you won't get more messages in the conversation about “{title}”.",
-        "id": "Selesai: Anda tidak akan menerima pesan lagi dalam percakapan tentang “{title}”.",
-    },
     "conversation_blocked": {
         "en": "This conversation about “{title}” has ended; your message was not delivered.",
         "id": "Percakapan tentang “{title}” sudah berakhir; pesan Anda tidak terkirim.",
@@ -127,15 +123,131 @@ NOTICES: dict[str, dict[str, str]] = {
         "diteruskan.",
     },
     "contact_masked": {
-        "en": "Phone numbers and e-mail addresses are hidden in messages on this listing, so "
-        "the seller sees [hidden] in their place. Use the relay to keep talking.",
-        "id": "Nomor telepon dan alamat e-mail disembunyikan di pesan iklan ini, jadi penjual "
-        "melihat [disembunyikan]. Gunakan relay untuk terus berkomunikasi.",
+        "en": "To keep both sides safe, we hid {kinds} in your message: the other side sees "
+        "{placeholder} in its place. Keep talking here; your number stays private.",
+        "id": "Demi keamanan kedua pihak, kami menyembunyikan {kinds} di pesan Anda: pihak lain "
+        "melihat {placeholder} sebagai gantinya. Lanjutkan di sini; nomor Anda tetap rahasia.",
+    },
+    "empty_message": {
+        "en": "Your message had no visible text, so nothing was forwarded.",
+        "id": "Pesan Anda tidak berisi teks yang terlihat, jadi tidak ada yang diteruskan.",
+    },
+    "listing_busy": {
+        "en": "The listing “{title}” is getting many new messages right now. Please try again "
+        "in an hour; nothing was forwarded.",
+        "id": "Iklan “{title}” sedang menerima banyak pesan baru. Coba lagi satu jam lagi; "
+        "tidak ada yang diteruskan.",
+    },
+    "first_delivered": {
+        "en": "Sent to the seller of “{title}”. Replies arrive here; your number stays hidden. "
+        "Send STOP to end.",
+        "id": "Terkirim ke penjual “{title}”. Balasan akan masuk ke sini; nomor Anda tetap "
+        "tersembunyi. Kirim BERHENTI untuk mengakhiri.",
+    },
+    "stopped": {
+        "en": "Done: you won't get more messages about “{title}”. To talk again, send START "
+        "or the listing's handle {handle}.",
+        "id": "Selesai: Anda tidak akan menerima pesan lagi tentang “{title}”. Untuk bicara "
+        "lagi, kirim MULAI atau kode iklan {handle}.",
+    },
+    "resumed": {
+        "en": "You're back in the conversation about “{title}”. Send STOP to end it again.",
+        "id": "Anda kembali dalam percakapan tentang “{title}”. Kirim BERHENTI untuk "
+        "mengakhirinya lagi.",
+    },
+    "opted_in": {
+        "en": "Welcome back: messages from this number reach you again. Send STOP at any time "
+        "to stop them.",
+        "id": "Selamat datang kembali: pesan dari nomor ini akan sampai lagi. Kirim STOP kapan "
+        "saja untuk menghentikannya.",
+    },
+    "blocked_by_buyer": {
+        "en": "Blocked: the seller of “{title}” can no longer write to you here. Send UNBLOCK "
+        "to undo it.",
+        "id": "Diblokir: penjual “{title}” tidak dapat lagi mengirim pesan kepada Anda di sini. "
+        "Kirim BUKA untuk membatalkannya.",
+    },
+    "blocked_by_seller": {
+        "en": "Blocked: this buyer can no longer write to you about “{title}”. Send UNBLOCK, "
+        "or unblock them in your inbox, to undo it.",
+        "id": "Diblokir: pembeli ini tidak dapat lagi mengirim pesan kepada Anda tentang "
+        "“{title}”. Kirim BUKA, atau buka blokirnya di kotak masuk, untuk membatalkannya.",
+    },
+    "unblocked": {
+        "en": "Unblocked: you can write to each other about “{title}” again.",
+        "id": "Blokir dibuka: Anda dapat saling mengirim pesan lagi tentang “{title}”.",
+    },
+    "you_ended": {
+        "en": "You ended the conversation about “{title}”, so nothing was forwarded. Send START "
+        "to resume it.",
+        "id": "Anda telah mengakhiri percakapan tentang “{title}”, jadi tidak ada yang "
+        "diteruskan. Kirim MULAI untuk melanjutkannya.",
+    },
+    "you_blocked": {
+        "en": "You blocked the conversation about “{title}”, so nothing was forwarded. Send "
+        "UNBLOCK to undo it.",
+        "id": "Anda memblokir percakapan tentang “{title}”, jadi tidak ada yang diteruskan. "
+        "Kirim BUKA untuk membatalkannya.",
+    },
+    "closed_buyer": {
+        "en": "The conversation about “{title}” was closed after a quiet period, so nothing "
+        "was forwarded. Send the listing's handle {handle} to start a new one.",
+        "id": "Percakapan tentang “{title}” ditutup karena lama tidak aktif, jadi tidak ada "
+        "yang diteruskan. Kirim kode iklan {handle} untuk memulai yang baru.",
+    },
+    "closed_seller": {
+        "en": "The conversation about “{title}” was closed after a quiet period, so nothing "
+        "was forwarded. The buyer can start a new one with the listing's handle.",
+        "id": "Percakapan tentang “{title}” ditutup karena lama tidak aktif, jadi tidak ada "
+        "yang diteruskan. Pembeli dapat memulai yang baru dengan kode iklan.",
+    },
+    "buyer_left": {
+        "en": "The buyer ended the conversation about “{title}”. Your messages will not reach "
+        "them unless they come back.",
+        "id": "Pembeli mengakhiri percakapan tentang “{title}”. Pesan Anda tidak akan sampai "
+        "kecuali mereka kembali.",
+    },
+    "seller_left": {
+        "en": "The seller ended the conversation about “{title}”. Your messages will not reach "
+        "them unless they come back.",
+        "id": "Penjual mengakhiri percakapan tentang “{title}”. Pesan Anda tidak akan sampai "
+        "kecuali mereka kembali.",
+    },
+    "buyer_back": {
+        "en": "The buyer is back in the conversation about “{title}”: you can write again.",
+        "id": "Pembeli kembali ke percakapan tentang “{title}”: Anda dapat menulis lagi.",
+    },
+    "seller_back": {
+        "en": "The seller is back in the conversation about “{title}”: you can write again.",
+        "id": "Penjual kembali ke percakapan tentang “{title}”: Anda dapat menulis lagi.",
+    },
+    "relay_blocked": {
+        "en": "A moderator closed the conversation about “{title}”. Messages in it will not be "
+        "delivered.",
+        "id": "Moderator menutup percakapan tentang “{title}”. Pesan di dalamnya tidak akan "
+        "dikirim.",
     },
 }
+
+# What the number guard hid, as the contact_masked notice names it.
+KIND_NAMES = {
+    "phone": {"en": "a phone number", "id": "nomor telepon"},
+    "email": {"en": "an e-mail address", "id": "alamat e-mail"},
+    "app_link": {"en": "a messaging-app link or handle", "id": "tautan atau akun aplikasi pesan"},
+}
+AND = {"en": " and ", "id": " dan "}
+
+
+def _kinds(kinds: str, language: str) -> str:
+    names = [KIND_NAMES[kind].get(language, KIND_NAMES[kind]["en"]) for kind in kinds.split(",")]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + AND.get(language, AND["en"]) + names[-1]
 
 
 def render_notice(code: str, language: str, params: dict[str, str]) -> str:
     texts = NOTICES[code]
     template = texts.get(language) or texts["en"]
+    if params.get("kinds"):
+        params = {**params, "kinds": _kinds(params["kinds"], language)}
     return template.format(**params)

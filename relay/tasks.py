@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from relay.services import delivery as delivery_service
+from relay.services import lifecycle
 
 
 @shared_task(name="relay.ping")
@@ -26,3 +27,9 @@ def deliver(delivery_id: int) -> str:
 @shared_task(name="relay.sweep", ignore_result=True)
 def sweep() -> int:
     return delivery_service.sweep_stuck_deliveries()
+
+
+@shared_task(name="relay.close_idle", ignore_result=True)
+def close_idle() -> int:
+    """Hourly (celery beat): close conversations the lifecycle says are due."""
+    return lifecycle.close_idle()

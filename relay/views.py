@@ -11,9 +11,34 @@ from django.views.decorators.http import require_POST
 from contacts.selectors import signed_in
 from marketplace.selectors import public_listing
 from relay import selectors
-from relay.models import Report, Side
-from relay.services import moderation, web
+from relay.models import Conversation, Report, Side
+from relay.pipeline import roads
+from relay.services import lifecycle, moderation, web
 from relay.services.errors import RelayError
+
+BROWSER_COOKIE = "perantara_chat"
+BROWSER_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _show(request: HttpRequest, result: roads.Result) -> None:
+    """What the pipeline told the sender, on the page they are on."""
+    for text in roads.notice_texts(result):
+        messages.warning(request, text)
+
+
+def _transition(request: HttpRequest, conversation: Conversation, side: str, action: str) -> None:
+    """Block or unblock from a web page; the page says what happened."""
+    done = {
+        "block": (lifecycle.block, _("Blocked. You can unblock this conversation at any time.")),
+        "unblock": (lifecycle.unblock, _("Unblocked. You can write to each other again.")),
+    }
+    change, said = done[action]
+    try:
+        change(conversation, by_side=side)
+    except RelayError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, said)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -32,11 +57,13 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
     current = selectors.conversation_for_seller(user, code)
     if request.method == "POST":
         try:
-            web.send_seller_reply(
+            result = roads.seller_reply(
                 seller=user, conversation=current, text=request.POST.get("text", "")
             )
         except RelayError as error:
             messages.error(request, error.message)
+        else:
+            _show(request, result)
         return redirect("relay:conversation", code=code)
     return render(
         request,
@@ -45,6 +72,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
             "conversations": selectors.conversations_for_seller(user),
             "current": current,
             "shown": selectors.messages_for(current, viewer_side=Side.SELLER),
+            "can_unblock": lifecycle.can_unblock(current, Side.SELLER),
         },
     )
 
@@ -58,29 +86,49 @@ def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def conversation_block(request: HttpRequest, code: str) -> HttpResponse:
+def conversation_lifecycle(request: HttpRequest, code: str, action: str) -> HttpResponse:
     current = selectors.conversation_for_seller(signed_in(request), code)
-    web.block_from_web(conversation=current, side=Side.SELLER)
-    messages.success(request, _("Blocked. This buyer can no longer write to you here."))
+    _transition(request, current, Side.SELLER, action)
     return redirect("relay:conversation", code=code)
+
+
+def _client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "")
 
 
 def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
     listing = public_listing(listing_code)
     error = ""
     if request.method == "POST":
+        buyer = web.browser_endpoint(
+            signed=request.COOKIES.get(BROWSER_COOKIE), language=get_language() or "en"
+        )
         try:
-            started = web.start_web_chat(
-                listing=listing, text=request.POST.get("text", ""), language=get_language() or "en"
+            result = roads.start_chat(
+                listing=listing,
+                text=request.POST.get("text", ""),
+                buyer=buyer,
+                network_key=web.network_key(_client_address(request)),
             )
         except RelayError as problem:
             error = problem.message
         else:
-            token = selectors.chat_token(endpoint=started.buyer_endpoint, conversation=started)
+            assert result.conversation is not None
+            token = selectors.chat_token(endpoint=buyer, conversation=result.conversation)
+            _show(request, result)
             messages.info(
                 request, _("Keep this page's link: it is your private way back to this chat.")
             )
-            return redirect("relay:buyer_chat", token=token)
+            response = redirect("relay:buyer_chat", token=token)
+            response.set_cookie(
+                BROWSER_COOKIE,
+                web.browser_cookie(buyer),
+                max_age=BROWSER_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+            return response
     return render(request, "relay/chat_start.html", {"listing": listing, "error": error})
 
 
@@ -88,11 +136,13 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
     buyer, current = selectors.conversation_for_chat_token(token)
     if request.method == "POST":
         try:
-            web.send_buyer_web_message(
+            result = roads.buyer_message(
                 buyer=buyer, conversation=current, text=request.POST.get("text", "")
             )
         except RelayError as error:
             messages.error(request, error.message)
+        else:
+            _show(request, result)
         return redirect("relay:buyer_chat", token=token)
     return render(
         request,
@@ -101,6 +151,7 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
             "current": current,
             "token": token,
             "shown": selectors.messages_for(current, viewer_side=Side.BUYER),
+            "can_unblock": lifecycle.can_unblock(current, Side.BUYER),
         },
     )
 
@@ -109,6 +160,13 @@ def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
     _buyer, current = selectors.conversation_for_chat_token(token)
     shown = selectors.messages_for(current, viewer_side=Side.BUYER)
     return render(request, "relay/_bubbles.html", {"shown": shown})
+
+
+@require_POST
+def buyer_chat_lifecycle(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    _buyer, current = selectors.conversation_for_chat_token(token)
+    _transition(request, current, Side.BUYER, action)
+    return redirect("relay:buyer_chat", token=token)
 
 
 REPORT_REASONS = Report.Reason.choices

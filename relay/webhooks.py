@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from relay.adapters import PlatformDisabled, adapter_for
 from relay.adapters.base import InboundMessage, MalformedPayload, StatusUpdate, WebhookRequest
-from relay.services.inbound import accept_inbound
+from relay.pipeline import accept_event
 from relay.services.statuses import accept_status
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def webhook(request: HttpRequest, platform: str) -> HttpResponse:
         return _plain(400, f"Malformed {platform} payload: {error}")
     for event in events:
         if isinstance(event, InboundMessage):
-            accept_inbound(event=event)
+            accept_event(event)
         elif isinstance(event, StatusUpdate):
             accept_status(update=event)
     status, content_type, body = adapter.ack()

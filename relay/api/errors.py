@@ -14,6 +14,8 @@ from rest_framework.views import exception_handler
 from contacts.phones import InvalidPhoneNumber
 from contacts.services import ContactsError
 from marketplace.services import ListingError
+from relay.pipeline import Outcome
+from relay.pipeline.roads import Refused
 from relay.services.errors import RelayError
 
 # Domain errors carry a message written for the user who caused them.
@@ -42,6 +44,15 @@ def _fields(detail: Any) -> dict[str, Any]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Refused):
+        # The pipeline's outcome is the code; the message is what the relay tells the sender.
+        outcome = exc.result.outcome
+        return Response(
+            error_body(str(outcome.value), exc.message),
+            status=status.HTTP_429_TOO_MANY_REQUESTS
+            if outcome == Outcome.RATE_LIMITED
+            else status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     if isinstance(exc, DOMAIN_ERRORS):
         return Response(
             error_body("unprocessable", exc.message), status=status.HTTP_422_UNPROCESSABLE_ENTITY

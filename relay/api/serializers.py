@@ -130,6 +130,16 @@ class MessageOutput(serializers.Serializer[dict[str, Any]]):
     state = serializers.CharField(
         allow_blank=True, help_text="Delivery state of the caller's own messages, else empty."
     )
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="On a reply just sent: what the relay told the sender (e.g. a number hidden).",
+    )
+
+
+class KeywordOutput(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.CharField(help_text="What the keyword did: stopped, blocked, help, …")
+    notices = serializers.ListField(child=serializers.CharField())
 
 
 class MessageInput(serializers.Serializer[dict[str, Any]]):

@@ -40,6 +40,11 @@ urlpatterns = [
         name="conversation_block",
     ),
     path(
+        "conversations/<str:code>/unblock/",
+        conversations.ConversationUnblockView.as_view(),
+        name="conversation_unblock",
+    ),
+    path(
         "conversations/<str:code>/report/",
         conversations.ConversationReportView.as_view(),
         name="conversation_report",

@@ -11,6 +11,7 @@ from relay.models.core import (
     RelayHandle,
     RelayIdentity,
     Side,
+    SmsOptOut,
 )
 from relay.models.moderation import AuditEntry, Ban, Report, Sanction
 
@@ -29,4 +30,5 @@ __all__ = [
     "Report",
     "Sanction",
     "Side",
+    "SmsOptOut",
 ]

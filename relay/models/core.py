@@ -90,9 +90,12 @@ class Side(models.TextChoices):
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
+        """The lifecycle (relay/services/lifecycle.py owns the transitions)."""
+
         OPEN = "open", _("Open")
-        BLOCKED = "blocked", _("Blocked")
-        CLOSED = "closed", _("Closed")
+        ENDED = "ended", _("Ended")  # a side sent STOP; that side can resume
+        BLOCKED = "blocked", _("Blocked")  # the blocker can undo it
+        CLOSED = "closed", _("Closed")  # idle after the listing ended, or idle long; final
 
     code = models.CharField(max_length=12, unique=True, default=random_code, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="conversations")
@@ -110,6 +113,7 @@ class Conversation(models.Model):
     wrapped_key = models.BinaryField(null=True)  # NULL once shredded
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     blocked_by = models.CharField(max_length=8, choices=Side.choices, blank=True)
+    ended_by = models.CharField(max_length=8, choices=Side.choices, blank=True)
     next_seq = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
@@ -122,12 +126,16 @@ class Conversation(models.Model):
 
     class Meta:
         constraints = [
+            # A closed conversation is final: writing the handle again opens a new one.
             models.UniqueConstraint(
-                fields=["listing", "buyer_endpoint"], name="conversation_one_per_buyer"
+                fields=["listing", "buyer_endpoint"],
+                condition=~Q(status="closed"),
+                name="conversation_one_live_per_buyer",
             )
         ]
         indexes = [
             models.Index(fields=["buyer_endpoint", "status"]),
+            models.Index(fields=["status", "last_activity_at"]),
             models.Index(fields=["listing", "-last_activity_at"]),
         ]
 
@@ -141,6 +149,21 @@ class Conversation(models.Model):
     @property
     def seller_pseudonym(self) -> str:
         return f"Seller · {self.listing.title}"
+
+
+class SmsOptOut(models.Model):
+    """A person who sent a carrier opt-out keyword (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END,
+    QUIT) to one relay SMS number. Twilio refuses every send from that number to them (21610)
+    until they send START, YES or UNSTOP, so the relay sends nothing there either."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+")
+    identity = models.ForeignKey(RelayIdentity, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "identity"], name="sms_opt_out_unique")
+        ]
 
 
 class Message(models.Model):

@@ -6,12 +6,10 @@ from relay.services.identities import (
     list_relay_identities,
     set_relay_identity_active,
 )
-from relay.services.inbound import accept_inbound
 from relay.services.statuses import accept_status
 
 __all__ = [
     "RelayError",
-    "accept_inbound",
     "accept_status",
     "add_relay_identity",
     "list_relay_identities",

@@ -231,7 +231,7 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         summary.conversations_shredded = own.filter(wrapped_key__isnull=False).count()
         own_ids = list(own.values_list("pk", flat=True))
         Conversation.objects.filter(pk__in=own_ids).update(
-            wrapped_key=None, status=Conversation.Status.BLOCKED, blocked_by=Side.RELAY
+            wrapped_key=None, status=Conversation.Status.CLOSED, blocked_by=Side.RELAY
         )
         Conversation.objects.filter(pk__in=own_ids, closed_at__isnull=True).update(closed_at=now)
         if progress is not None:

@@ -1,11 +1,12 @@
-"""Conversations: opening them, their keys, relay identities from the pool, blocking."""
+"""Conversations: opening them, their keys, relay identities from the pool.
+
+Their status changes only in relay/services/lifecycle.py."""
 
 from __future__ import annotations
 
 import secrets
 
 from django.db.models import Count
-from django.utils import timezone
 
 from config import hotsql
 from contacts import services as contacts
@@ -59,23 +60,6 @@ def pick_identity(channel: str, *, seller_id: int | None = None) -> RelayIdentit
         )
         return min(identities, key=lambda i: loads.get(i.pk, 0), default=None)
     return identities[0] if identities else None
-
-
-def open_conversation(
-    *, listing: Listing, buyer: Endpoint, buyer_identity: RelayIdentity | None
-) -> tuple[Conversation, bool]:
-    """Get or create the conversation (listing, buyer). Must run inside a transaction."""
-    existing = Conversation.objects.filter(listing=listing, buyer_endpoint=buyer).first()
-    if existing is not None:
-        return reopen(existing), False
-    return create_conversation(listing=listing, buyer=buyer, buyer_identity=buyer_identity)
-
-
-def reopen(conversation: Conversation) -> Conversation:
-    if conversation.status == Conversation.Status.CLOSED:
-        conversation.status = Conversation.Status.OPEN
-        conversation.save(update_fields=["status"])
-    return conversation
 
 
 def create_conversation(
@@ -134,10 +118,3 @@ def side_of(conversation: Conversation, endpoint: Endpoint) -> str | None:
     if endpoint.user_id is not None and endpoint.user_id == conversation.listing.seller_id:
         return Side.SELLER
     return None
-
-
-def block_conversation(*, conversation: Conversation, by_side: str) -> None:
-    conversation.status = Conversation.Status.BLOCKED
-    conversation.blocked_by = by_side
-    conversation.closed_at = timezone.now()
-    conversation.save(update_fields=["status", "blocked_by", "closed_at"])

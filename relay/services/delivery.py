@@ -32,9 +32,10 @@ from relay.adapters.base import (
     TransientSendError,
     WindowClosedError,
 )
+from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
-from relay.services import outbound, snapshot
+from relay.services import optout, outbound, snapshot
 
 logger = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
@@ -143,9 +144,10 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
     try:
         if delivery.channel == Channel.WEB:
             # The web inbox reads messages from the database: arriving there is delivery.
-            return _finish(delivery, Delivery.State.DELIVERED)
-        text = render(delivery)
-        return _send(delivery, text)
+            return _acknowledged(delivery, _finish(delivery, Delivery.State.DELIVERED))
+        if _carrier_opted_out(delivery):
+            return _fail(delivery, OPTED_OUT_REASON, "opted-out")
+        return _acknowledged(delivery, _send(delivery, render(delivery)))
     except crypto.BodyUnreadable:
         return _fail(delivery, "the message expired before it could be delivered", "shredded")
     except Exception:
@@ -160,6 +162,44 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
             updated_at=timezone.now(),
         )
         return DeliveryResult("retry", retry_in=wait)
+
+
+OPTED_OUT_REASON = "the recipient has opted out of SMS from this number (replied STOP)"
+
+
+def _carrier_opted_out(delivery: Delivery) -> bool:
+    """SMS to a person who sent the carrier's STOP to this number: Twilio would refuse it."""
+    return (
+        delivery.channel == Channel.SMS
+        and delivery.identity_id is not None
+        and optout.opted_out(endpoint=delivery.recipient_endpoint_id, identity=delivery.identity_id)
+    )
+
+
+def _acknowledged(delivery: Delivery, result: DeliveryResult) -> DeliveryResult:
+    """A buyer's first message reached the seller: tell the buyer once, in their language,
+    that it worked and how the relay goes on (silence would be the only sign otherwise)."""
+    conversation = delivery.conversation
+    if (
+        result.outcome not in ("sent", "waiting")
+        or not delivery.notice_params.get("introduce")
+        or delivery.notice_params.get("acknowledged")  # a template first, then the text
+        or conversation is None
+    ):
+        return result
+    delivery.notice_params = {**delivery.notice_params, "acknowledged": True}
+    Delivery.objects.filter(pk=delivery.pk).update(notice_params=delivery.notice_params)
+    buyer, identity = outbound.recipient_for(conversation, Side.BUYER)
+    if buyer.channel != Channel.WEB:  # the web chat shows the message's state itself
+        outbound.queue_notice(
+            recipient=buyer,
+            identity=identity,
+            code="first_delivered",
+            params={"title": conversation.listing.title},
+            conversation=conversation,
+            side=Side.BUYER,
+        )
+    return result
 
 
 def _within_window(delivery: Delivery) -> bool:
@@ -203,6 +243,11 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
     except TransientSendError as error:
         return _retry(delivery, error, delay=error.retry_after)
     except PermanentSendError as error:
+        if delivery.channel == Channel.SMS and error.code == str(OPTED_OUT_CODE):
+            # The person opted out with the carrier: never try that number again until START.
+            optout.record_carrier_refusal(
+                endpoint_id=delivery.recipient_endpoint_id, identity_id=delivery.identity.pk
+            )
         return _fail(delivery, error.reason, error.code)
     delivery.provider_message_id = crypto.provider_key(result.provider_message_id)
     if use_template:

@@ -36,6 +36,24 @@ def allow_new_conversation(sender: Endpoint) -> bool:
     return count <= settings.RELAY_LIMIT_NEW_CONVERSATIONS_PER_HOUR
 
 
+def allow_first_contact(listing_id: int) -> bool:
+    """New buyers one listing accepts per hour: a listing flooded by a script stays usable."""
+    count = _hit(f"limit:firstcontact:{listing_id}", HOUR)
+    return count <= settings.RELAY_LIMIT_FIRST_CONTACTS_PER_LISTING_PER_HOUR
+
+
+def allow_web_chat(*, browser_key: str, network_key: str) -> bool:
+    """Web chats started per browser and per network address in an hour (both keyed hashes).
+    Both counters count every attempt, so neither a cleared cookie nor a new network resets
+    both."""
+    by_browser = _hit(f"limit:webchat:b:{browser_key}", HOUR)
+    by_network = _hit(f"limit:webchat:n:{network_key}", HOUR)
+    return (
+        by_browser <= settings.RELAY_LIMIT_WEB_CHATS_PER_BROWSER_PER_HOUR
+        and by_network <= settings.RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR
+    )
+
+
 def allow_message(conversation_code: str, side: str) -> bool:
     count = _hit(f"limit:msg:{conversation_code}:{side}", MINUTE)
     return count <= settings.RELAY_LIMIT_MESSAGES_PER_MINUTE

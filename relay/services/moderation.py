@@ -17,8 +17,8 @@ from marketplace.models import Listing
 from relay import crypto
 from relay.api import integrations
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, outbound, snapshot
-from relay.services.conversations import block_conversation, recipient_endpoint_for_seller
+from relay.services import audit, lifecycle, outbound, snapshot
+from relay.services.conversations import recipient_endpoint_for_seller
 from relay.services.errors import RelayError
 from relay.services.evidence import open_for_moderation, seal_for_moderation
 
@@ -331,7 +331,7 @@ def resolve_report(
     elif action == "block":
         if report.conversation is None:
             raise ModerationError(_("This report has no conversation to block."))
-        block_conversation(conversation=report.conversation, by_side=Side.RELAY)
+        lifecycle.block(report.conversation, by_side=Side.RELAY)
     elif action == "suspend":
         if not days or days < 1:
             raise ModerationError(_("Say for how many days."))

@@ -99,7 +99,7 @@ def _identity(identity_id: int | None) -> RelayIdentity | None:
     return found if found is not None else RelayIdentity.objects.get(pk=identity_id)
 
 
-def _recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
+def recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
     """Where a message for `side` goes, keeping the pool identity assigned to the conversation."""
     if side == Side.BUYER:
         return conversation.buyer_endpoint, _identity(conversation.buyer_identity_id)
@@ -148,7 +148,7 @@ def relay_message(
         hotsql.insert(message)
         return message  # kept (sealed) as evidence, never delivered
     other = Side.SELLER if sender_side == Side.BUYER else Side.BUYER
-    recipient, via = _recipient_for(conversation, other)
+    recipient, via = recipient_for(conversation, other)
     delivery = Delivery(
         conversation=conversation,
         recipient_side=other,

@@ -1,4 +1,7 @@
-"""Retention: shred conversations that ended more than RELAY_RETENTION_DAYS ago.
+"""Retention: shred conversations closed more than RELAY_RETENTION_DAYS ago.
+
+Only a closed conversation is shredded: ended and blocked ones can still be resumed, and they
+close once idle (relay/services/lifecycle.py), which `purge` applies first.
 
 Shredding deletes the wrapped data key, so every body of the conversation becomes unreadable
 (privacy invariant 5) while the rows stay for counts, order and moderation history.
@@ -17,15 +20,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay.models import Conversation, Delivery, IdempotencyRecord
+from relay.services import lifecycle
 
 Progress = Callable[[int], None]
-ENDED = (Conversation.Status.CLOSED, Conversation.Status.BLOCKED)
+ENDED = (Conversation.Status.CLOSED,)
 
 
 @dataclass
 class PurgeSummary:
     cutoff: dt.datetime
     conversations: int = 0
+    closed_idle: int = 0  # conversations the lifecycle closed first (due, idle)
     notice_parameters: int = 0
     idempotency_records: int = 0
     dry_run: bool = False
@@ -68,6 +73,9 @@ def purge_expired(
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     summary = PurgeSummary(cutoff=cutoff, dry_run=dry_run)
     if dry_run:
+        summary.closed_idle = Conversation.objects.filter(
+            lifecycle.idle_conversations(now=now)
+        ).count()
         summary.conversations = expired_conversations(cutoff=cutoff).count()
         summary.notice_parameters = (
             Delivery.objects.filter(
@@ -80,6 +88,7 @@ def purge_expired(
         if progress is not None:
             progress(summary.conversations)
         return summary
+    summary.closed_idle = lifecycle.close_idle(now=now)
     while True:
         batch = list(
             expired_conversations(cutoff=cutoff)

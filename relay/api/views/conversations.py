@@ -15,7 +15,8 @@ from relay.api.idempotency import idempotent
 from relay.api.pagination import OldestFirst, RecentActivityFirst
 from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
 from relay.models import Conversation, Message, Side
-from relay.services import moderation, web
+from relay.pipeline import Road, roads
+from relay.services import lifecycle, moderation, web
 
 
 class ConversationsView(ApiView):
@@ -57,8 +58,21 @@ class ConversationBlockView(ApiView):
     @idempotent
     def post(self, request: Request, code: str) -> Response:
         conversation = selectors.conversation_for_seller(self.caller(request), code)
-        web.block_from_web(conversation=conversation, side=Side.SELLER)
-        conversation.refresh_from_db()
+        lifecycle.block(conversation, by_side=Side.SELLER)
+        return Response(io.ConversationOutput(conversation).data)
+
+
+class ConversationUnblockView(ApiView):
+    @extend_schema(
+        operation_id="conversations_unblock",
+        summary="Undo the seller's block: the conversation is open again",
+        request=None,
+        responses={200: io.ConversationOutput, **NOT_FOUND, **UNPROCESSABLE, **COMMON_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, code: str) -> Response:
+        conversation = selectors.conversation_for_seller(self.caller(request), code)
+        lifecycle.unblock(conversation, by_side=Side.SELLER)
         return Response(io.ConversationOutput(conversation).data)
 
 
@@ -129,8 +143,13 @@ class MessagesView(ApiView):
         operation_id="messages_send",
         summary="Reply to the buyer (relayed like any channel's message)",
         request=io.MessageInput,
+        description="The reply passes the same guards as every channel's message. A refused "
+        "reply answers 422 (429 over a rate limit) with the outcome as the error code and what "
+        "the relay would tell the seller as the message. A keyword (STOP, BLOCK, …) answers 200 "
+        "with the outcome; `notices` says what the relay told the seller (a masked number).",
         responses={
             201: io.MessageOutput,
+            200: io.KeywordOutput,
             **INVALID,
             **NOT_FOUND,
             **UNPROCESSABLE,
@@ -143,8 +162,14 @@ class MessagesView(ApiView):
         conversation = selectors.conversation_for_seller(seller, code)
         data = io.MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        message = web.send_seller_reply(
-            seller=seller, conversation=conversation, text=data.validated_data["text"]
+        result = roads.seller_reply(
+            seller=seller,
+            conversation=conversation,
+            text=data.validated_data["text"],
+            road=Road.API,
         )
-        shown = _shown(conversation, [message.pk])
-        return Response(io.MessageOutput(shown[0]).data, status=status.HTTP_201_CREATED)
+        notices = roads.notice_texts(result)
+        if result.message_id is None:
+            return Response(io.KeywordOutput({"outcome": result.outcome, "notices": notices}).data)
+        shown = {**_shown(conversation, [result.message_id])[0], "notices": notices}
+        return Response(io.MessageOutput(shown).data, status=status.HTTP_201_CREATED)

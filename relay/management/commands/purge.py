@@ -49,7 +49,9 @@ class Command(BaseCommand):
         bar.finish()
         verb = "Would shred" if summary.dry_run else "Shredded"
         self.stdout.write(
-            f"{verb} {summary.conversations} conversations ended before "
+            f"{'Would close' if summary.dry_run else 'Closed'} {summary.closed_idle} idle "
+            "conversations (RELAY_CLOSE_AFTER_DAYS / RELAY_IDLE_CLOSE_DAYS). "
+            f"{verb} {summary.conversations} conversations closed before "
             f"{summary.cutoff:%Y-%m-%d %H:%M} UTC ({days} days) and "
             f"{'would clear' if summary.dry_run else 'cleared'} "
             f"{summary.notice_parameters} sealed notice parameters; "

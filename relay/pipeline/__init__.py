@@ -1,0 +1,41 @@
+"""One road for every message (DESIGN.md, "Every road, every rule").
+
+Every message a person sends — the WhatsApp, Messenger, Instagram and SMS webhooks, the web
+chat (start and follow-ups), the seller's web inbox, the REST API, and any road added later —
+enters `submit()`, runs the same steps in the same order and ends in one `Outcome`:
+
+    identify            platform roads: drop a retry (provider id seen), ignore an identity we
+                        do not have, find or create the sender; web roads name their sender
+    guards.BEFORE_ROUTING — what the sender alone decides:
+      sender_banned         first: a banned address gets nothing else, not even HELP
+      sender_suspended      nothing a suspended participant sends goes anywhere
+      link_code             a LINK- code is for the relay, never for the other side
+      carriable_content     a photo alone, or a text over the limit, cannot be carried
+      visible_text          invisible characters go (so they cannot split a number); empty stops
+      carrier_keywords      SMS: the carrier's STOP/START act on the whole number, before ours
+      help_keyword          HELP needs no conversation
+      report_reason_answer  "2" after REPORT files the report; before routing, which would
+                            otherwise relay the digit
+    routing.RULES        — written_in, web_chat_start, reply_context, tag, identity_pool,
+                           handle, nothing_applies (new-conversation, first-contact and
+                           unknown-handle limits are counted where a conversation would open)
+    guards.AFTER_ROUTING — what the conversation decides:
+      conversation_keywords REPORT, STOP, START, BLOCK, UNBLOCK: before the state, so START can
+                            resume and REPORT works in an ended conversation
+      other_side_suspended  the conversation is paused while the other side is suspended
+      conversation_state    only open conversations carry messages (the handle resumes one the
+                            sender ended)
+      message_rate          per conversation and side, per minute
+      number_guard          after every refusal, so only relayed text is masked; it changes the
+                            body, never stops it
+      spam_hold             last: it needs the final body, and a held message is kept sealed
+    relay               encrypt, store the message and its delivery, publish after commit
+
+The sender is told what happened in their language: on a platform road by a notice queued to
+their app; on a web road the view or API shows `Result.notices` (the same texts).
+"""
+
+from relay.pipeline.submit import accept_event, submit
+from relay.pipeline.types import Notice, Outcome, Result, Road, Submission
+
+__all__ = ["Notice", "Outcome", "Result", "Road", "Submission", "accept_event", "submit"]

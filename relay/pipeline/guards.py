@@ -1,0 +1,320 @@
+"""The guards: each states one rule, and either lets the message go on (None) or ends it with
+an outcome and what its sender hears (a Stop). The order is the policy; relay/pipeline/__init__
+documents why it is this one.
+
+Guards before routing know only the sender; guards after it know the conversation and side.
+No guard knows which road the message came by, except where a rule is the road's own (the
+carrier's opt-out words are SMS's; the 24-hour window is the platforms').
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from contacts import contact_guard
+from contacts import services as contacts
+from relay import handles
+from relay.models import Report, Side
+from relay.pipeline import keywords
+from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
+from relay.services import lifecycle, limits, moderation, optout, snapshot
+
+Guard = Callable[[Context], Stop | None]
+
+# "2", "2 asked for a transfer", "2. scam": a digit standing alone. A handle that starts with
+# a digit ("3K7Q-W2XP") is not an answer.
+REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", re.DOTALL)
+# Characters that show nothing: NUL and other controls, zero-width spaces and joiners, the
+# word joiner, BOM, and the invisible formatting marks (Unicode category Cf).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+
+
+def _title(ctx: Context) -> dict[str, str]:
+    return {"title": ctx.listing.title}
+
+
+# --- Before routing: the sender ------------------------------------------------------------------
+
+
+def sender_banned(ctx: Context) -> Stop | None:
+    """A banned address (its blind index is on the ban list) or a deactivated account sends
+    nothing through the relay, on any road."""
+    sender = ctx.sender
+    assert sender is not None
+    user = sender.user if sender.user_id is not None and ctx.road in WEB_ACCOUNT_ROADS else None
+    if sender.blind_index in snapshot.current().banned or (user and not user.is_active):
+        return Stop(Outcome.BANNED, Notice("banned"))
+    return None
+
+
+WEB_ACCOUNT_ROADS = frozenset({Road.WEB_INBOX, Road.API})
+
+
+def sender_suspended(ctx: Context) -> Stop | None:
+    """A suspended participant (their endpoint or account) is told until when; nothing they
+    send is forwarded."""
+    sender = ctx.sender
+    assert sender is not None
+    suspended, until = snapshot.current().suspension(endpoint_id=sender.pk, user_id=sender.user_id)
+    if not suspended:
+        return None
+    shown = f"{until:%Y-%m-%d %H:%M} UTC" if until else _("a review")
+    return Stop(Outcome.SUSPENDED, Notice("suspended_until", {"until": shown}))
+
+
+def link_code(ctx: Context) -> Stop | None:
+    """A live LINK- code sent to the relay's page or account connects that chat to the seller
+    who made it (Messenger and Instagram have no number to verify)."""
+    assert ctx.sender is not None
+    if contacts.redeem_link_code(endpoint=ctx.sender, text=ctx.text) is None:
+        return None
+    return Stop(Outcome.LINK_CONNECTED, Notice("link_connected"))
+
+
+def carriable_content(ctx: Context) -> Stop | None:
+    """Only text is relayed, up to RELAY_MAX_TEXT_CHARS: a photo alone or a text too long is
+    refused with a notice that says so."""
+    if ctx.submission.has_media and not ctx.text.strip():
+        return Stop(Outcome.UNSUPPORTED, Notice("media_unsupported"))
+    if len(ctx.text.strip()) > settings.RELAY_MAX_TEXT_CHARS:
+        limit = str(settings.RELAY_MAX_TEXT_CHARS)
+        return Stop(Outcome.UNSUPPORTED, Notice("too_long", {"limit": limit}))
+    return None
+
+
+def visible_text(ctx: Context) -> Stop | None:
+    """Invisible characters (NUL, zero-width, formatting marks) are removed, so they can
+    neither hide a number from the number guard nor make an empty message look full; a
+    message with nothing left is refused."""
+    cleaned = "".join(
+        ch
+        for ch in ctx.text
+        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+    ).strip()
+    ctx.text = cleaned
+    if cleaned:
+        return None
+    return Stop(Outcome.EMPTY, Notice("empty_message"))
+
+
+def carrier_keywords(ctx: Context) -> Stop | None:
+    """SMS: Twilio's STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT opt the sender out of the
+    whole relay number (Twilio refuses every send there until START, YES, UNSTOP), so the relay
+    records it, ends their conversations on that number and sends nothing there; Twilio itself
+    confirms. Opting back in resumes what the opt-out ended."""
+    if ctx.road != Road.SMS or ctx.identity is None:
+        return None
+    assert ctx.sender is not None
+    word = keywords.sms_carrier_word(ctx.text)
+    if word == "out":
+        optout.opt_out(endpoint=ctx.sender, identity=ctx.identity)
+        return Stop(Outcome.OPTED_OUT)
+    if word == "in" and optout.opted_out(endpoint=ctx.sender, identity=ctx.identity):
+        optout.opt_in(endpoint=ctx.sender, identity=ctx.identity)
+        return Stop(Outcome.RESUMED, Notice("opted_in"))
+    return None
+
+
+def help_keyword(ctx: Context) -> Stop | None:
+    """HELP / BANTUAN explains the relay, whatever conversation the sender is in."""
+    ctx.keyword = keywords.keyword_of(ctx.text)
+    if ctx.keyword != keywords.HELP:
+        return None
+    return Stop(Outcome.HELP, Notice("help"))
+
+
+def report_reason_answer(ctx: Context) -> Stop | None:
+    """A numbered answer within 30 minutes of REPORT files the report that waits for it."""
+    match = REASON_REPLY.match(ctx.text)
+    if match is None:
+        return None
+    waiting = (
+        Report.objects.select_related("listing")
+        .filter(
+            reporter_endpoint=ctx.sender,
+            status=Report.Status.AWAITING_REASON,
+            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if waiting is None:
+        return None
+    moderation.complete_report(
+        report=waiting,
+        reason=moderation.REASON_BY_NUMBER[match.group(1)],
+        note=match.group(2) or "",
+    )
+    title = waiting.listing.title if waiting.listing else ""
+    return Stop(Outcome.REPORT_FILED, Notice("report_filed", {"title": title}))
+
+
+# --- After routing: the conversation -------------------------------------------------------------
+
+
+def other_side_suspended(ctx: Context) -> Stop | None:
+    """While the other side is suspended the conversation is paused: nothing reaches them."""
+    conversation = ctx.conversation
+    assert conversation is not None
+    hot = snapshot.current()
+    suspended, _until = (
+        hot.suspension(endpoint_id=conversation.buyer_endpoint_id)
+        if ctx.side == Side.SELLER
+        else hot.suspension(user_id=ctx.listing.seller_id)
+    )
+    if not suspended:
+        return None
+    return Stop(Outcome.OTHER_SIDE_SUSPENDED, Notice("conversation_paused", _title(ctx)))
+
+
+def conversation_keywords(ctx: Context) -> Stop | None:
+    """REPORT, STOP, START, BLOCK, UNBLOCK act on the conversation the message routed to."""
+    action = _KEYWORD_ACTIONS.get(ctx.keyword or "")
+    return None if action is None else action(ctx)
+
+
+def _report(ctx: Context) -> Stop:
+    assert ctx.conversation is not None and ctx.side is not None
+    moderation.file_report(
+        conversation=ctx.conversation, reporter_side=ctx.side, reporter=ctx.sender
+    )
+    return Stop(Outcome.REPORT_MENU, Notice("report_menu"), ctx.conversation)
+
+
+def _stop(ctx: Context) -> Stop | None:
+    assert ctx.conversation is not None and ctx.side is not None
+    if ctx.conversation.status != lifecycle.Status.OPEN:
+        return None  # the state guard says what state it is in
+    lifecycle.end(ctx.conversation, by_side=ctx.side)
+    return Stop(Outcome.STOPPED, Notice("stopped", _resume_hint(ctx)), ctx.conversation)
+
+
+def _start(ctx: Context) -> Stop | None:
+    assert ctx.conversation is not None and ctx.side is not None
+    if not lifecycle.can_resume(ctx.conversation, ctx.side):
+        return None
+    lifecycle.resume(ctx.conversation, by_side=ctx.side)
+    return Stop(Outcome.RESUMED, Notice("resumed", _title(ctx)), ctx.conversation)
+
+
+def _block(ctx: Context) -> Stop | None:
+    assert ctx.conversation is not None and ctx.side is not None
+    if ctx.conversation.status not in (lifecycle.Status.OPEN, lifecycle.Status.ENDED):
+        return None
+    lifecycle.block(ctx.conversation, by_side=ctx.side)
+    return Stop(Outcome.BLOCKED, Notice(f"blocked_by_{ctx.side}", _title(ctx)), ctx.conversation)
+
+
+def _unblock(ctx: Context) -> Stop | None:
+    assert ctx.conversation is not None and ctx.side is not None
+    if not lifecycle.can_unblock(ctx.conversation, ctx.side):
+        return None
+    lifecycle.unblock(ctx.conversation, by_side=ctx.side)
+    return Stop(Outcome.UNBLOCKED, Notice("unblocked", _title(ctx)), ctx.conversation)
+
+
+_KEYWORD_ACTIONS: dict[str, Callable[[Context], Stop | None]] = {
+    keywords.REPORT: _report,
+    keywords.STOP: _stop,
+    keywords.START: _start,
+    keywords.BLOCK: _block,
+    keywords.UNBLOCK: _unblock,
+}
+
+
+def _resume_hint(ctx: Context) -> dict[str, str]:
+    live = handles.live_handle(ctx.listing)
+    return {**_title(ctx), "handle": live.display if live else ""}
+
+
+def conversation_state(ctx: Context) -> Stop | None:
+    """Only an open conversation carries messages. Ended by the sender: the handle written
+    again resumes it, anything else is told how (START). Otherwise the sender hears, in plain
+    words, that it ended, was blocked (and by them: how to undo it) or was closed."""
+    conversation = ctx.conversation
+    assert conversation is not None and ctx.side is not None
+    status = conversation.status
+    if status == lifecycle.Status.OPEN:
+        return None
+    if ctx.wrote_handle and lifecycle.can_resume(conversation, ctx.side):
+        lifecycle.resume(conversation, by_side=ctx.side)
+        ctx.notices.append(Notice("resumed", _title(ctx)))
+        return None
+    return Stop(Outcome.NOT_OPEN, Notice(_state_notice(ctx), _resume_hint(ctx)), conversation)
+
+
+def _state_notice(ctx: Context) -> str:
+    conversation = ctx.conversation
+    assert conversation is not None
+    status = conversation.status
+    if status == lifecycle.Status.CLOSED:
+        return "closed_buyer" if ctx.side == Side.BUYER else "closed_seller"
+    if status == lifecycle.Status.ENDED and conversation.ended_by == ctx.side:
+        return "you_ended"
+    if status == lifecycle.Status.BLOCKED and conversation.blocked_by == ctx.side:
+        return "you_blocked"
+    return "conversation_blocked"
+
+
+def message_rate(ctx: Context) -> Stop | None:
+    """At most RELAY_LIMIT_MESSAGES_PER_MINUTE messages per conversation and side."""
+    assert ctx.conversation is not None and ctx.side is not None
+    if limits.allow_message(ctx.conversation.code, ctx.side):
+        return None
+    return Stop(Outcome.RATE_LIMITED, Notice("slow_down"))
+
+
+def number_guard(ctx: Context) -> Stop | None:
+    """On a listing that asks for it (the default), phone numbers, e-mail addresses and
+    messaging-app links or handles are replaced by a placeholder in the sender's language, and
+    the sender is told what was hidden. The message still goes."""
+    if not ctx.listing.mask_contact_details:
+        return None
+    assert ctx.sender is not None
+    language = ctx.sender.language or settings.RELAY_DEFAULT_LANGUAGE
+    with override(language):
+        placeholder = _("[hidden]")
+    masked = contact_guard.mask_contact_details(
+        ctx.body, regions=contact_guard.regions_for(ctx.sender.region), placeholder=placeholder
+    )
+    if masked.changed:
+        ctx.body = masked.text
+        kinds = ",".join(sorted(masked.kinds))
+        ctx.notices.append(Notice("contact_masked", {"kinds": kinds, "placeholder": placeholder}))
+    return None
+
+
+def spam_hold(ctx: Context) -> Stop | None:
+    """A buyer's text sent to RELAY_DUPLICATE_LISTINGS_PER_HOUR listings within an hour is held
+    (kept sealed as evidence, never delivered) and reported as spam."""
+    if ctx.side == Side.BUYER and limits.repeated_across_listings(ctx.body, ctx.listing.pk):
+        ctx.hold = True
+    return None
+
+
+BEFORE_ROUTING: tuple[Guard, ...] = (
+    sender_banned,
+    sender_suspended,
+    link_code,
+    carriable_content,
+    visible_text,
+    carrier_keywords,
+    help_keyword,
+    report_reason_answer,
+)
+AFTER_ROUTING: tuple[Guard, ...] = (
+    conversation_keywords,
+    other_side_suspended,
+    conversation_state,
+    message_rate,
+    number_guard,
+    spam_hold,
+)

@@ -1,0 +1,61 @@
+"""Keywords a person can send on any road, in English and Indonesian, and SMS's carrier words.
+
+A keyword is a message that is only the word (any case, optional #TAG before it, trailing
+punctuation allowed): "stop", "#K7Q2 STOP", "Bantuan!". "stop please" is an ordinary message.
+"""
+
+from __future__ import annotations
+
+import re
+
+STOP = "stop"
+START = "start"
+BLOCK = "block"
+UNBLOCK = "unblock"
+REPORT = "report"
+HELP = "help"
+
+KEYWORDS = {
+    "STOP": STOP,
+    "BERHENTI": STOP,
+    "START": START,
+    "MULAI": START,
+    "BLOCK": BLOCK,
+    "BLOKIR": BLOCK,
+    "UNBLOCK": UNBLOCK,
+    "BUKA": UNBLOCK,
+    "REPORT": REPORT,
+    "LAPOR": REPORT,
+    "HELP": HELP,
+    "BANTUAN": HELP,
+}
+# Twilio's reserved words (https://help.twilio.com/articles/223134027): the carrier opts the
+# sender out of (or back in to) the whole relay number, whatever the relay does.
+SMS_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+SMS_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+
+_PUNCTUATION = re.compile(r"^[\s.!?,;:]+|[\s.!?,;:]+$")
+
+
+def _words(text: str) -> list[str]:
+    words = _PUNCTUATION.sub("", text).split()
+    if len(words) == 2 and words[0].startswith("#"):
+        words = words[1:]
+    return words
+
+
+def keyword_of(text: str) -> str | None:
+    """The relay keyword a message consists of, if any."""
+    words = _words(text)
+    return KEYWORDS.get(words[0].upper()) if len(words) == 1 else None
+
+
+def sms_carrier_word(text: str) -> str | None:
+    """'out' or 'in' when an SMS is one of Twilio's opt-out or opt-in words. Twilio matches
+    the whole body, trimmed, in any case, with no #TAG."""
+    word = _PUNCTUATION.sub("", text).upper()
+    if word in SMS_OPT_OUT:
+        return "out"
+    if word in SMS_OPT_IN:
+        return "in"
+    return None
