@@ -38,6 +38,7 @@ CONTROL_ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/control/outbox"): control.list_outbox,
     ("GET", "/control/webhooks"): control.list_webhooks,
     ("GET", "/control/rejections"): control.list_rejections,
+    ("GET", "/control/opt-outs"): control.list_opt_outs,
     ("POST", "/control/fail"): control.plan_failures,
     ("POST", "/control/settings"): control.change_settings,
     ("POST", "/control/reset"): control.reset,

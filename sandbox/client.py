@@ -37,12 +37,37 @@ class SandboxClient:
         result: dict[str, Any] = self._post("/control/inbound", body)
         return result
 
-    def outbox(self, person: str | None = None, since: int = 0) -> list[dict[str, Any]]:
-        """Sends the relay made (to `person`, or to anyone), with index >= since, oldest first."""
+    def outbox(
+        self, person: str | None = None, since: int = 0, include_carrier: bool = False
+    ) -> list[dict[str, Any]]:
+        """Sends the relay made (to `person`, or to anyone), with index >= since, oldest first.
+
+        With `include_carrier`, Twilio's own automatic replies to STOP/START/HELP are included
+        too, each marked `"from_carrier": True`.
+        """
         params: dict[str, str | int] = {"since": since}
         if person is not None:
             params["person"] = person
+        if include_carrier:
+            params["carrier"] = 1
         result: list[dict[str, Any]] = self._get("/control/outbox", params)
+        return result
+
+    def carrier_replies(self, person: str) -> list[dict[str, Any]]:
+        """Twilio's automatic replies `person` received (STOP/START/HELP), oldest first."""
+        sends = self.outbox(person, include_carrier=True)
+        return [send for send in sends if send["from_carrier"]]
+
+    def opted_out(self, person: str, identity: str) -> bool:
+        """Whether `person` has opted out of the relay SMS number `identity` (Twilio's list)."""
+        result: dict[str, Any] = self._get(
+            "/control/opt-outs", {"person": person, "identity": identity}
+        )
+        return bool(result["opted_out"])
+
+    def opt_outs(self) -> list[dict[str, Any]]:
+        """Twilio's opt-out list: [{"identity", "address", "person"}]."""
+        result: list[dict[str, Any]] = self._get("/control/opt-outs", {})
         return result
 
     def inbound(self, person: str | None = None, since: int = 0) -> list[dict[str, Any]]:
@@ -92,6 +117,7 @@ class SandboxClient:
         latency_ms: int | None = None,
         auto_status: bool | None = None,
         status_delay_ms: int | None = None,
+        twilio_advanced_opt_out: bool | None = None,
     ) -> dict[str, Any]:
         """Change the settings given; return all current settings."""
         body: dict[str, Any] = {}
@@ -101,6 +127,8 @@ class SandboxClient:
             body["auto_status"] = auto_status
         if status_delay_ms is not None:
             body["status_delay_ms"] = status_delay_ms
+        if twilio_advanced_opt_out is not None:
+            body["twilio_advanced_opt_out"] = twilio_advanced_opt_out
         result: dict[str, Any] = self._post("/control/settings", body)
         return result
 

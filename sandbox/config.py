@@ -62,6 +62,9 @@ class SandboxConfig:
     instagram_access_token: str = "sandbox-instagram-token"
     twilio_account_sid: str = "AC00000000000000000000000000000000"
     twilio_auth_token: str = "sandbox-twilio-token"
+    # Reported as the Messaging Service of every relay SMS number when the
+    # `twilio_advanced_opt_out` setting is on.
+    twilio_messaging_service_sid: str = "MG00000000000000000000000000000000"
     latency_ms: int = 0
     auto_status: bool = True
     # Pause between a send's answer and its first status webhook, so the relay has stored the

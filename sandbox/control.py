@@ -7,8 +7,8 @@ import secrets
 import time
 from typing import Any
 
-from sandbox import webhooks
-from sandbox.config import CHANNELS, Person, person_from_dict
+from sandbox import opt_out, webhooks
+from sandbox.config import CHANNELS, Identity, Person, person_from_dict
 from sandbox.runtime import Runtime
 from sandbox.state import FAILURE_MODES, FailurePlan
 from sandbox.web import Request, Response, control_error, json_response
@@ -37,6 +37,7 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
     media_id = 1_000_000_000_000_000 + secrets.randbelow(10**15)
     media_url = f"{runtime.base_url}/media/{media_id}" if media else None
     now = time.time()
+    sms_extra = _apply_twilio_keyword(runtime, person, identity, text, now)
     webhook = webhooks.inbound_message(
         runtime.config,
         identity=identity,
@@ -46,6 +47,7 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         reply_to=reply_to,
         media_url=media_url,
         now=now,
+        sms_extra=sms_extra,
     )
     posted = runtime.poster.post(webhook, kind="message", provider_message_id=provider_message_id)
     runtime.state.record_inbound(
@@ -70,6 +72,72 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
     return json_response(answer)
 
 
+def _apply_twilio_keyword(
+    runtime: Runtime, person: Person, identity: Identity, text: str, now: float
+) -> dict[str, str]:
+    """Do what Twilio does with STOP/START/HELP before it posts the webhook (see opt_out).
+
+    Return the extra webhook parameters Twilio adds (none for a plain number).
+    """
+    kind = opt_out.keyword_type(text) if identity.channel == "sms" else None
+    if kind is None:
+        return {}
+    state = runtime.state
+    advanced = state.settings.twilio_advanced_opt_out
+    # A Messaging Service's opt-out covers all its numbers; a plain number's only itself.
+    scope = (
+        [key for key, item in state.identities.items() if item.channel == "sms"]
+        if advanced
+        else [identity.key]
+    )
+    scope.sort(key=lambda key: key != identity.key)  # this number first: its old state counts
+    if kind is opt_out.OptOutType.HELP:
+        was_opted_out = state.is_opted_out(identity.key, person.address)
+    else:
+        was_opted_out = state.set_opted_out(
+            scope, person.address, opted_out=kind is opt_out.OptOutType.STOP
+        )
+    reply = opt_out.carrier_reply(kind, opted_out_before=was_opted_out)
+    if reply is not None:
+        state.record_send(
+            {
+                "channel": "sms",
+                "identity": identity.key,
+                "identity_provider_id": identity.provider_id,
+                "identity_address": identity.address,
+                "person": person.key,
+                "to": person.address,
+                "type": "text",
+                "text": reply,
+                "reply_to": None,
+                "status_callback": None,
+                "provider_message_id": webhooks.new_provider_id("sms"),
+                "status": "delivered",
+                "received_at": now,
+                "from_carrier": True,
+            }
+        )
+    if not advanced:
+        return {}
+    return {
+        "OptOutType": kind.value,
+        "MessagingServiceSid": runtime.config.twilio_messaging_service_sid,
+    }
+
+
+def list_opt_outs(runtime: Runtime, request: Request) -> Response:
+    """GET /control/opt-outs?person=&identity=: Twilio's opt-out list, or one pair's state."""
+    person_key, identity_key = request.query.get("person"), request.query.get("identity")
+    if person_key is None and identity_key is None:
+        return json_response(runtime.state.opt_out_records())
+    person = runtime.state.people.get(person_key or "")
+    identity = runtime.state.identities.get(identity_key or "")
+    if person is None or identity is None:
+        return control_error("give both a known person and a known identity", 404)
+    opted_out = runtime.state.is_opted_out(identity.key, person.address)
+    return json_response({"person": person.key, "identity": identity.key, "opted_out": opted_out})
+
+
 def list_inbound(runtime: Runtime, request: Request) -> Response:
     """GET /control/inbound?person=&since=: what people sent to the relay, oldest first."""
     since = _int_query(request, "since")
@@ -80,14 +148,18 @@ def list_inbound(runtime: Runtime, request: Request) -> Response:
 
 
 def list_outbox(runtime: Runtime, request: Request) -> Response:
-    """GET /control/outbox?person=&since=: the sends the relay made, oldest first."""
+    """GET /control/outbox?person=&since=&carrier=1: the sends the relay made, oldest first.
+
+    With carrier=1, Twilio's own automatic replies are included (marked `from_carrier`).
+    """
     since = _int_query(request, "since")
     if since is None:
         return control_error("since must be an integer")
     person = request.query.get("person") or None
     if person is not None and person not in runtime.state.people:
         return control_error(f"unknown person {person!r}", 404)
-    return json_response(runtime.state.sends(person, since))
+    include_carrier = request.query.get("carrier") in ("1", "true")
+    return json_response(runtime.state.sends(person, since, include_carrier))
 
 
 def list_webhooks(runtime: Runtime, request: Request) -> Response:
@@ -130,7 +202,8 @@ def plan_failures(runtime: Runtime, request: Request) -> Response:
 
 
 def change_settings(runtime: Runtime, request: Request) -> Response:
-    """POST /control/settings {"latency_ms", "auto_status", "status_delay_ms"} (all optional)."""
+    """POST /control/settings: any of latency_ms, auto_status, status_delay_ms,
+    twilio_advanced_opt_out."""
     data = _json_object(request)
     if data is None:
         return control_error("body must be a JSON object")
@@ -143,8 +216,10 @@ def change_settings(runtime: Runtime, request: Request) -> Response:
     if latency < 0 or delay < 0:
         return control_error("latency_ms and status_delay_ms must not be negative")
     auto_status = data.get("auto_status", settings.auto_status)
-    if not isinstance(auto_status, bool):
-        return control_error("auto_status must be true or false")
+    advanced = data.get("twilio_advanced_opt_out", settings.twilio_advanced_opt_out)
+    if not isinstance(auto_status, bool) or not isinstance(advanced, bool):
+        return control_error("auto_status and twilio_advanced_opt_out must be true or false")
+    settings.twilio_advanced_opt_out = advanced
     settings.latency_ms = latency
     settings.status_delay_ms = delay
     settings.auto_status = auto_status
@@ -188,6 +263,7 @@ def describe(runtime: Runtime, request: Request) -> Response:
             "people": [_person_view(person) for person in people],
             "settings": dataclasses.asdict(state.settings),
             "counts": counts,
+            "opt_outs": state.opt_out_records(),
         }
     )
 

@@ -59,6 +59,11 @@ def bad_request(channel: str, message: str, twilio_code: int = 21601) -> Respons
     return graph_error(400, 100, f"(#100) {message}", whatsapp=channel == "whatsapp")
 
 
+def unsubscribed_recipient() -> Response:
+    """Twilio's answer to a send to someone who replied STOP (twilio.com/docs/api/errors/21610)."""
+    return twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
+
+
 def unknown_graph_object(object_id: str) -> Response:
     return graph_error(
         400,
@@ -118,7 +123,7 @@ def injected_failure(channel: str, plan: FailurePlan) -> Response:
             whatsapp=True,
         )
     if channel == "sms":
-        return twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
+        return unsubscribed_recipient()
     return graph_error(400, 551, "(#551) This person isn't available right now.", subcode=1545041)
 
 

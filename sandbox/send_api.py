@@ -94,6 +94,10 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
     if problem is not None:
         response = errors.twilio_error(400, *problem)
         return _reject(runtime, "sms", identity.provider_id, problem[1], response)
+    if runtime.state.is_opted_out(identity.key, to):
+        # The person replied STOP to this number (sandbox.opt_out): Twilio sends nothing.
+        response = errors.unsubscribed_recipient()
+        return _reject(runtime, "sms", identity.provider_id, "opted out", response)
     record: Record = {"to": to, "type": "text", "text": body}
     record["status_callback"] = form.get("StatusCallback") or None
     send = _accept(runtime, identity, record)

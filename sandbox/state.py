@@ -29,6 +29,9 @@ class Settings:
     latency_ms: int = 0
     auto_status: bool = True
     status_delay_ms: int = 100
+    # Off: each Twilio number stands alone, as a number outside a Messaging Service does.
+    # On: the numbers form a Messaging Service with Advanced Opt-Out (see sandbox.opt_out).
+    twilio_advanced_opt_out: bool = False
 
 
 def address_key(channel: str, address: str) -> str:
@@ -55,6 +58,8 @@ class SandboxState:
     rejections: list[Record] = field(default_factory=list)
     failures: dict[str, deque[FailurePlan]] = field(default_factory=dict)
     sends_by_provider_id: dict[str, Record] = field(default_factory=dict)
+    # Twilio's opt-out list: (relay SMS identity key, the person's normalised number).
+    opt_outs: set[tuple[str, str]] = field(default_factory=set)
     # Bumped by reset() so status webhooks queued before a reset are dropped, not recorded.
     generation: int = 0
 
@@ -106,6 +111,7 @@ class SandboxState:
     def record_send(self, record: Record) -> Record:
         """Store a send the relay made; assign its `index` and file it in the person's inbox."""
         with self.lock:
+            record.setdefault("from_carrier", False)
             record["index"] = len(self.outbox)
             record["generation"] = self.generation
             self.outbox.append(record)
@@ -120,11 +126,21 @@ class SandboxState:
             if record is not None:
                 record["status"] = status
 
-    def sends(self, person: str | None = None, since: int = 0) -> list[Record]:
-        """Return copies of recorded sends with index >= since, oldest first."""
+    def sends(
+        self, person: str | None = None, since: int = 0, include_carrier: bool = False
+    ) -> list[Record]:
+        """Return copies of recorded sends with index >= since, oldest first.
+
+        Twilio's own automatic replies (`from_carrier`) are left out unless asked for: they
+        are what the phone received, not what the relay sent.
+        """
         with self.lock:
             source = self.outbox if person is None else self.inbox.get(person, [])
-            return [_public(record) for record in source if record["index"] >= since]
+            return [
+                _public(record)
+                for record in source
+                if record["index"] >= since and (include_carrier or not record["from_carrier"])
+            ]
 
     def record_rejection(self, record: Record) -> None:
         with self.lock:
@@ -157,6 +173,39 @@ class SandboxState:
         with self.lock:
             return [dict(record) for record in self.webhooks[since:]]
 
+    # Twilio's opt-out list
+
+    def set_opted_out(self, identity_keys: list[str], address: str, opted_out: bool) -> bool:
+        """Opt `address` out of (or back in to) the given SMS identities; return the old state.
+
+        The old state is whether the address was opted out of the first identity given.
+        """
+        number = address_key("sms", address)
+        with self.lock:
+            before = (identity_keys[0], number) in self.opt_outs if identity_keys else False
+            for key in identity_keys:
+                if opted_out:
+                    self.opt_outs.add((key, number))
+                else:
+                    self.opt_outs.discard((key, number))
+            return before
+
+    def is_opted_out(self, identity_key: str, address: str) -> bool:
+        with self.lock:
+            return (identity_key, address_key("sms", address)) in self.opt_outs
+
+    def opt_out_records(self) -> list[Record]:
+        """The opt-out list as [{"identity", "address", "person"}], sorted."""
+        with self.lock:
+            return [
+                {
+                    "identity": identity_key,
+                    "address": number,
+                    "person": self.people_by_address.get(("sms", number)),
+                }
+                for identity_key, number in sorted(self.opt_outs)
+            ]
+
     # Failure injection and settings
 
     def add_failures(self, channel: str, plan: FailurePlan, count: int) -> None:
@@ -169,7 +218,7 @@ class SandboxState:
             return queue.popleft() if queue else None
 
     def reset(self) -> None:
-        """Forget every exchange and failure plan and restore the configured settings.
+        """Forget every exchange, failure plan and opt-out; restore the configured settings.
 
         People and identities, including people added at run time, are kept.
         """
@@ -178,6 +227,8 @@ class SandboxState:
             self.settings.latency_ms = self.config.latency_ms
             self.settings.auto_status = self.config.auto_status
             self.settings.status_delay_ms = self.config.status_delay_ms
+            self.settings.twilio_advanced_opt_out = False
+            self.opt_outs.clear()
             self.outbox.clear()
             self.inbound.clear()
             self.webhooks.clear()

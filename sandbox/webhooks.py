@@ -83,14 +83,20 @@ def inbound_message(
     reply_to: str | None,
     media_url: str | None,
     now: float,
+    sms_extra: Mapping[str, str] | None = None,
 ) -> OutgoingWebhook:
-    """The webhook announcing that `person` wrote `text` to the relay's `identity`."""
+    """The webhook announcing that `person` wrote `text` to the relay's `identity`.
+
+    `sms_extra` adds Twilio parameters such as `OptOutType` and `MessagingServiceSid`.
+    """
     if identity.channel == "whatsapp":
         return _whatsapp_message(
             config, identity, person, provider_message_id, text, reply_to, media_url, now
         )
     if identity.channel == "sms":
-        return _sms_message(config, identity, person, provider_message_id, text, media_url)
+        return _sms_message(
+            config, identity, person, provider_message_id, text, media_url, sms_extra or {}
+        )
     message: dict[str, Any] = {"mid": provider_message_id}
     if text:
         message["text"] = text
@@ -155,6 +161,7 @@ def _sms_message(
     provider_message_id: str,
     text: str,
     media_url: str | None,
+    extra: Mapping[str, str],
 ) -> OutgoingWebhook:
     params = {
         "ToCountry": country_of(identity.address),
@@ -173,6 +180,7 @@ def _sms_message(
     }
     if media_url:
         params.update(MediaUrl0=media_url, MediaContentType0=MEDIA_MIME_TYPE)
+    params.update(extra)
     return _twilio_form(config, config.webhook_url("sms"), params)
 
 
