@@ -5,7 +5,7 @@
 database:
 
   encrypt_decrypt   unwrap the conversation key, encrypt and decrypt one body (PyNaCl)
-  route             route_inbound() of a follow-up (identity-pool rule), rolled back
+  route             routing.route() of a follow-up (identity-pool rule), rolled back
   accept_first      Django test Client posts a signed Twilio webhook: a buyer's first message
   accept_follow     the same for a follow-up; the deliver task goes to the real Redis broker
   deliver           deliver_delivery(delivery_id) of those messages against the sandbox
@@ -70,8 +70,9 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
     from relay import crypto
     from relay.handles import live_handle
     from relay.models import Delivery, RelayIdentity
+    from relay.pipeline import Road, Submission, routing
+    from relay.pipeline.types import Context
     from relay.services.delivery import deliver_delivery
-    from relay.services.routing import route_inbound
     from sandbox import webhooks as sandbox_webhooks
     from sandbox.config import Identity, Person, SandboxConfig
 
@@ -182,10 +183,9 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
 
         def route_one(i: int) -> None:
             with transaction.atomic():
-                route = route_inbound(
-                    sender=senders[i], identity=identity, text="ok m_1_", reply_to=None
-                )
-                assert route.conversation is not None
+                text = "ok m_1_"
+                ctx = Context(Submission(road=Road.SMS, text=text), senders[i], identity, text=text)
+                assert routing.route(ctx) is None and ctx.conversation is not None
                 transaction.set_rollback(True)
 
         results.append(run_with_queries("route", half, route_one))

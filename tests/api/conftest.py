@@ -16,6 +16,7 @@ from marketplace import services as marketplace
 from marketplace.models import Listing
 from relay.api import tokens
 from relay.models import Conversation
+from relay.pipeline import roads
 from relay.services import web
 
 SENT_CODES: list[tuple[str, str]] = []
@@ -71,7 +72,12 @@ def open_shop(seller: User, title: str) -> Shop:
     listing = marketplace.create_listing(
         seller=seller, title=title, price=Decimal("3500000"), city="Bandung"
     )
-    conversation = web.start_web_chat(listing=listing, text="Is it still available?", language="en")
+    buyer = web.browser_endpoint(signed=None, language="en")
+    started = roads.start_chat(
+        listing=listing, text="Is it still available?", buyer=buyer, network_key="test"
+    )
+    assert started.conversation is not None
+    conversation = started.conversation
     secret = tokens.create_api_token(user=seller, name="backend").secret
     return Shop(seller, Api(secret), listing, conversation)
 

@@ -14,7 +14,8 @@ import pytest
 
 from relay.api import integrations
 from relay.models import IntegratorWebhookDelivery, Message
-from relay.services import moderation, web
+from relay.pipeline import roads
+from relay.services import moderation
 from tests.api.conftest import Shop
 
 
@@ -54,9 +55,11 @@ def test_a_new_message_is_posted_signed_and_without_its_body(
     shop: Shop, receiver: Receiver
 ) -> None:
     webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
-    message = web.send_seller_reply(
+    replied = roads.seller_reply(
         seller=shop.seller, conversation=shop.conversation, text="Secret meeting place"
     )
+    assert replied.message_id is not None
+    message = Message.objects.get(pk=replied.message_id)
     integrations.message_relayed(message.pk)
     [delivery] = IntegratorWebhookDelivery.objects.filter(event="message.created")
     assert integrations.deliver_integrator_webhook(delivery.pk) == "delivered"

@@ -1,6 +1,6 @@
 """An operator's world: a seller with a listing, a WhatsApp relay identity, buyers writing in.
 
-Messages come in through `accept_inbound` with on-commit callbacks captured and not run, so no
+Messages come in through `accept_event` with on-commit callbacks captured and not run, so no
 worker is needed: the rows (message, delivery) are what the operator's tools work on.
 """
 
@@ -22,6 +22,7 @@ from relay import handles
 from relay import services as relay
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, RelayIdentity
+from relay.pipeline import accept_event
 
 PHONE_ID = "100000000000001"
 _wamids = itertools.count(1)
@@ -46,7 +47,7 @@ class Shop:
             timestamp=timezone.now(),
         )
         with self.capture(execute=False):
-            accepted = relay.accept_inbound(event=event)
+            accepted = accept_event(event=event)
         assert accepted.outcome == "relayed" and accepted.message_id is not None, accepted
         return Conversation.objects.get(messages__pk=accepted.message_id)
 

@@ -43,16 +43,21 @@ def test_purge_makes_old_bodies_unreadable_and_leaves_newer_ones(shop: Shop) -> 
 
     dry = purge(dry_run=True)
 
-    assert "Would shred 2 conversations" in dry
+    assert "Would close 2 idle conversations" in dry and "Would shred 1 conversations" in dry
     assert texts(old_closed) == [f"{shop.handle} old closed chat"]
 
     done = purge()
 
-    assert "Shredded 2 conversations" in done and "cleared 1 sealed notice" in done
+    assert "Closed 2 idle conversations" in done
+    assert "Shredded 1 conversations" in done and "cleared 1 sealed notice" in done
     assert texts(old_closed) == [EXPIRED]
-    assert texts(old_blocked) == [EXPIRED]
     assert texts(recent) == [f"{shop.handle} recently closed chat"]
-    assert texts(still_open) == [f"{shop.handle} open but quiet chat"]
+    # Idle past RELAY_IDLE_CLOSE_DAYS: closed now, shredded once retention has passed since.
+    for idle in (old_blocked, still_open):
+        assert texts(idle) == [
+            f"{shop.handle} {'old blocked' if idle == old_blocked else 'open but quiet'} chat"
+        ]
+        assert idle.status == "closed"
     assert not Delivery.objects.filter(conversation=old_closed).exclude(sealed_params=None)
     assert "Shredded 0 conversations" in purge()
 

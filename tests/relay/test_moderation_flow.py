@@ -36,14 +36,15 @@ def moderator_client(*, unmask: bool = False) -> tuple[User, Client]:
 
 
 def converse(world: World, buyer_channel: str) -> Any:
-    """Buyer writes, the seller (Instagram) answers twice; returns the web chat if any."""
+    """Buyer writes, the seller (Instagram) answers twice; returns the web chat if any.
+    A buyer on an app hears first that the question reached the seller."""
     world.connect_seller("instagram")
     first = world.buyer_writes(buyer_channel, f"{world.handle} is the bike available?")
     received = world.sandbox.wait_for_outbox(SELLER["instagram"], 1)
     for text in SELLER_SAYS:
         world.seller_writes("instagram", text, reply_to=received[-1]["provider_message_id"])
     if buyer_channel != "web":
-        world.sandbox.wait_for_outbox(BUYER[buyer_channel], 2)
+        world.sandbox.wait_for_outbox(BUYER[buyer_channel], 3)
     return first
 
 
@@ -57,10 +58,10 @@ def test_a_buyer_reports_the_seller_from_any_channel_with_the_evidence_sealed(
         client.post(url + "report/", {"reason": "scam", "note": "asked for a transfer"})
     else:
         world.buyer_writes(channel, "LAPOR" if channel == "whatsapp" else "REPORT")
-        menu = world.sandbox.wait_for_outbox(BUYER[channel], 3)[-1]["text"]
+        menu = world.sandbox.wait_for_outbox(BUYER[channel], 4)[-1]["text"]
         assert "1 spam" in menu
         world.buyer_writes(channel, "2 asked for a transfer")
-        thanks = world.sandbox.wait_for_outbox(BUYER[channel], 4)[-1]["text"]
+        thanks = world.sandbox.wait_for_outbox(BUYER[channel], 5)[-1]["text"]
         assert "Mountain bike" in thanks and ("Thank you" in thanks or "Terima kasih" in thanks)
     report = Report.objects.get()
     assert (report.status, report.reason, report.reported_side) == ("open", "scam", "seller")
@@ -77,9 +78,9 @@ def test_a_moderator_reads_only_the_reported_messages_suspends_and_the_seller_is
 ) -> None:
     converse(world, "sms")
     world.buyer_writes("sms", "REPORT")
-    world.sandbox.wait_for_outbox(BUYER["sms"], 3)
-    world.buyer_writes("sms", "2")
     world.sandbox.wait_for_outbox(BUYER["sms"], 4)
+    world.buyer_writes("sms", "2")
+    world.sandbox.wait_for_outbox(BUYER["sms"], 5)
     report = Report.objects.get(status="open")
     moderator, client = moderator_client()
 
@@ -109,7 +110,7 @@ def test_a_moderator_reads_only_the_reported_messages_suspends_and_the_seller_is
     world.seller_writes("instagram", "hello again?")
     refused = world.sandbox.wait_for_outbox(SELLER["instagram"], 3)[-1]["text"]
     assert "suspended until" in refused or "ditangguhkan hingga" in refused
-    assert len(world.sandbox.outbox(BUYER["sms"])) == 4  # nothing more reached the buyer
+    assert len(world.sandbox.outbox(BUYER["sms"])) == 5  # nothing more reached the buyer
     log = client.get(reverse("relay:moderation_audit")).content.decode()
     assert "relay.report.suspend" in log and "asked buyers to pay outside the platform" in log
     csv_export = client.get(reverse("relay:moderation_audit_csv")).content.decode()
@@ -125,9 +126,9 @@ def test_a_moderator_reads_only_the_reported_messages_suspends_and_the_seller_is
 def test_no_moderation_page_or_api_response_shows_a_number_or_platform_id(world: World) -> None:
     converse(world, "whatsapp")
     world.buyer_writes("whatsapp", "REPORT")
-    world.sandbox.wait_for_outbox(BUYER["whatsapp"], 3)
-    world.buyer_writes("whatsapp", "3 rude")
     world.sandbox.wait_for_outbox(BUYER["whatsapp"], 4)
+    world.buyer_writes("whatsapp", "3 rude")
+    world.sandbox.wait_for_outbox(BUYER["whatsapp"], 5)
     report = Report.objects.get(status="open")
     _moderator, client = moderator_client()
     pages = [

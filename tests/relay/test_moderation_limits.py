@@ -19,7 +19,7 @@ from relay import services as relay
 from relay.adapters.base import InboundMessage
 from relay.handles import live_handle
 from relay.models import Delivery, Message, Report
-from relay.services.inbound import accept_inbound
+from relay.pipeline import accept_event
 from relay.services.limits import mask_contact_details
 
 WA = "100000000000001"
@@ -43,7 +43,7 @@ def handle(listing: Listing) -> str:
 def write(address: str, text: str) -> str:
     """A WhatsApp message from `address`; return the notice code the sender got, or 'relayed'."""
     before = set(Delivery.objects.values_list("pk", flat=True))
-    accepted = accept_inbound(
+    accepted = accept_event(
         event=InboundMessage(
             channel="whatsapp",
             provider_message_id="wamid." + secrets.token_hex(8),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.services.inbound import REASON_REPLY
+from relay.pipeline.guards import REASON_REPLY
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from relay.adapters.base import InboundMessage, StatusUpdate
 from relay.crypto import provider_key
 from relay.handles import live_handle
 from relay.models import Delivery
-from relay.services.inbound import accept_inbound
+from relay.pipeline import accept_event
 from relay.services.statuses import accept_status
 
 
@@ -25,7 +25,7 @@ def sent_delivery(seller: User) -> Delivery:
     listing = marketplace.create_listing(seller=seller, title="Bike", price=Decimal(1))
     handle = live_handle(listing)
     assert handle is not None
-    accept_inbound(
+    accept_event(
         event=InboundMessage(
             channel="sms",
             provider_message_id="SM" + secrets.token_hex(16),
