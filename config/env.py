@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -75,6 +76,15 @@ class Env:
         value = self.text(name, default)
         if value not in choices:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def region(self, name: str, default: str) -> str:
+        """A two-letter region code libphonenumber knows (ID, US, MY, ...), upper-cased."""
+        value = self.text(name, default).upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ImproperlyConfigured(
+                f"{name} must be a two-letter region code such as ID or US, got {value!r}"
+            )
         return value
 
     def database(self, name: str, default: str) -> dict[str, object]:

@@ -229,6 +229,8 @@ RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 60, min
 RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
 RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 RELAY_DEFAULT_LANGUAGE = env.choice("RELAY_DEFAULT_LANGUAGE", "en", ("en", "id"))
+# The number guard reads national numbers as written in the sender's region, this one and US.
+RELAY_DEFAULT_REGION = env.region("RELAY_DEFAULT_REGION", "ID")
 # Moderation and abuse limits (counters live in the cache, keyed by blind index).
 RELAY_REPORT_EVIDENCE_MESSAGES = env.integer("RELAY_REPORT_EVIDENCE_MESSAGES", 5, minimum=1)
 RELAY_AUTO_SUSPEND_REPORTERS = env.integer("RELAY_AUTO_SUSPEND_REPORTERS", 3, minimum=1)

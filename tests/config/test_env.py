@@ -52,6 +52,23 @@ def test_well_formed_values_parse() -> None:
     assert parse_database_url("sqlite:////tmp/x.sqlite3")["NAME"] == "/tmp/x.sqlite3"
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("id", "ID"), (" US ", "US"), (None, "ID")])
+def test_a_region_is_a_known_two_letter_code(raw: str | None, expected: str) -> None:
+    assert Env({} if raw is None else {"REGION": raw}).region("REGION", "ID") == expected
+
+
+@pytest.mark.parametrize("raw", ["Indonesia", "XX", "62"])
+def test_an_unknown_region_names_the_variable(raw: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="REGION must be a two-letter region code"):
+        Env({"REGION": raw}).region("REGION", "ID")
+
+
+def test_a_bad_default_region_stops_start_up_naming_it() -> None:
+    result = run_settings({"DEBUG": "1", "RELAY_DEFAULT_REGION": "Indonesia"})
+    assert result.returncode != 0
+    assert "RELAY_DEFAULT_REGION must be a two-letter region code" in result.stderr
+
+
 def run_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
