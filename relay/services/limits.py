@@ -6,17 +6,13 @@ them) under keys built from blind indexes and conversation codes, never from a n
 
 from __future__ import annotations
 
-import re
-
-import phonenumbers
 from django.conf import settings
 from django.core.cache import cache
 
-from contacts import vault
+from contacts import contact_guard, vault
 from contacts.models import Endpoint
 from relay import handles
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 HOUR = 3600
 MINUTE = 60
 
@@ -63,23 +59,10 @@ def repeated_across_listings(text: str, listing_id: int) -> bool:
 
 
 def mask_contact_details(text: str, *, region: str) -> tuple[str, bool]:
-    """Replace phone numbers (for the sender's region) and e-mail addresses with [hidden]."""
-    spans = [
-        (match.start, match.end)
-        for match in phonenumbers.PhoneNumberMatcher(
-            text, region or settings.PHONE_DEFAULT_REGION, leniency=phonenumbers.Leniency.VALID
-        )
-    ]
-    spans += [(match.start(), match.end()) for match in EMAIL.finditer(text)]
-    if not spans:
-        return text, False
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    masked = text
-    for start, end in reversed(merged):
-        masked = masked[:start] + "[hidden]" + masked[end:]
-    return masked, True
+    """Hide contact details in a message; return the text and whether anything was hidden.
+
+    Kept for callers of the old guard: the rules live in `contacts.contact_guard`, which reads
+    numbers as written in the sender's region, RELAY_DEFAULT_REGION and the US.
+    """
+    masked = contact_guard.mask_contact_details(text, regions=contact_guard.regions_for(region))
+    return masked.text, masked.changed

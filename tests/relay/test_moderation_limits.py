@@ -127,6 +127,11 @@ def test_the_same_body_sent_to_many_listings_is_held_and_reported_as_spam(
         ("or +1 415-555-0100", "US", "or [hidden]"),
         ("mail sari.w@example.co.id please", "ID", "mail [hidden] please"),
         ("the price is 3500000 rupiah", "ID", "the price is 3500000 rupiah"),
+        # The old guard read numbers for the sender's region only and broke brackets.
+        ("my number is 0813-5555-0099", "US", "my number is [hidden]"),
+        ("text me 415-555-0188", "ID", "text me [hidden]"),
+        ("telp (08123456789) ya", "ID", "telp ([hidden]) ya"),
+        ("ig: @sari.bikes", "ID", "ig: [hidden]"),
     ],
 )
 def test_the_number_guard_finds_numbers_and_emails(text: str, region: str, expected: str) -> None:
