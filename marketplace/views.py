@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 
 from marketplace import selectors, services
 from marketplace.forms import ListingForm
+from marketplace.models import Listing
+from marketplace.public_text import hidden_details_warning
 from relay import handles
 from relay.selectors import active_identities
 
@@ -37,6 +39,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
             **form.cleaned_data,
         )
         messages.success(request, _("Listing created."))
+        _warn_about_contact_details(request, listing)
         return redirect("marketplace:listing_edit", code=listing.code)
     return render(request, "marketplace/listing_form.html", {"form": form, "listing": None})
 
@@ -48,12 +51,20 @@ def listing_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.update_listing(listing=listing, **form.cleaned_data)
         messages.success(request, _("Changes saved."))
+        _warn_about_contact_details(request, listing)
         return redirect("marketplace:listing_edit", code=listing.code)
     return render(
         request,
         "marketplace/listing_form.html",
         {"form": form, "listing": listing, "handle": handles.live_handle(listing)},
     )
+
+
+def _warn_about_contact_details(request: HttpRequest, listing: Listing) -> None:
+    """The save went through; tell the seller what buyers will not see on the public page."""
+    warning = hidden_details_warning(listing)
+    if warning:
+        messages.warning(request, warning)
 
 
 ACTIONS = {

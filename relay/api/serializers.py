@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contacts.contact_guard import Kind
 from contacts.models import PHONE_CHANNELS, Endpoint
 from marketplace.models import Listing
+from marketplace.public_text import hidden_from_buyers
 from relay import handles
 from relay.models import (
     ApiToken,
@@ -36,6 +39,7 @@ class ErrorOutput(serializers.Serializer[dict[str, Any]]):
 class ListingOutput(serializers.ModelSerializer[Listing]):
     handle = serializers.SerializerMethodField()
     handle_status = serializers.SerializerMethodField()
+    hidden_from_buyers = serializers.SerializerMethodField()
     price = serializers.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
@@ -52,6 +56,7 @@ class ListingOutput(serializers.ModelSerializer[Listing]):
             "mask_contact_details",
             "handle",
             "handle_status",
+            "hidden_from_buyers",
             "created_at",
             "updated_at",
         )
@@ -64,6 +69,12 @@ class ListingOutput(serializers.ModelSerializer[Listing]):
     def get_handle_status(self, listing: Listing) -> str | None:
         live = handles.live_handle(listing)
         return live.status if live else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(Kind))))
+    def get_hidden_from_buyers(self, listing: Listing) -> list[str]:
+        """Contact details in the title or description that the public page hides (phone,
+        email, app_link); empty when buyers see the text as written."""
+        return sorted(hidden_from_buyers(listing))
 
 
 class ListingCreateInput(serializers.Serializer[dict[str, Any]]):

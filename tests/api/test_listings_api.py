@@ -68,3 +68,20 @@ def test_a_taken_down_listing_cannot_be_republished_and_says_why(shop: Shop) -> 
         shop.api.post(f"/api/listings/{shop.listing.code}/publish/"), 422, "unprocessable"
     )
     assert "moderator" in error["message"]
+
+
+def test_the_api_says_which_details_buyers_will_not_see(shop: Shop) -> None:
+    created = shop.api.post(
+        "/api/listings/",
+        {"title": "Road bike", "price": "1500000.00", "description": "WA 0812-3456-7890"},
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["hidden_from_buyers"] == ["phone"]
+    assert body["description"] == "WA 0812-3456-7890"  # the seller's own view is as typed
+    updated = shop.api.patch(
+        f"/api/listings/{body['code']}/", {"description": "sari@example.com, wa.me/628123"}
+    ).json()
+    assert updated["hidden_from_buyers"] == ["app_link", "email"]
+    plain = shop.api.patch(f"/api/listings/{body['code']}/", {"description": "Mulus"}).json()
+    assert plain["hidden_from_buyers"] == []
