@@ -45,7 +45,14 @@ def test_blocking_ends_the_conversation_and_later_replies_are_refused(shop: Shop
     reply = shop.api.post(
         f"/api/conversations/{shop.conversation.code}/messages/", {"text": "hello?"}
     )
-    assert "ended" in assert_error(reply, 422, "unprocessable")["message"]
+    refused = assert_error(reply, 422, "not_open")["message"]
+    assert "You blocked the conversation" in refused and "UNBLOCK" in refused
+    unblocked = shop.api.post(f"/api/conversations/{shop.conversation.code}/unblock/").json()
+    assert unblocked["status"] == "open" and unblocked["blocked_by"] == ""
+    again = shop.api.post(
+        f"/api/conversations/{shop.conversation.code}/messages/", {"text": "hello again"}
+    )
+    assert again.status_code == 201, again.content
 
 
 def test_a_seller_reports_the_buyer_to_the_moderators(shop: Shop) -> None:
