@@ -15,9 +15,8 @@ from contacts import services as contacts
 from contacts.models import Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
-from relay.api import integrations
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, outbound, snapshot
+from relay.services import audit, integrations, outbound, snapshot
 from relay.services.conversations import block_conversation, recipient_endpoint_for_seller
 from relay.services.errors import RelayError
 from relay.services.evidence import open_for_moderation, seal_for_moderation
