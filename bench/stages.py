@@ -66,9 +66,9 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
     from django.test.utils import override_settings
 
     from contacts import services as contacts
+    from marketplace.handles import live_handle
     from marketplace.models import Listing
     from relay import crypto
-    from relay.handles import live_handle
     from relay.models import Delivery, RelayIdentity
     from relay.services.delivery import deliver_delivery
     from relay.services.routing import route_inbound

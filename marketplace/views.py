@@ -8,9 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import selectors, services
+from marketplace import handles, selectors, services
 from marketplace.forms import ListingForm
-from relay import handles
 from relay.selectors import active_identities
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from contacts.models import PHONE_CHANNELS, Endpoint
+from marketplace import handles
 from marketplace.models import Listing
-from relay import handles
 from relay.models import (
     ApiToken,
     Conversation,
