@@ -18,6 +18,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -349,76 +350,84 @@ def open_loop(
 
     def act(scheduled: float) -> None:
         try:
-            if time.time() - scheduled > 0.1:
-                with run.lock:
-                    run.late_starts += 1
-            roll = rng.random()
-            item = None
-            buyer = None
-            with world.lock:
-                if (
-                    roll < mix["reply"]
-                    and world.seller_inbox
-                    and world.seller_inbox[0][0] <= time.time()
-                ):
-                    item = world.seller_inbox.popleft()
-                elif (roll < mix["reply"] + mix["first"] or not world.active) and world.fresh:
-                    buyer = world.fresh.popleft()
-                    kind = "first"
-                elif world.active:
-                    buyer = world.active[rng.randrange(len(world.active))]
-                    kind = "follow"
-            if item is not None:
-                origin = run.sent.get(int(item[3]))
-                if origin is not None:
-                    seller_reply(
-                        world,
-                        run,
-                        port,
-                        (item[0], item[1], item[2], origin.sender, item[4]),
-                        scheduled,
-                    )
-                    return
-                # Something relayed in an earlier phase (this run cannot check a reply to it):
-                # offer a follow-up instead, so the phase still offers its whole rate.
-                with world.lock:
-                    if world.active:
-                        buyer = world.active[rng.randrange(len(world.active))]
-                        kind = "follow"
-            if buyer is not None:
-                if kind == "first":
-                    first_message(world, run, port, buyer, scheduled)
-                else:
-                    follow_up(world, run, port, buyer, scheduled)
+            _offer_one(world, run, port, mix, rng, scheduled)
         finally:
             with pending_lock:
                 pending[0] -= 1
 
-    interval = 1.0 / rate
     with world.lock:
         # What sellers received in an earlier phase cannot be checked by this run: answer only
         # what arrives from now on (else a short phase spends its reply share on leftovers).
         world.seller_inbox.clear()
     run.t_start = time.time()
-    deadline = run.t_start + duration
-    n = 0
-    while True:
-        scheduled = run.t_start + n * interval
-        if scheduled >= deadline:
-            break
-        delay = scheduled - time.time()
-        if delay > 0:
-            time.sleep(delay)
+    for scheduled in _offer_times(run.t_start, rate, duration):
         with pending_lock:
             if pending[0] >= threads * 4:
                 run.skipped_offers += 1
-                n += 1
                 continue
             pending[0] += 1
         pool.submit(act, scheduled)
-        n += 1
     pool.shutdown(wait=True)
     run.t_end = time.time()
+
+
+def _offer_times(start: float, rate: float, duration: float) -> Iterator[float]:
+    """The scheduled time of each offer, `rate` per second from `start`, each waited for."""
+    interval = 1.0 / rate
+    deadline = start + duration
+    n = 0
+    while (scheduled := start + n * interval) < deadline:
+        delay = scheduled - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        yield scheduled
+        n += 1
+
+
+def _offer_one(
+    world: World, run: Run, port: int, mix: dict[str, float], rng: random.Random, scheduled: float
+) -> None:
+    """Send one offered message: a seller's due reply, a first message or a follow-up."""
+    if time.time() - scheduled > 0.1:
+        with run.lock:
+            run.late_starts += 1
+    item, buyer, kind = _next_offer(world, mix, rng.random(), rng)
+    if item is not None:
+        origin = run.sent.get(int(item[3]))
+        if origin is not None:
+            reply = (item[0], item[1], item[2], origin.sender, item[4])
+            seller_reply(world, run, port, reply, scheduled)
+            return
+        # Something relayed in an earlier phase (this run cannot check a reply to it):
+        # offer a follow-up instead, so the phase still offers its whole rate.
+        buyer, kind = _active_buyer(world, rng)
+    if buyer is None:
+        return
+    if kind == "first":
+        first_message(world, run, port, buyer, scheduled)
+    else:
+        follow_up(world, run, port, buyer, scheduled)
+
+
+def _next_offer(
+    world: World, mix: dict[str, float], roll: float, rng: random.Random
+) -> tuple[tuple[float, str, str, str, str] | None, str | None, str]:
+    """(seller inbox item, None, "") for a due reply, else (None, buyer, "first" | "follow")."""
+    with world.lock:
+        if roll < mix["reply"] and world.seller_inbox and world.seller_inbox[0][0] <= time.time():
+            return world.seller_inbox.popleft(), None, ""
+        if (roll < mix["reply"] + mix["first"] or not world.active) and world.fresh:
+            return None, world.fresh.popleft(), "first"
+        if world.active:
+            return None, world.active[rng.randrange(len(world.active))], "follow"
+    return None, None, ""
+
+
+def _active_buyer(world: World, rng: random.Random) -> tuple[str | None, str]:
+    with world.lock:
+        if world.active:
+            return world.active[rng.randrange(len(world.active))], "follow"
+    return None, ""
 
 
 # --- Reading the sandbox's record --------------------------------------------------------
@@ -477,36 +486,46 @@ def analyse(port: int, run: Run, outbox: list[dict[str, Any]], latency_ms: int) 
     webhooks = client.call("GET", "/control/webhooks", params={"since": 0})
     window = (run.t_start, run.t_end)
     duration = max(1e-6, window[1] - window[0])
-
     accepted = {t: s for t, s in run.sent.items() if 200 <= s.status < 300}
-    refused = len(run.sent) - len(accepted)
+    arrivals, notices_to = _arrivals(outbox)
+    e2e, relayed_in_window = _end_to_end(run, arrivals, inbound, latency_ms / 1000, window)
+    return {
+        **_offered(run, accepted, duration),
+        "relayed": len(arrivals),
+        "relayed_per_s": round(relayed_in_window / duration, 1),
+        **_delivered(run, accepted, arrivals, notices_to),
+        **_webhook_acks(webhooks, window, duration),
+        "e2e_p50_ms": percentile(e2e, 50),
+        "e2e_p95_ms": percentile(e2e, 95),
+        "e2e_p99_ms": percentile(e2e, 99),
+        "e2e_max_ms": percentile(e2e, 100),
+    }
+
+
+def _arrivals(
+    outbox: list[dict[str, Any]],
+) -> tuple[dict[int, list[dict[str, Any]]], dict[str, list[float]]]:
+    """The sends that carry a token, by token; the times of the notices, by recipient."""
     arrivals: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
-    notices = 0
     notices_to: dict[str, list[float]] = collections.defaultdict(list)
-    outbox = list({send["index"]: send for send in outbox}.values())
-    for send in outbox:
+    for send in {send["index"]: send for send in outbox}.values():
         match = TOKEN.search(send.get("text") or "")
         if match:
             arrivals[int(match.group(1))].append(send)
         else:
-            notices += 1
             notices_to[send["person"] or ""].append(send["received_at"])
-    not_arrived = [t for t in accepted if t not in arrivals]
-    # Not relayed, but the relay answered its sender with a notice (e.g. a reply whose quoted
-    # message it could not match): routed to "help", not lost.
-    unrouted = [
-        t
-        for t in not_arrived
-        if any(at >= accepted[t].started for at in notices_to.get(accepted[t].sender, []))
-    ]
-    lost = not_arrived
-    duplicated = [t for t, sends in arrivals.items() if len(sends) > 1]
-    misrouted = sum(
-        1
-        for t, sends in arrivals.items()
-        if t in run.sent and sends[0]["person"] != run.sent[t].recipient
-    )
-    latency_s = latency_ms / 1000
+    return arrivals, notices_to
+
+
+def _end_to_end(
+    run: Run,
+    arrivals: dict[int, list[dict[str, Any]]],
+    inbound: dict[str, dict[str, Any]],
+    latency_s: float,
+    window: tuple[float, float],
+) -> tuple[list[float], int]:
+    """Milliseconds from the platform's webhook to the relay's send, and how many sends fell
+    inside the window."""
     e2e = []
     relayed_in_window = 0
     for token, sends in arrivals.items():
@@ -518,9 +537,78 @@ def analyse(port: int, run: Run, outbox: list[dict[str, Any]], latency_ms: int) 
         e2e.append((arrived - posted) * 1000)
         if window[0] <= sends[0]["received_at"] <= window[1]:
             relayed_in_window += 1
-    # Ordering: per (sender, recipient) pair, a message acknowledged before the next one was
-    # posted must reach the recipient first.
-    order_violations = 0
+    return e2e, relayed_in_window
+
+
+def _offered(run: Run, accepted: dict[int, Sent], duration: float) -> dict[str, Any]:
+    return {
+        "window_s": round(duration, 2),
+        "offered": len(run.sent),
+        "offered_per_s": round(len(run.sent) / duration, 1),
+        "accepted": len(accepted),
+        "refused_or_failed_posts": len(run.sent) - len(accepted),
+        "post_errors": run.errors[:5],
+        "late_starts": run.late_starts,
+        "skipped_offers": run.skipped_offers,
+        "kinds": dict(collections.Counter(s.kind for s in accepted.values())),
+    }
+
+
+def _delivered(
+    run: Run,
+    accepted: dict[int, Sent],
+    arrivals: dict[int, list[dict[str, Any]]],
+    notices_to: dict[str, list[float]],
+) -> dict[str, Any]:
+    """What reached the sandbox: lost, duplicated, misrouted or out of order."""
+    lost = [t for t in accepted if t not in arrivals]
+    # Not relayed, but the relay answered its sender with a notice (e.g. a reply whose quoted
+    # message it could not match): routed to "help", not lost.
+    unrouted = [
+        t
+        for t in lost
+        if any(at >= accepted[t].started for at in notices_to.get(accepted[t].sender, []))
+    ]
+    duplicated = [t for t, sends in arrivals.items() if len(sends) > 1]
+    misrouted = sum(
+        1
+        for t, sends in arrivals.items()
+        if t in run.sent and sends[0]["person"] != run.sent[t].recipient
+    )
+    return {
+        "lost": len(lost),
+        "duplicated": len(duplicated),
+        "not_arrived_by_kind": dict(collections.Counter(accepted[t].kind for t in lost)),
+        "unrouted_answered_with_notice": len(unrouted),
+        "duplicate_examples": _duplicate_examples(run, arrivals, duplicated[:3]),
+        "misrouted": misrouted,
+        "order_violations": _order_violations(accepted, arrivals),
+        "notices_sent": sum(len(times) for times in notices_to.values()),
+    }
+
+
+def _duplicate_examples(
+    run: Run, arrivals: dict[int, list[dict[str, Any]]], tokens: list[int]
+) -> list[list[dict[str, Any]]]:
+    return [
+        [
+            {
+                "person": d["person"],
+                "identity": d["identity"],
+                "received_at": d["received_at"],
+                "index": d["index"],
+                "kind": run.sent[t].kind if t in run.sent else "previous phase",
+            }
+            for d in arrivals[t]
+        ]
+        for t in tokens
+    ]
+
+
+def _order_violations(accepted: dict[int, Sent], arrivals: dict[int, list[dict[str, Any]]]) -> int:
+    """Per (sender, recipient) pair, a message acknowledged before the next one was posted
+    must reach the recipient first: count the pairs of messages that did not."""
+    violations = 0
     by_pair: dict[tuple[str, str], list[Sent]] = collections.defaultdict(list)
     for token, origin in accepted.items():
         if token in arrivals:
@@ -532,49 +620,20 @@ def analyse(port: int, run: Run, outbox: list[dict[str, Any]], latency_ms: int) 
                 a.acked < b.started
                 and arrivals[b.token][0]["index"] < arrivals[a.token][0]["index"]
             ):
-                order_violations += 1
+                violations += 1
+    return violations
 
-    message_hooks = [w for w in webhooks if w["kind"] == "message"]
+
+def _webhook_acks(
+    webhooks: list[dict[str, Any]], window: tuple[float, float], duration: float
+) -> dict[str, Any]:
+    """How fast the relay acknowledged the sandbox's webhooks posted inside the window."""
+    in_window = [w for w in webhooks if window[0] <= w["posted_at"] <= window[1]]
+    ack_all = [w["ms"] for w in in_window]
+    ack_msg = [w["ms"] for w in in_window if w["kind"] == "message"]
     status_hooks = [w for w in webhooks if w["kind"] == "status"]
-    status_in_window = [w for w in status_hooks if window[0] <= w["posted_at"] <= window[1]]
-    ack_all = [w["ms"] for w in webhooks if window[0] <= w["posted_at"] <= window[1]]
-    ack_msg = [w["ms"] for w in message_hooks if window[0] <= w["posted_at"] <= window[1]]
-    ack_status = [w["ms"] for w in status_in_window]
-    kinds = collections.Counter(s.kind for s in accepted.values())
-    lost_by_kind = collections.Counter(accepted[t].kind for t in lost)
-    duplicate_examples = [
-        [
-            {
-                "person": d["person"],
-                "identity": d["identity"],
-                "received_at": d["received_at"],
-                "index": d["index"],
-                "kind": run.sent[t].kind if t in run.sent else "previous phase",
-            }
-            for d in arrivals[t]
-        ]
-        for t in duplicated[:3]
-    ]
+    ack_status = [w["ms"] for w in in_window if w["kind"] == "status"]
     return {
-        "window_s": round(duration, 2),
-        "offered": len(run.sent),
-        "offered_per_s": round(len(run.sent) / duration, 1),
-        "accepted": len(accepted),
-        "refused_or_failed_posts": refused,
-        "post_errors": run.errors[:5],
-        "late_starts": run.late_starts,
-        "skipped_offers": run.skipped_offers,
-        "kinds": dict(kinds),
-        "relayed": len(arrivals),
-        "relayed_per_s": round(relayed_in_window / duration, 1),
-        "lost": len(lost),
-        "duplicated": len(duplicated),
-        "not_arrived_by_kind": dict(lost_by_kind),
-        "unrouted_answered_with_notice": len(unrouted),
-        "duplicate_examples": duplicate_examples,
-        "misrouted": misrouted,
-        "order_violations": order_violations,
-        "notices_sent": notices,
         "webhook_ack_p50_ms": percentile(ack_all, 50),
         "webhook_ack_p95_ms": percentile(ack_all, 95),
         "webhook_ack_p99_ms": percentile(ack_all, 99),
@@ -583,9 +642,5 @@ def analyse(port: int, run: Run, outbox: list[dict[str, Any]], latency_ms: int) 
         "status_webhook_ack_p99_ms": percentile(ack_status, 99),
         "webhooks_not_2xx": sum(1 for w in webhooks if not 200 <= w["relay_status"] < 300),
         "status_webhooks": len(status_hooks),
-        "status_webhooks_per_s": round(len(status_in_window) / duration, 1),
-        "e2e_p50_ms": percentile(e2e, 50),
-        "e2e_p95_ms": percentile(e2e, 95),
-        "e2e_p99_ms": percentile(e2e, 99),
-        "e2e_max_ms": percentile(e2e, 100),
+        "status_webhooks_per_s": round(len(ack_status) / duration, 1),
     }

@@ -24,7 +24,7 @@ def main() -> int:
     from contacts import services as contacts
     from contacts.models import User
     from marketplace import services as marketplace
-    from relay.handles import live_handle
+    from marketplace.handles import live_handle
 
     spec = json.loads(sys.argv[1])
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))

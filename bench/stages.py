@@ -60,35 +60,103 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
     import django
 
     django.setup()
-    import psutil
-    from django.db import connection, transaction
-    from django.test import Client
-    from django.test.utils import override_settings
+    results: list[dict[str, Any]] = []
+    if "encrypt_decrypt" in only:
+        results.append(_encrypt_decrypt_stage())
+    if {"accept_first", "accept_follow", "route", "deliver"} & only:
+        results.extend(_message_path_stages(only, profile_dir))
+    if "floor_bare_view" in only or "floor_drf_insert" in only:
+        results.extend(_floor_stages(profile_dir))
+    return results
 
-    from contacts import services as contacts
-    from marketplace.models import Listing
+
+def _run_with_queries(
+    label: str, count: int, fn: Any, profile_dir: str, profile_extra: int = 0
+) -> dict[str, Any]:
+    """Time fn(0..count-1); then, untimed, profile fn(count..count+profile_extra-1).
+
+    (A profiler running during the timing roughly doubles what it measures.)"""
+    from django.db import connection
+
+    executed = [0]
+
+    def counting(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        executed[0] += 1
+        return execute(sql, params, many, context)
+
+    backend_cpu = _backend_cpu_clock()
+    cpu_before, pg_before = time.process_time(), backend_cpu()
+    with connection.execute_wrapper(counting):
+        result = _timed(label, count, fn, queries=lambda: executed[0])
+    # CPU split: this process (Python: Django, psycopg, crypto) and its PostgreSQL backend.
+    result["python_cpu_ms_per_op"] = round((time.process_time() - cpu_before) / count * 1000, 3)
+    result["pg_cpu_ms_per_op"] = round((backend_cpu() - pg_before) / count * 1000, 3)
+    if profile_extra:
+        _profile(label, range(count, count + profile_extra), fn, profile_dir)
+    return result
+
+
+def _backend_cpu_clock() -> Any:
+    """A function returning the CPU seconds used so far by this connection's PostgreSQL backend."""
+    import psutil
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cursor.fetchone()[0])
+
+    def backend_cpu() -> float:
+        times = backend.cpu_times()
+        return float(times.user + times.system)
+
+    return backend_cpu
+
+
+def _profile(label: str, indexes: range, fn: Any, profile_dir: str) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in indexes:
+        fn(i)
+    profiler.disable()
+    buffer = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buffer)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(40)
+    Path(profile_dir).mkdir(parents=True, exist_ok=True)
+    Path(profile_dir, f"stage-{label}.txt").write_text(buffer.getvalue())
+
+
+def _encrypt_decrypt_stage() -> dict[str, Any]:
+    import uuid
+
     from relay import crypto
-    from relay.handles import live_handle
-    from relay.models import Delivery, RelayIdentity
-    from relay.pipeline import Road, Submission, routing
-    from relay.pipeline.types import Context
-    from relay.services.delivery import deliver_delivery
+
+    wrapped = crypto.new_wrapped_key("benchcode")
+    uid = uuid.uuid4()
+
+    def roundtrip(i: int) -> None:
+        key = crypto.unwrap_key(wrapped, "benchcode")
+        crypto.decrypt_body(
+            key, uid, crypto.encrypt_body(key, uid, "what is the lowest price m_1_")
+        )
+
+    return _timed("encrypt_decrypt", 20000, roundtrip)
+
+
+def _sms_poster() -> Any:
+    """post(person, text): the sandbox's signed Twilio webhook for a message, through the
+    Django test Client, asserting a 200."""
+    from django.test import Client
+
     from sandbox import webhooks as sandbox_webhooks
     from sandbox.config import Identity, Person, SandboxConfig
 
-    results: list[dict[str, Any]] = []
     client = Client()
     config = SandboxConfig(relay_url="http://testserver")
     sms = Identity("sms-main", "sms", "+15550002222", "+15550002222")
-    listings = list(Listing.objects.all()[:10])
-    handles = [live_handle(listing).display for listing in listings]  # type: ignore[union-attr]
-    people = [
-        Person(f"b{i}", f"b{i}", "sms", f"+628135{i:07d}") for i in range(N_BUYERS + PROFILED)
-    ]
-    counter = [0]
 
-    def post_sms(person: Person, text: str) -> None:
-        counter[0] += 1
+    def post(person: Person, text: str) -> None:
         hook = sandbox_webhooks.inbound_message(
             config,
             identity=sms,
@@ -107,124 +175,115 @@ def inner(only: set[str], sandbox_port: int, profile_dir: str) -> list[dict[str,
         )
         assert response.status_code == 200, response.content
 
-    def run_with_queries(label: str, count: int, fn: Any, profile_extra: int = 0) -> dict[str, Any]:
-        """Time fn(0..count-1); then, untimed, profile fn(count..count+profile_extra-1).
+    return post
 
-        (A profiler running during the timing roughly doubles what it measures.)"""
-        executed = [0]
 
-        def counting(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
-            executed[0] += 1
-            return execute(sql, params, many, context)
+def _message_path_stages(only: set[str], profile_dir: str) -> list[dict[str, Any]]:
+    """accept_first and accept_follow for half the buyers each, then route and deliver."""
+    import redis
 
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = psutil.Process(cursor.fetchone()[0])
+    from marketplace.handles import live_handle
+    from marketplace.models import Listing
+    from sandbox.config import Person
 
-        def backend_cpu() -> float:
-            times = backend.cpu_times()
-            return float(times.user + times.system)
-
-        cpu_before, pg_before = time.process_time(), backend_cpu()
-        with connection.execute_wrapper(counting):
-            result = _timed(label, count, fn, queries=lambda: executed[0])
-        # CPU split: this process (Python: Django, psycopg, crypto) and its PostgreSQL backend.
-        result["python_cpu_ms_per_op"] = round((time.process_time() - cpu_before) / count * 1000, 3)
-        result["pg_cpu_ms_per_op"] = round((backend_cpu() - pg_before) / count * 1000, 3)
-        if profile_extra:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for i in range(count, count + profile_extra):
-                fn(i)
-            profiler.disable()
-            buffer = io.StringIO()
-            stats = pstats.Stats(profiler, stream=buffer)
-            stats.sort_stats("cumulative").print_stats(60)
-            stats.sort_stats("tottime").print_stats(40)
-            Path(profile_dir).mkdir(parents=True, exist_ok=True)
-            Path(profile_dir, f"stage-{label}.txt").write_text(buffer.getvalue())
-        return result
-
-    if "encrypt_decrypt" in only:
-        wrapped = crypto.new_wrapped_key("benchcode")
-        import uuid
-
-        uid = uuid.uuid4()
-
-        def roundtrip(i: int) -> None:
-            key = crypto.unwrap_key(wrapped, "benchcode")
-            crypto.decrypt_body(
-                key, uid, crypto.encrypt_body(key, uid, "what is the lowest price m_1_")
-            )
-
-        results.append(_timed("encrypt_decrypt", 20000, roundtrip))
-
-    if {"accept_first", "accept_follow", "route", "deliver"} & only:
-        half = N_BUYERS // 2
-        results.append(
-            run_with_queries(
-                "accept_first",
-                half,
-                lambda i: post_sms(people[i], f"{handles[i % len(handles)]} still there? m_{i}_"),
-                profile_extra=PROFILED,
-            )
-        )
-        results.append(
-            run_with_queries(
-                "accept_follow",
-                half,
-                lambda i: post_sms(people[i], f"lowest price please m_{i}_"),
-                profile_extra=PROFILED,
-            )
-        )
-        identity = RelayIdentity.objects.get(channel="sms")
-        senders = [contacts.find_endpoint(channel="sms", address=p.address) for p in people[:half]]
-
-        def route_one(i: int) -> None:
-            with transaction.atomic():
-                text = "ok m_1_"
-                ctx = Context(Submission(road=Road.SMS, text=text), senders[i], identity, text=text)
-                assert routing.route(ctx) is None and ctx.conversation is not None
-                transaction.set_rollback(True)
-
-        results.append(run_with_queries("route", half, route_one))
-        pending = list(
-            Delivery.objects.filter(state="pending", kind="relay")
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        if "deliver" in only and pending:
-            results.append(
-                run_with_queries(
-                    "deliver",
-                    len(pending) - PROFILED,
-                    lambda i: deliver_delivery(delivery_id=pending[i]),
-                    profile_extra=PROFILED,
-                )
-            )
-        import redis
-
-        redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).delete("celery")
-
-    if "floor_bare_view" in only or "floor_drf_insert" in only:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body text)"
-            )
-        with override_settings(ROOT_URLCONF="bench.floor_urls"):
-            floor_client = Client()
-            results.append(_timed("floor_bare_view", 3000, lambda i: floor_client.get("/bare/")))
-            results.append(
-                run_with_queries(
-                    "floor_drf_insert",
-                    1000,
-                    lambda i: floor_client.post(
-                        "/insert/", {"body": "x"}, content_type="application/json"
-                    ),
-                )
-            )
+    listings = list(Listing.objects.all()[:10])
+    handles = [live_handle(listing).display for listing in listings]  # type: ignore[union-attr]
+    people = [
+        Person(f"b{i}", f"b{i}", "sms", f"+628135{i:07d}") for i in range(N_BUYERS + PROFILED)
+    ]
+    post_sms = _sms_poster()
+    half = N_BUYERS // 2
+    results = [
+        _run_with_queries(
+            "accept_first",
+            half,
+            lambda i: post_sms(people[i], f"{handles[i % len(handles)]} still there? m_{i}_"),
+            profile_dir,
+            profile_extra=PROFILED,
+        ),
+        _run_with_queries(
+            "accept_follow",
+            half,
+            lambda i: post_sms(people[i], f"lowest price please m_{i}_"),
+            profile_dir,
+            profile_extra=PROFILED,
+        ),
+        _route_stage(people[:half], profile_dir),
+    ]
+    if "deliver" in only:
+        results.extend(_deliver_stage(profile_dir))
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).delete("celery")
     return results
+
+
+def _route_stage(people: list[Any], profile_dir: str) -> dict[str, Any]:
+    """routing.route() of a follow-up from each person (identity-pool rule), rolled back."""
+    from django.db import transaction
+
+    from contacts import services as contacts
+    from relay.models import RelayIdentity
+    from relay.pipeline import Road, Submission, routing
+    from relay.pipeline.types import Context
+
+    identity = RelayIdentity.objects.get(channel="sms")
+    senders = [contacts.find_endpoint(channel="sms", address=p.address) for p in people]
+
+    def route_one(i: int) -> None:
+        with transaction.atomic():
+            text = "ok m_1_"
+            ctx = Context(Submission(road=Road.SMS, text=text), senders[i], identity, text=text)
+            assert routing.route(ctx) is None and ctx.conversation is not None
+            transaction.set_rollback(True)
+
+    return _run_with_queries("route", len(people), route_one, profile_dir)
+
+
+def _deliver_stage(profile_dir: str) -> list[dict[str, Any]]:
+    """deliver_delivery() of every pending relay delivery against the sandbox (none if none)."""
+    from relay.models import Delivery
+    from relay.services.delivery import deliver_delivery
+
+    pending = list(
+        Delivery.objects.filter(state="pending", kind="relay")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not pending:
+        return []
+    return [
+        _run_with_queries(
+            "deliver",
+            len(pending) - PROFILED,
+            lambda i: deliver_delivery(delivery_id=pending[i]),
+            profile_dir,
+            profile_extra=PROFILED,
+        )
+    ]
+
+
+def _floor_stages(profile_dir: str) -> list[dict[str, Any]]:
+    """A bare view and a one-INSERT DRF view through the middleware: the framework's floor."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body text)"
+        )
+    with override_settings(ROOT_URLCONF="bench.floor_urls"):
+        floor_client = Client()
+        return [
+            _timed("floor_bare_view", 3000, lambda i: floor_client.get("/bare/")),
+            _run_with_queries(
+                "floor_drf_insert",
+                1000,
+                lambda i: floor_client.post(
+                    "/insert/", {"body": "x"}, content_type="application/json"
+                ),
+                profile_dir,
+            ),
+        ]
 
 
 # --- the parent: database, sandbox, interpreters ---------------------------------------------

@@ -170,6 +170,25 @@ def reseal_endpoint(endpoint: Endpoint) -> bool:
     return True
 
 
+# --- Refused addresses ------------------------------------------------------------------------
+
+# The ban list belongs to moderation, in relay, the layer above; it is keyed by the same blind
+# index. Relay registers its check here in RelayConfig.ready(), so contacts asks without
+# importing relay.
+_refusal_checks: list[Callable[[str], bool]] = []
+
+
+def register_address_refusal(check: Callable[[str], bool]) -> None:
+    """Refuse to verify an address when `check(blind_index)` is true. Call from `ready()`."""
+    if check not in _refusal_checks:
+        _refusal_checks.append(check)
+
+
+def address_refused(blind_index: str) -> bool:
+    """Whether any registered check (the moderators' ban list) refuses this address."""
+    return any(check(blind_index) for check in _refusal_checks)
+
+
 # --- Accounts -------------------------------------------------------------------------------
 
 
@@ -212,10 +231,7 @@ def start_phone_verification(
     if channel not in PHONE_CHANNELS:
         raise VerificationError(_("Only WhatsApp and SMS numbers are verified by code."))
     normalized = normalize_phone(raw_number, region=region)
-    # The ban list lives with moderation (relay); it is keyed by the same blind index.
-    from relay.services.moderation import is_banned
-
-    if is_banned(index_for(channel=channel, normalized=normalized)):
+    if address_refused(index_for(channel=channel, normalized=normalized)):
         raise VerificationError(_("This number can no longer be used on Perantara."))
     endpoint, _created = get_or_create_endpoint(channel=channel, address=normalized)
     if endpoint.user_id not in (None, user.pk) and endpoint.verified:
@@ -361,6 +377,7 @@ __all__ = [
     "ContactsError",
     "InvalidPhoneNumber",
     "VerificationError",
+    "address_refused",
     "claim_endpoint",
     "confirm_phone_verification",
     "create_endpoint",
@@ -373,6 +390,7 @@ __all__ = [
     "index_for",
     "normalize_address",
     "redeem_link_code",
+    "register_address_refusal",
     "register_user",
     "remove_endpoint",
     "reseal_endpoint",

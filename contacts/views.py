@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from contacts import selectors, services
 from contacts.forms import CodeForm, LinkForm, PhoneForm, SignupForm
 from contacts.phones import masked
-from relay.selectors import active_identities
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -46,7 +45,6 @@ def channels(request: HttpRequest) -> HttpResponse:
         {
             "endpoints": endpoints,
             "phone_form": PhoneForm(),
-            "identities": active_identities(),
             "link_codes": request.user.link_codes.filter(used_at=None),  # type: ignore[union-attr]
         },
     )

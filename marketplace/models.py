@@ -57,3 +57,35 @@ class Listing(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.ACTIVE and not self.taken_down
+
+
+class RelayHandle(models.Model):
+    """A listing's public code: what buyers type or tap to write to its seller."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        RETIRED = "retired", _("Retired")
+
+    # Stored canonical: 8 Crockford base32 characters, upper case, no dash.
+    code = models.CharField(max_length=16, unique=True)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="handles")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The model moved here from relay; its table and rows stayed where they were.
+        db_table = "relay_relayhandle"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing"], condition=~models.Q(status="retired"), name="handle_one_live"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return f"{self.code[:4]}-{self.code[4:]}"

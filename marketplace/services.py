@@ -9,9 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contacts.models import User
-from marketplace.models import Listing
-from relay import handles
-from relay.models import RelayHandle
+from marketplace import handles
+from marketplace.models import Listing, RelayHandle
 
 
 class ListingError(Exception):

@@ -8,12 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import selectors, services
+from marketplace import handles, selectors, services
 from marketplace.forms import ListingForm
 from marketplace.models import Listing
 from marketplace.public_text import hidden_details_warning
-from relay import handles
-from relay.selectors import active_identities
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -97,21 +95,16 @@ def listing_action(request: HttpRequest, code: str, action: str) -> HttpResponse
 def listing_public(request: HttpRequest, code: str) -> HttpResponse:
     listing = selectors.public_listing(code)
     handle = handles.live_handle(listing)
-    links = []
-    if handle is not None and listing.is_open:
-        links = [
-            {"identity": identity, "url": identity.deep_link(handle.display)}
-            for identity in active_identities()
-        ]
+    # The template adds a deep link per relay identity (relay/templatetags/relay_identities.py).
+    taking_messages = handle is not None and listing.is_open
     return render(
         request,
         "marketplace/listing_public.html",
         {
             "listing": listing,
             "handle": handle,
-            "links": links,
             "web_chat_url": reverse("relay:buyer_chat_start", args=[listing.code])
-            if links or (handle is not None and listing.is_open)
+            if taking_messages
             else "",
         },
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import transaction
 
 from relay.services import delivery as delivery_service
-from relay.services import lifecycle
+from relay.services import integrations, lifecycle
 
 
 @shared_task(name="relay.ping")
@@ -33,3 +34,15 @@ def sweep() -> int:
 def close_idle() -> int:
     """Hourly (celery beat): close conversations the lifecycle says are due."""
     return lifecycle.close_idle()
+
+
+# The name predates the move out of relay/api/: messages already on the broker carry it.
+@shared_task(name="relay.api.deliver_integrator_webhook", acks_late=True, ignore_result=True)
+def deliver_integrator_webhook(delivery_id: int) -> str:
+    result = integrations.deliver_webhook(delivery_id=delivery_id)
+    if result.outcome == "retry" and result.retry_in is not None:
+        retry_in = result.retry_in
+        transaction.on_commit(
+            lambda: integrations.publish_webhook_delivery(delivery_id, countdown=retry_in)
+        )
+    return result.outcome

@@ -41,17 +41,10 @@ def _webhook_request(request: HttpRequest) -> WebhookRequest:
     )
 
 
-@csrf_exempt
-def webhook(request: HttpRequest, platform: str) -> HttpResponse:
-    try:
-        adapter = adapter_for(platform)
-    except PlatformDisabled:
-        return _plain(404, f"The {platform} channel is not configured on this relay.")
-    if request.method == "GET":
-        status, body = adapter.handshake(_webhook_request(request))
-        return _plain(status, body)
-    if request.method != "POST":
-        return _plain(405, "Use POST.")
+def _refuse_body(request: HttpRequest, platform: str) -> HttpResponse | None:
+    """The answer to a POST whose body cannot be the platform's, or None to go on.
+
+    Size and Content-Type are checked before the body is read for the signature."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -63,6 +56,23 @@ def webhook(request: HttpRequest, platform: str) -> HttpResponse:
     expected = CONTENT_TYPES[platform]
     if request.content_type != expected:
         return _plain(415, f"Expected Content-Type {expected}.")
+    return None
+
+
+@csrf_exempt
+def webhook(request: HttpRequest, platform: str) -> HttpResponse:
+    try:
+        adapter = adapter_for(platform)
+    except PlatformDisabled:
+        return _plain(404, f"The {platform} channel is not configured on this relay.")
+    if request.method == "GET":
+        status, body = adapter.handshake(_webhook_request(request))
+        return _plain(status, body)
+    if request.method != "POST":
+        return _plain(405, "Use POST.")
+    refused = _refuse_body(request, platform)
+    if refused is not None:
+        return refused
     incoming = _webhook_request(request)
     if not adapter.verify(incoming):
         logger.warning("%s webhook with a bad signature rejected", platform)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from sandbox.state import FailurePlan
 from sandbox.web import Response, json_response
@@ -76,45 +77,58 @@ def unknown_graph_object(object_id: str) -> Response:
 
 
 def injected_failure(channel: str, plan: FailurePlan) -> Response:
-    """The answer for a failure planned with /control/fail (the timeout wait happens elsewhere)."""
-    whatsapp = channel == "whatsapp"
-    if plan.mode == "http500":
-        if channel == "sms":
-            return twilio_error(500, 20500, "Internal Server Error")
-        return graph_error(500, 2, "Service temporarily unavailable", whatsapp=whatsapp)
-    if plan.mode == "http429":
-        retry_after = {"Retry-After": _seconds_header(plan.retry_after)}
-        if channel == "sms":
-            return twilio_error(429, 20429, "Too Many Requests", retry_after)
-        return graph_error(
-            429,
-            613,
-            "(#613) Calls to this api have exceeded the rate limit.",
-            whatsapp=whatsapp,
-            headers=retry_after,
-        )
-    if plan.mode == "timeout":
-        if channel == "sms":
-            return twilio_error(504, 20504, "Gateway Timeout")
-        return graph_error(504, 2, "Service temporarily unavailable", whatsapp=whatsapp)
-    if plan.mode == "window_closed":
-        if whatsapp:
-            return graph_error(
-                400,
-                131047,
-                "(#131047) Re-engagement message",
-                details="Message failed to send because more than 24 hours have passed since "
-                "the customer last replied to this number.",
-                whatsapp=True,
-            )
+    """The answer for a failure planned with /control/fail (the timeout wait happens elsewhere).
+
+    Any mode without its own answer fails permanently."""
+    answer = _FAILURE_ANSWERS.get(plan.mode, _permanent_failure)
+    return answer(channel, plan)
+
+
+def _server_error(channel: str, plan: FailurePlan) -> Response:
+    if channel == "sms":
+        return twilio_error(500, 20500, "Internal Server Error")
+    return graph_error(500, 2, "Service temporarily unavailable", whatsapp=channel == "whatsapp")
+
+
+def _rate_limited(channel: str, plan: FailurePlan) -> Response:
+    retry_after = {"Retry-After": _seconds_header(plan.retry_after)}
+    if channel == "sms":
+        return twilio_error(429, 20429, "Too Many Requests", retry_after)
+    return graph_error(
+        429,
+        613,
+        "(#613) Calls to this api have exceeded the rate limit.",
+        whatsapp=channel == "whatsapp",
+        headers=retry_after,
+    )
+
+
+def _gateway_timeout(channel: str, plan: FailurePlan) -> Response:
+    if channel == "sms":
+        return twilio_error(504, 20504, "Gateway Timeout")
+    return graph_error(504, 2, "Service temporarily unavailable", whatsapp=channel == "whatsapp")
+
+
+def _window_closed(channel: str, plan: FailurePlan) -> Response:
+    if channel == "whatsapp":
         return graph_error(
             400,
-            10,
-            "(#10) This message is sent outside of allowed window.",
-            subcode=2018278,
+            131047,
+            "(#131047) Re-engagement message",
+            details="Message failed to send because more than 24 hours have passed since "
+            "the customer last replied to this number.",
+            whatsapp=True,
         )
-    # permanent
-    if whatsapp:
+    return graph_error(
+        400,
+        10,
+        "(#10) This message is sent outside of allowed window.",
+        subcode=2018278,
+    )
+
+
+def _permanent_failure(channel: str, plan: FailurePlan) -> Response:
+    if channel == "whatsapp":
         return graph_error(
             400,
             131026,
@@ -125,6 +139,14 @@ def injected_failure(channel: str, plan: FailurePlan) -> Response:
     if channel == "sms":
         return unsubscribed_recipient()
     return graph_error(400, 551, "(#551) This person isn't available right now.", subcode=1545041)
+
+
+_FAILURE_ANSWERS: dict[str, Callable[[str, FailurePlan], Response]] = {
+    "http500": _server_error,
+    "http429": _rate_limited,
+    "timeout": _gateway_timeout,
+    "window_closed": _window_closed,
+}
 
 
 def _seconds_header(seconds: float) -> str:

@@ -162,41 +162,48 @@ class Entry:
 
 def parse_po(path: Path) -> list[Entry]:
     """Just enough of the PO format for msgid/msgstr pairs, flags and obsolete entries."""
-    entries: list[Entry] = []
-    current = Entry()
-    target = ""
+    parser = _PoParser()
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
-        if not line:
-            continue
+        if line:
+            parser.read(number, line)
+    parser.finish_entry()
+    return parser.entries
+
+
+class _PoParser:
+    """Reads a PO file one stripped, non-empty line at a time into `entries`."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.current = Entry()
+        self.target = ""  # the field a continued "..." line adds to
+
+    def finish_entry(self) -> None:
+        if self.current.line:
+            self.entries.append(self.current)
+            self.current = Entry()
+
+    def read(self, number: int, line: str) -> None:
         if line.startswith("#~"):
-            entries.append(Entry(msgid=line, line=number, obsolete=True))
-            continue
-        if line.startswith("#,"):
-            if current.line:
-                entries.append(current)
-                current = Entry()
-            current.flags |= {flag.strip() for flag in line[2:].split(",")}
+            self.entries.append(Entry(msgid=line, line=number, obsolete=True))
         elif line.startswith("#"):
-            if current.line:
-                entries.append(current)
-                current = Entry()
+            # A comment starts the next entry; a "#," comment carries that entry's flags.
+            self.finish_entry()
+            if line.startswith("#,"):
+                self.current.flags |= {flag.strip() for flag in line[2:].split(",")}
         elif line.startswith(("msgid_plural", "msgctxt", "msgstr[")):
             raise AssertionError(f"line {number}: extend the parser for {line.split()[0]}")
         elif line.startswith("msgid "):
-            if current.line:
-                entries.append(current)
-                current = Entry()
-            current.line, target = number, "msgid"
-            current.msgid = ast.literal_eval(line[len("msgid ") :])
+            self.finish_entry()
+            self.current.line, self.target = number, "msgid"
+            self.current.msgid = ast.literal_eval(line[len("msgid ") :])
         elif line.startswith("msgstr "):
-            target = "msgstr"
-            current.msgstr = ast.literal_eval(line[len("msgstr ") :])
+            self.target = "msgstr"
+            self.current.msgstr = ast.literal_eval(line[len("msgstr ") :])
         elif line.startswith('"'):
-            setattr(current, target, getattr(current, target) + ast.literal_eval(line))
-    if current.line:
-        entries.append(current)
-    return entries
+            field = self.target
+            setattr(self.current, field, getattr(self.current, field) + ast.literal_eval(line))
 
 
 def translations() -> list[Entry]:

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts.selectors import signed_in
-from relay.api import integrations, tokens
+from relay.api import tokens
 from relay.models import ApiToken, IntegratorWebhook, IntegratorWebhookDelivery
+from relay.services import integrations
 from relay.services.errors import RelayError
 
 

@@ -9,9 +9,9 @@ from rest_framework import serializers
 
 from contacts.contact_guard import Kind
 from contacts.models import PHONE_CHANNELS, Endpoint
+from marketplace import handles
 from marketplace.models import Listing
 from marketplace.public_text import hidden_from_buyers
-from relay import handles
 from relay.models import (
     ApiToken,
     Conversation,

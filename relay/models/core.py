@@ -1,4 +1,4 @@
-"""Handles, relay identities, conversations, messages and their deliveries.
+"""Relay identities, conversations, messages and their deliveries.
 
 Bodies live only in `Message.body_sealed` (XChaCha20-Poly1305 under the conversation's data
 key, the message uid as associated data); the data key lives only wrapped under the key ring in
@@ -52,34 +52,6 @@ class RelayIdentity(models.Model):
         if self.channel == Channel.INSTAGRAM:
             return f"https://ig.me/m/{self.address}"
         return f"sms:{self.address}?body={text}"
-
-
-class RelayHandle(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        RETIRED = "retired", _("Retired")
-
-    # Stored canonical: 8 Crockford base32 characters, upper case, no dash.
-    code = models.CharField(max_length=16, unique=True)
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="handles")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["listing"], condition=~Q(status="retired"), name="handle_one_live"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.display
-
-    @property
-    def display(self) -> str:
-        return f"{self.code[:4]}-{self.code[4:]}"
 
 
 class Side(models.TextChoices):

@@ -21,7 +21,7 @@ from django.utils.translation import override
 
 from contacts import contact_guard
 from contacts import services as contacts
-from relay import handles
+from marketplace import handles
 from relay.models import Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop

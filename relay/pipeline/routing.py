@@ -23,9 +23,10 @@ from functools import cache
 
 from config import hotsql
 from contacts.models import Endpoint
-from marketplace.models import Listing
-from relay import crypto, handles
-from relay.models import Conversation, RelayHandle, RelayIdentity, Side
+from marketplace import handles
+from marketplace.models import Listing, RelayHandle
+from relay import crypto
+from relay.models import Conversation, RelayIdentity, Side
 from relay.pipeline.types import Context, Notice, Outcome, Stop
 from relay.services import limits
 from relay.services.conversations import create_conversation, side_of

@@ -9,10 +9,10 @@ from typing import Literal
 from django.db import models
 
 from contacts.models import Endpoint
-from marketplace.models import Listing
+from marketplace.handles import HandleCandidate
+from marketplace.models import Listing, RelayHandle
 from relay.adapters.base import InboundMessage
-from relay.handles import HandleCandidate
-from relay.models import Conversation, RelayHandle, RelayIdentity
+from relay.models import Conversation, RelayIdentity
 
 
 class Road(StrEnum):

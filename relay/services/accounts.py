@@ -23,9 +23,9 @@ from nacl.utils import random as random_bytes
 from contacts import vault
 from contacts.models import Endpoint, LinkCode, User, VerificationCode
 from contacts.services import endpoint_address
-from marketplace.models import Listing
+from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, RelayHandle, Side
+from relay.models import Conversation, Delivery, Message, Side
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from contacts import contact_guard, vault
 from contacts.models import Endpoint
-from relay import handles
+from marketplace import handles
 
 HOUR = 3600
 MINUTE = 60

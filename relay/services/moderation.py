@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,9 +16,8 @@ from contacts import services as contacts
 from contacts.models import Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
-from relay.api import integrations
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, lifecycle, outbound, snapshot
+from relay.services import audit, integrations, lifecycle, outbound, snapshot
 from relay.services.conversations import recipient_endpoint_for_seller
 from relay.services.errors import RelayError
 from relay.services.evidence import open_for_moderation, seal_for_moderation
@@ -311,59 +311,30 @@ def _active_suspensions_of(report: Report) -> QuerySet[Sanction]:
     return Sanction.objects.filter(target, kind=Sanction.Kind.SUSPEND, lifted_at=None)
 
 
-@transaction.atomic
-def resolve_report(
-    *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
-) -> Report:
-    if action not in ACTIONS:
-        raise ModerationError(_("Unknown action."))
-    _require_reason(reason)
-    now = timezone.now()
-    title = report.listing.title if report.listing else ""
-    if action == "warn":
-        _tell_reported(report, "moderation_warning", {"title": title})
-        Sanction.objects.create(
-            kind=Sanction.Kind.WARN,
-            endpoint=report.reported_endpoint,
-            user=report.reported_user,
-            report=report,
-        )
-    elif action == "block":
-        if report.conversation is None:
-            raise ModerationError(_("This report has no conversation to block."))
-        lifecycle.block(report.conversation, by_side=Side.RELAY)
-    elif action == "suspend":
-        if not days or days < 1:
-            raise ModerationError(_("Say for how many days."))
-        until = now + dt.timedelta(days=days)
-        _active_suspensions_of(report).update(lifted_at=now)
-        Sanction.objects.create(
-            kind=Sanction.Kind.SUSPEND,
-            endpoint=report.reported_endpoint,
-            user=report.reported_user,
-            report=report,
-            until=until,
-        )
-        _tell_reported(report, "suspended_until", {"until": f"{until:%Y-%m-%d %H:%M} UTC"})
-    elif action == "ban":
-        for endpoint in _reported_endpoints(report):
-            Ban.objects.create(blind_index=endpoint.blind_index, report=report)
-        if report.reported_user is not None:
-            report.reported_user.is_active = False
-            report.reported_user.save(update_fields=["is_active"])
-    elif action == "takedown":
-        if report.listing is None:
-            raise ModerationError(_("This report has no listing."))
-        from marketplace.services import take_listing_down
+# --- Moderator actions: one service each, every one ends in _decide() -------------------------
 
-        take_listing_down(listing=report.listing)
-    report.status = Report.Status.DISMISSED if action == "dismiss" else Report.Status.RESOLVED
+
+def _decide(
+    *,
+    report: Report,
+    moderator: User,
+    action: str,
+    reason: str,
+    now: dt.datetime,
+    status: str = Report.Status.RESOLVED,
+    days: int | None = None,
+    ends_automatic_suspension: bool = True,
+) -> Report:
+    """Close the report with the decision, audit it and tell the seller's integrators.
+
+    Must be called inside `transaction.atomic()`, after the action's own effects."""
+    report.status = status
     report.resolution = action
     report.resolved_at = now
     report.resolved_by = moderator
     report.urgent = False
     report.save(update_fields=["status", "resolution", "resolved_at", "resolved_by", "urgent"])
-    if action != "suspend":
+    if ends_automatic_suspension:
         # A decision ends any automatic suspension that waited for review.
         Sanction.objects.filter(
             report__in=Report.objects.filter(_reported_filter(report)),
@@ -381,6 +352,128 @@ def resolve_report(
     )
     transaction.on_commit(lambda: integrations.report_resolved(report.pk))
     return report
+
+
+@transaction.atomic
+def dismiss(*, report: Report, moderator: User, reason: str) -> Report:
+    """Close the report without acting on anyone."""
+    _require_reason(reason)
+    return _decide(
+        report=report,
+        moderator=moderator,
+        action="dismiss",
+        reason=reason,
+        now=timezone.now(),
+        status=Report.Status.DISMISSED,
+    )
+
+
+@transaction.atomic
+def warn(*, report: Report, moderator: User, reason: str) -> Report:
+    """Tell the reported participant, on their channel, that they were warned; record it."""
+    _require_reason(reason)
+    title = report.listing.title if report.listing else ""
+    _tell_reported(report, "moderation_warning", {"title": title})
+    Sanction.objects.create(
+        kind=Sanction.Kind.WARN,
+        endpoint=report.reported_endpoint,
+        user=report.reported_user,
+        report=report,
+    )
+    return _decide(
+        report=report, moderator=moderator, action="warn", reason=reason, now=timezone.now()
+    )
+
+
+@transaction.atomic
+def block(*, report: Report, moderator: User, reason: str) -> Report:
+    """Block the reported conversation on the relay's behalf."""
+    _require_reason(reason)
+    if report.conversation is None:
+        raise ModerationError(_("This report has no conversation to block."))
+    lifecycle.block(report.conversation, by_side=Side.RELAY)
+    return _decide(
+        report=report, moderator=moderator, action="block", reason=reason, now=timezone.now()
+    )
+
+
+@transaction.atomic
+def suspend(*, report: Report, moderator: User, reason: str, days: int | None) -> Report:
+    """Suspend the reported participant for `days` days, replacing any suspension in force."""
+    _require_reason(reason)
+    if not days or days < 1:
+        raise ModerationError(_("Say for how many days."))
+    now = timezone.now()
+    until = now + dt.timedelta(days=days)
+    _active_suspensions_of(report).update(lifted_at=now)
+    Sanction.objects.create(
+        kind=Sanction.Kind.SUSPEND,
+        endpoint=report.reported_endpoint,
+        user=report.reported_user,
+        report=report,
+        until=until,
+    )
+    _tell_reported(report, "suspended_until", {"until": f"{until:%Y-%m-%d %H:%M} UTC"})
+    # The new suspension is the decision: automatic ones are replaced above, not lifted.
+    return _decide(
+        report=report,
+        moderator=moderator,
+        action="suspend",
+        reason=reason,
+        now=now,
+        days=days,
+        ends_automatic_suspension=False,
+    )
+
+
+@transaction.atomic
+def ban(*, report: Report, moderator: User, reason: str) -> Report:
+    """Ban the reported addresses by blind index and deactivate a reported seller's account."""
+    _require_reason(reason)
+    for endpoint in _reported_endpoints(report):
+        Ban.objects.create(blind_index=endpoint.blind_index, report=report)
+    if report.reported_user is not None:
+        report.reported_user.is_active = False
+        report.reported_user.save(update_fields=["is_active"])
+    return _decide(
+        report=report, moderator=moderator, action="ban", reason=reason, now=timezone.now()
+    )
+
+
+@transaction.atomic
+def take_down(*, report: Report, moderator: User, reason: str) -> Report:
+    """Take the reported listing down; its seller cannot publish it again."""
+    _require_reason(reason)
+    if report.listing is None:
+        raise ModerationError(_("This report has no listing."))
+    from marketplace.services import take_listing_down
+
+    take_listing_down(listing=report.listing)
+    return _decide(
+        report=report, moderator=moderator, action="takedown", reason=reason, now=timezone.now()
+    )
+
+
+_WITHOUT_DAYS: dict[str, Callable[..., Report]] = {
+    "dismiss": dismiss,
+    "warn": warn,
+    "block": block,
+    "ban": ban,
+    "takedown": take_down,
+}
+
+
+def resolve_report(
+    *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
+) -> Report:
+    """Apply the action named `action` (one of ACTIONS), as the queue page and the API ask.
+
+    `days` is for "suspend" only; the other actions ignore it."""
+    if action == "suspend":
+        return suspend(report=report, moderator=moderator, reason=reason, days=days)
+    if action not in _WITHOUT_DAYS:
+        raise ModerationError(_("Unknown action."))
+    return _WITHOUT_DAYS[action](report=report, moderator=moderator, reason=reason)
 
 
 @transaction.atomic

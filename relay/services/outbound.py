@@ -11,9 +11,8 @@ from config import hotsql
 from contacts import vault
 from contacts.models import Channel, Endpoint
 from relay import crypto
-from relay.api import integrations
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
-from relay.services import snapshot
+from relay.services import integrations, snapshot
 from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
 
 

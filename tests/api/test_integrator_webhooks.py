@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from relay.api import integrations
+from relay import tasks
 from relay.models import IntegratorWebhookDelivery, Message
 from relay.pipeline import roads
-from relay.services import moderation
+from relay.services import integrations, moderation
 from tests.api.conftest import Shop
 
 
@@ -62,7 +62,7 @@ def test_a_new_message_is_posted_signed_and_without_its_body(
     message = Message.objects.get(pk=replied.message_id)
     integrations.message_relayed(message.pk)
     [delivery] = IntegratorWebhookDelivery.objects.filter(event="message.created")
-    assert integrations.deliver_integrator_webhook(delivery.pk) == "delivered"
+    assert tasks.deliver_integrator_webhook(delivery.pk) == "delivered"
     [(headers, body)] = receiver.received
     expected = hmac.new(
         webhook.secret.encode(),
@@ -104,12 +104,12 @@ def test_a_failing_integrator_is_retried_with_backoff_then_delivered(
     moderation.resolve_report(report=report, moderator=moderator, action="dismiss", reason="ok")
     integrations.report_resolved(report.pk)
     [delivery] = IntegratorWebhookDelivery.objects.filter(event="report.resolved")
-    assert integrations.deliver_integrator_webhook(delivery.pk) == "retry"
+    assert tasks.deliver_integrator_webhook(delivery.pk) == "retry"
     delivery.refresh_from_db()
     assert delivery.state == "pending" and delivery.attempts == 1 and delivery.status_code == 503
     assert delivery.next_attempt_at is not None
-    assert integrations.deliver_integrator_webhook(delivery.pk) == "retry"
-    assert integrations.deliver_integrator_webhook(delivery.pk) == "delivered"
+    assert tasks.deliver_integrator_webhook(delivery.pk) == "retry"
+    assert tasks.deliver_integrator_webhook(delivery.pk) == "delivered"
     delivery.refresh_from_db()
     assert delivery.attempts == 3 and delivery.delivered_at is not None
     assert len(receiver.received) == 3
@@ -125,11 +125,11 @@ def test_a_delivery_gives_up_after_the_last_attempt_and_a_4xx_is_final(
     first = Message.objects.filter(conversation=shop.conversation).get()
     integrations.message_relayed(first.pk)
     created = IntegratorWebhookDelivery.objects.get(event="conversation.created")
-    assert integrations.deliver_integrator_webhook(created.pk) == "retry"
-    assert integrations.deliver_integrator_webhook(created.pk) == "failed"
+    assert tasks.deliver_integrator_webhook(created.pk) == "retry"
+    assert tasks.deliver_integrator_webhook(created.pk) == "failed"
     message = IntegratorWebhookDelivery.objects.get(event="message.created")
-    assert integrations.deliver_integrator_webhook(message.pk) == "failed"
-    assert integrations.deliver_integrator_webhook(message.pk) == "skipped"
+    assert tasks.deliver_integrator_webhook(message.pk) == "failed"
+    assert tasks.deliver_integrator_webhook(message.pk) == "skipped"
 
 
 def test_no_webhook_means_nothing_is_queued(shop: Shop) -> None:

@@ -11,9 +11,9 @@ from django.urls import reverse
 from contacts import services as contacts
 from contacts.models import User
 from marketplace import services
+from marketplace.handles import live_handle
 from marketplace.models import Listing
 from relay import services as relay
-from relay.handles import live_handle
 
 
 @pytest.fixture

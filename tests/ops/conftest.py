@@ -16,9 +16,9 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import User
+from marketplace import handles
 from marketplace import services as marketplace
 from marketplace.models import Listing
-from relay import handles
 from relay import services as relay
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, RelayIdentity

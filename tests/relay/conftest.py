@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Endpoint, User
+from marketplace import handles
 from marketplace import services as marketplace
 from marketplace.models import Listing
-from relay import handles
 from relay import services as relay
 
 FIXTURE = Path(__file__).resolve().parents[2] / "sandbox" / "demo.json"

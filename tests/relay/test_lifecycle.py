@@ -109,9 +109,11 @@ def test_the_seller_blocks_and_unblocks_in_the_inbox_and_the_buyer_is_told(
     assert "seller is back" in texts(world, BUYER["sms"], 4)[-1]
     world.buyer_writes("sms", "ok thanks")
     shown = wait_until(
-        lambda: [m.text for m in selectors.messages_for(conversation, viewer_side=Side.SELLER)]
-        if len(selectors.messages_for(conversation, viewer_side=Side.SELLER)) == 2
-        else None,
+        lambda: (
+            [m.text for m in selectors.messages_for(conversation, viewer_side=Side.SELLER)]
+            if len(selectors.messages_for(conversation, viewer_side=Side.SELLER)) == 2
+            else None
+        ),
         what="the buyer's message in the inbox",
     )
     assert shown[-1] == "ok thanks"

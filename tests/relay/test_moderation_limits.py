@@ -13,11 +13,11 @@ from django.utils import timezone
 from contacts import services as contacts
 from contacts.models import User
 from marketplace import services as marketplace
+from marketplace.handles import live_handle
 from marketplace.models import Listing
 from relay import crypto
 from relay import services as relay
 from relay.adapters.base import InboundMessage
-from relay.handles import live_handle
 from relay.models import Delivery, Message, Report
 from relay.pipeline import accept_event
 from relay.services.limits import mask_contact_details

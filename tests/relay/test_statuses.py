@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from contacts.models import User
 from marketplace import services as marketplace
+from marketplace.handles import live_handle
 from relay import services as relay
 from relay.adapters.base import InboundMessage, StatusUpdate
 from relay.crypto import provider_key
-from relay.handles import live_handle
 from relay.models import Delivery
 from relay.pipeline import accept_event
 from relay.services.statuses import accept_status

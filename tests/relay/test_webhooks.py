@@ -119,7 +119,7 @@ def test_the_same_webhook_delivered_twice_creates_one_message(
     from decimal import Decimal
 
     from marketplace import services as marketplace
-    from relay.handles import live_handle
+    from marketplace.handles import live_handle
 
     listing = marketplace.create_listing(seller=seller, title="Bike", price=Decimal(1))
     handle = live_handle(listing)

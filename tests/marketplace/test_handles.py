@@ -8,9 +8,8 @@ from decimal import Decimal
 import pytest
 
 from contacts.models import User
-from marketplace import services
-from relay import handles
-from relay.models import RelayHandle
+from marketplace import handles, services
+from marketplace.models import RelayHandle
 
 
 def test_a_handle_is_eight_crockford_characters_shown_in_two_groups() -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -82,7 +81,7 @@ def notify_integrators(user: User | int, event: str, payload: dict[str, Any]) ->
         for webhook in webhooks
     ]
     for delivery_id in ids:
-        transaction.on_commit(functools.partial(_publish, delivery_id))
+        transaction.on_commit(functools.partial(publish_webhook_delivery, delivery_id))
     return len(ids)
 
 
@@ -180,13 +179,28 @@ def deliver_webhook(*, delivery_id: int) -> WebhookResult:
     if not claimed:
         return WebhookResult("skipped")
     delivery = IntegratorWebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-    webhook = delivery.webhook
     delivery.attempts += 1
-    if not webhook.active:
+    if not delivery.webhook.active:
         delivery.state = State.FAILED
         delivery.last_error = "webhook removed"
         delivery.save(update_fields=["state", "attempts", "last_error"])
         return WebhookResult("failed")
+    answer = _post(delivery)
+    if answer == "delivered":
+        return WebhookResult("delivered")
+    if answer == "transient" and delivery.attempts < settings.API_WEBHOOK_MAX_ATTEMPTS:
+        retry_in = _backoff(delivery.attempts)
+        delivery.state = State.PENDING
+        delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_in)
+        delivery.save()
+        return WebhookResult("retry", retry_in)
+    delivery.state = State.FAILED
+    delivery.next_attempt_at = None
+    delivery.save()
+    return WebhookResult("failed")
+
+
+def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(
         {
             "event": delivery.event,
@@ -202,12 +216,19 @@ def deliver_webhook(*, delivery_id: int) -> WebhookResult:
         "Content-Type": "application/json",
         "X-Perantara-Event": delivery.event,
         "X-Perantara-Timestamp": timestamp,
-        "X-Perantara-Signature": sign(webhook.secret, timestamp, body),
+        "X-Perantara-Signature": sign(delivery.webhook.secret, timestamp, body),
     }
-    transient = False
+    return body, headers
+
+
+def _post(delivery: IntegratorWebhookDelivery) -> str:
+    """POST the delivery and record the answer on it: delivered | transient | permanent.
+
+    A success is saved here; a failure is left for the caller to save with its next state."""
+    body, headers = _signed_request(delivery)
     try:
         response = http.post(
-            webhook.url,
+            delivery.webhook.url,
             content=body,
             headers=headers,
             timeout=settings.RELAY_HTTP_TIMEOUT_SECONDS,
@@ -215,37 +236,22 @@ def deliver_webhook(*, delivery_id: int) -> WebhookResult:
     except TransientSendError as error:
         delivery.status_code = None
         delivery.last_error = error.reason[:200]
-        transient = True
-    else:
-        delivery.status_code = response.status_code
-        delivery.last_error = "" if response.ok else f"HTTP {response.status_code}"
-        if response.ok:
-            delivery.state = State.DELIVERED
-            delivery.delivered_at = timezone.now()
-            delivery.next_attempt_at = None
-            delivery.save()
-            return WebhookResult("delivered")
-        transient = response.status_code in (408, 425, 429) or response.status_code >= 500
-    if transient and delivery.attempts < settings.API_WEBHOOK_MAX_ATTEMPTS:
-        retry_in = _backoff(delivery.attempts)
-        delivery.state = State.PENDING
-        delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_in)
+        return "transient"
+    delivery.status_code = response.status_code
+    delivery.last_error = "" if response.ok else f"HTTP {response.status_code}"
+    if response.ok:
+        delivery.state = State.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.next_attempt_at = None
         delivery.save()
-        return WebhookResult("retry", retry_in)
-    delivery.state = State.FAILED
-    delivery.next_attempt_at = None
-    delivery.save()
-    return WebhookResult("failed")
+        return "delivered"
+    if response.status_code in (408, 425, 429) or response.status_code >= 500:
+        return "transient"
+    return "permanent"
 
 
-def _publish(delivery_id: int, countdown: float = 0.0) -> None:
+def publish_webhook_delivery(delivery_id: int, countdown: float = 0.0) -> None:
+    """Publish the delivery task now; callers inside a transaction wrap this in on_commit."""
+    from relay.tasks import deliver_integrator_webhook
+
     deliver_integrator_webhook.apply_async((delivery_id,), countdown=countdown)
-
-
-@shared_task(name="relay.api.deliver_integrator_webhook", acks_late=True, ignore_result=True)
-def deliver_integrator_webhook(delivery_id: int) -> str:
-    result = deliver_webhook(delivery_id=delivery_id)
-    if result.outcome == "retry" and result.retry_in is not None:
-        retry_in = result.retry_in
-        transaction.on_commit(lambda: _publish(delivery_id, countdown=retry_in))
-    return result.outcome

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contacts', '0001_initial'),
         ('marketplace', '0001_initial'),
-        ('relay', '0004_api'),
+        ('relay', '0005_relayhandle_moved_to_marketplace'),
     ]
 
     operations = [
