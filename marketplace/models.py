@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.public_text import public_text
+
 
 def listing_code() -> str:
     return secrets.token_urlsafe(8)
@@ -53,6 +55,11 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def public_title(self) -> str:
+        """The title as buyers and notices show it: contact details typed into it hidden."""
+        return public_text(self.title)
 
     @property
     def is_open(self) -> bool:

@@ -8,15 +8,28 @@ RELAY_DEFAULT_REGION and the US, and in international form.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contacts import contact_guard
 from contacts.contact_guard import Kind
-from marketplace.models import Listing
+
+if TYPE_CHECKING:  # the model's public_title calls back into this module
+    from marketplace.models import Listing
 
 
 def public_text(text: str) -> str:
     """`text` as the public listing page shows it: each contact detail replaced."""
+    return _masked(text, get_language() or "en")
+
+
+@lru_cache(maxsize=4096)
+def _masked(text: str, language: str) -> str:
+    # Titles are rendered into every relayed message's header: the matcher runs once per
+    # title and language, not once per message.
     regions = contact_guard.regions_for(None)
     return contact_guard.mask_contact_details(text, regions=regions, placeholder=_("[hidden]")).text
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from django.core import signing
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import get_language
 
-from contacts.models import Endpoint, User
+from contacts.models import Channel, Endpoint, User
 from relay import crypto
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
+from relay.notices import render_notice
 
 CHAT_SALT = "relay.buyer-chat"
 
@@ -62,6 +64,7 @@ class ShownMessage:
     text: str
     created_at: object
     state: str  # the delivery state of my own messages, "" otherwise
+    relay: bool = False  # a word from the relay itself (the other side stopped, blocked, …)
 
     @property
     def state_label(self) -> str:
@@ -106,3 +109,30 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
             )
         )
     return shown
+
+
+def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """What a web participant's page shows: the messages, and the relay's words to that side
+    of the conversation in between (the other side ended it, came back, a moderator closed
+    it), in the page's language."""
+    notices = Delivery.objects.filter(
+        conversation=conversation,
+        kind=Delivery.Kind.NOTICE,
+        recipient_side=viewer_side,
+        recipient_endpoint__channel=Channel.WEB,
+    ).order_by("id")
+    language = (get_language() or "en")[:2]
+    said = [
+        ShownMessage(
+            id=-notice.pk,  # never a message's id
+            mine=False,
+            author="Perantara",
+            text=render_notice(notice.notice_code, language, notice.notice_params),
+            created_at=notice.created_at,
+            state="",
+            relay=True,
+        )
+        for notice in notices
+    ]
+    messages = messages_for(conversation, viewer_side=viewer_side)
+    return sorted([*messages, *said], key=lambda shown: shown.created_at)  # type: ignore[arg-type,return-value]

@@ -71,7 +71,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
         {
             "conversations": selectors.conversations_for_seller(user),
             "current": current,
-            "shown": selectors.messages_for(current, viewer_side=Side.SELLER),
+            "shown": selectors.stream_for(current, viewer_side=Side.SELLER),
             "can_unblock": lifecycle.can_unblock(current, Side.SELLER),
         },
     )
@@ -80,7 +80,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
     current = selectors.conversation_for_seller(signed_in(request), code)
-    shown = selectors.messages_for(current, viewer_side=Side.SELLER)
+    shown = selectors.stream_for(current, viewer_side=Side.SELLER)
     return render(request, "relay/_bubbles.html", {"shown": shown})
 
 
@@ -150,7 +150,7 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
         {
             "current": current,
             "token": token,
-            "shown": selectors.messages_for(current, viewer_side=Side.BUYER),
+            "shown": selectors.stream_for(current, viewer_side=Side.BUYER),
             "can_unblock": lifecycle.can_unblock(current, Side.BUYER),
         },
     )
@@ -158,7 +158,7 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
 
 def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
     _buyer, current = selectors.conversation_for_chat_token(token)
-    shown = selectors.messages_for(current, viewer_side=Side.BUYER)
+    shown = selectors.stream_for(current, viewer_side=Side.BUYER)
     return render(request, "relay/_bubbles.html", {"shown": shown})
 
 

@@ -120,7 +120,7 @@ class Conversation(models.Model):
 
     @property
     def seller_pseudonym(self) -> str:
-        return f"Seller · {self.listing.title}"
+        return f"Seller · {self.listing.public_title}"
 
 
 class SmsOptOut(models.Model):

@@ -82,7 +82,7 @@ class Report(models.Model):
             if self.reported_side == Side.BUYER:
                 return conversation.buyer_pseudonym
             return conversation.seller_pseudonym
-        return f"Seller · {self.listing.title}" if self.listing else "Seller"
+        return f"Seller · {self.listing.public_title}" if self.listing else "Seller"
 
     @property
     def reporter_pseudonym(self) -> str:

@@ -38,7 +38,7 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
 
 
 def _title(ctx: Context) -> dict[str, str]:
-    return {"title": ctx.listing.title}
+    return {"title": ctx.listing.public_title}
 
 
 # --- Before routing: the sender ------------------------------------------------------------------
@@ -153,7 +153,7 @@ def report_reason_answer(ctx: Context) -> Stop | None:
         reason=moderation.REASON_BY_NUMBER[match.group(1)],
         note=match.group(2) or "",
     )
-    title = waiting.listing.title if waiting.listing else ""
+    title = waiting.listing.public_title if waiting.listing else ""
     return Stop(Outcome.REPORT_FILED, Notice("report_filed", {"title": title}))
 
 

@@ -155,7 +155,7 @@ def _open_on_listing(
     """Reuse the sender's live conversation on the listing, or open one within the limits."""
     assert ctx.sender is not None
     if (found is not None and found.status != RelayHandle.Status.ACTIVE) or not listing.is_open:
-        return _not_routed("handle_paused", title=listing.title)
+        return _not_routed("handle_paused", title=listing.public_title)
     if ctx.sender.user_id is not None and ctx.sender.user_id == listing.seller_id:
         return _not_routed("own_listing")
     existing = (
@@ -172,7 +172,7 @@ def _open_on_listing(
     if not _allow_new_conversation(ctx):
         return Stop(Outcome.RATE_LIMITED, Notice("slow_down"))
     if not limits.allow_first_contact(listing.pk):
-        return Stop(Outcome.RATE_LIMITED, Notice("listing_busy", {"title": listing.title}))
+        return Stop(Outcome.RATE_LIMITED, Notice("listing_busy", {"title": listing.public_title}))
     conversation, created = create_conversation(
         listing=listing, buyer=ctx.sender, buyer_identity=ctx.identity, new_buyer=ctx.new_sender
     )

@@ -195,7 +195,7 @@ def _acknowledged(delivery: Delivery, result: DeliveryResult) -> DeliveryResult:
             recipient=buyer,
             identity=identity,
             code="first_delivered",
-            params={"title": conversation.listing.title},
+            params={"title": conversation.listing.public_title},
             conversation=conversation,
             side=Side.BUYER,
         )
@@ -227,7 +227,7 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
         callback_data=str(delivery.message.uid) if delivery.message else "",
         reply_to_provider_id=delivery.reply_to_provider_id,
         use_template=use_template,
-        template_parameters=(delivery.conversation.listing.title,)
+        template_parameters=(delivery.conversation.listing.public_title,)
         if use_template and delivery.conversation
         else (),
         outside_window=not within,
@@ -275,10 +275,10 @@ def render(delivery: Delivery) -> str:
             "id": "Pembeli baru untuk “{title}”. Balas pesan ini atau awali dengan #{tag}.",
         }
         line = (intro.get(language) or intro["en"]).format(
-            title=conversation.listing.title, tag=conversation.tag
+            title=conversation.listing.public_title, tag=conversation.tag
         )
         return f"{line}\n{conversation.buyer_pseudonym}: {body}"
-    header = f"{conversation.buyer_pseudonym} · {conversation.listing.title}"
+    header = f"{conversation.buyer_pseudonym} · {conversation.listing.public_title}"
     return f"{header} (#{conversation.tag}):\n{body}"
 
 
@@ -374,7 +374,7 @@ def _tell_sender(delivery: Delivery, reason: str) -> None:
         recipient=message.sender_endpoint,
         identity=message.identity,
         code="delivery_failed",
-        params={"title": conversation.listing.title, "reason": reason},
+        params={"title": conversation.listing.public_title, "reason": reason},
     )
 
 

@@ -56,7 +56,7 @@ def _tell_other(conversation: Conversation, *, actor: str, code: str) -> None:
             recipient=endpoint,
             identity=identity,
             code=code,
-            params={"title": conversation.listing.title},
+            params={"title": conversation.listing.public_title},
             conversation=conversation,
             side=side,
         )

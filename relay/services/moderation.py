@@ -372,7 +372,7 @@ def dismiss(*, report: Report, moderator: User, reason: str) -> Report:
 def warn(*, report: Report, moderator: User, reason: str) -> Report:
     """Tell the reported participant, on their channel, that they were warned; record it."""
     _require_reason(reason)
-    title = report.listing.title if report.listing else ""
+    title = report.listing.public_title if report.listing else ""
     _tell_reported(report, "moderation_warning", {"title": title})
     Sanction.objects.create(
         kind=Sanction.Kind.WARN,

@@ -180,3 +180,18 @@ def test_a_relay_notice_to_an_opted_out_number_is_never_sent(world: World) -> No
     lifecycle.block(conversation, by_side=Side.RELAY)
     assert "moderator" in texts(world, SELLER["instagram"], 3)[-1].lower()
     assert len(world.sandbox.outbox(BUYER["sms"])) == 1
+
+
+def test_web_participants_read_the_relay_s_words_in_their_conversation(world: World) -> None:
+    world.connect_seller("web")
+    client, url = world.buyer_writes("web", f"{world.handle} hi")
+    conversation = Conversation.objects.get()
+    world.seller_web.post(reverse("relay:conversation_block", args=[conversation.code]))
+    chat = client.get(url).content.decode()
+    assert "The seller ended the conversation about “Mountain bike”" in chat
+    assert 'class="composer"' not in chat  # nothing to write into
+    client.post(url + "unblock/")  # only the blocker can undo it: the buyer cannot
+    assert Conversation.objects.get().status == "blocked"
+    world.seller_web.post(reverse("relay:conversation_unblock", args=[conversation.code]))
+    chat = client.get(url).content.decode()
+    assert "The seller is back in the conversation" in chat and 'class="composer"' in chat

@@ -106,3 +106,17 @@ def test_no_number_id_or_body_rests_in_the_database_the_broker_or_the_logs(
         assert secret not in dump, f"{secret!r} found in the database"
         assert secret not in broker, f"{secret!r} found on the broker"
         assert secret not in logs, f"{secret!r} found in the logs"
+
+
+def test_a_number_typed_into_a_listing_title_never_reaches_a_buyer(world: World) -> None:
+    """The title travels in every header and notice: it is masked like a message is."""
+    from marketplace import services as marketplace
+
+    marketplace.update_listing(listing=world.listing, title="Mountain bike, WA 0812-3456-7890")
+    world.connect_seller("instagram")
+    world.buyer_writes("sms", f"{world.handle} is it available?")
+    received = world.sandbox.wait_for_outbox(SELLER["instagram"], 1)
+    world.seller_writes("instagram", "Yes", reply_to=received[-1]["provider_message_id"])
+    texts = [r["text"] for r in world.sandbox.wait_for_outbox(BUYER["sms"], 2)]
+    assert any("Mountain bike, WA [hidden]" in text for text in texts), texts
+    assert not any("3456" in text or "7890" in text for text in texts)
