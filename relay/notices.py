@@ -11,11 +11,12 @@ NOTICES: dict[str, dict[str, str]] = {
         "en": "Perantara relays messages about marketplace listings without sharing numbers. "
         "To contact a seller, send the listing's handle (like K7Q2-MX9D) with your question. "
         "To answer in a conversation, reply to its message or start with its #TAG. "
-        "Keywords: STOP, BLOCK, REPORT, HELP.",
+        "Keywords: STOP (START to resume), BLOCK (UNBLOCK to undo), REPORT, HELP.",
         "id": "Perantara meneruskan pesan tentang iklan tanpa membagikan nomor. "
         "Untuk menghubungi penjual, kirim kode iklan (seperti K7Q2-MX9D) beserta pertanyaan Anda. "
         "Untuk membalas, balas pesannya atau awali dengan #TAG. "
-        "Kata kunci: BERHENTI, BLOKIR, LAPOR, BANTUAN.",
+        "Kata kunci: BERHENTI (MULAI untuk melanjutkan), BLOKIR (BUKA untuk membatalkan), "
+        "LAPOR, BANTUAN.",
     },
     "ambiguous": {
         "en": "You have several conversations here, so we don't know which one this is for. "
