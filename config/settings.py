@@ -251,6 +251,9 @@ RELAY_LIMIT_WEB_CHATS_PER_BROWSER_PER_HOUR = env.integer(
 RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR = env.integer(
     "RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR", 20, minimum=1
 )
+# Reverse proxies in front of the web (their X-Forwarded-For entries are trusted, counted from
+# the right): the web chat's per-network limit reads the client's address through them.
+RELAY_TRUSTED_PROXY_HOPS = env.integer("RELAY_TRUSTED_PROXY_HOPS", 0, minimum=0)
 # Conversation lifecycle (relay/services/lifecycle.py): when an idle conversation closes.
 RELAY_CLOSE_AFTER_DAYS = env.integer("RELAY_CLOSE_AFTER_DAYS", 7, minimum=1)
 RELAY_IDLE_CLOSE_DAYS = env.integer("RELAY_IDLE_CLOSE_DAYS", 60, minimum=1)

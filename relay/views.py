@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -93,6 +94,12 @@ def conversation_lifecycle(request: HttpRequest, code: str, action: str) -> Http
 
 
 def _client_address(request: HttpRequest) -> str:
+    """The address the request came from: REMOTE_ADDR, or the X-Forwarded-For entry that the
+    RELAY_TRUSTED_PROXY_HOPS proxies in front of the web wrote (never trusted by default)."""
+    hops = settings.RELAY_TRUSTED_PROXY_HOPS
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+    if hops and len(forwarded) >= hops and forwarded[-hops]:
+        return forwarded[-hops]
     return str(request.META.get("REMOTE_ADDR") or "")
 
 

@@ -5,6 +5,8 @@ Their messages go through the pipeline like every other road (relay/pipeline/roa
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.core import signing
 
 from contacts import services as contacts
@@ -38,6 +40,13 @@ def browser_cookie(endpoint: Endpoint) -> str:
 
 
 def network_key(address: str) -> str:
-    """A keyed hash of the network address a web chat starts from: a rate-limit key that no
-    one can turn back into the address."""
-    return vault.keyed_hash(address.encode(), purpose="web-network")
+    """A keyed hash of the network a web chat starts from (an IPv4 address, an IPv6 /64, which
+    one household or phone holds whole): a rate-limit key no one can turn back into it."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        prefix = 64 if parsed.version == 6 else 32
+        network = str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
+    return vault.keyed_hash(network.encode(), purpose="web-network")
