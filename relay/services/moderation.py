@@ -96,16 +96,7 @@ def file_report(
         status=Report.Status.OPEN if reason else Report.Status.AWAITING_REASON,
     )
     if conversation is not None:
-        report.reported_side = (
-            _other(reporter_side) if reporter_side in Side.values else Side.SELLER
-        )
-        if report.reported_side == Side.BUYER:
-            report.reported_endpoint = conversation.buyer_endpoint
-        else:
-            report.reported_user = conversation.listing.seller
-        evidence = _evidence(conversation, report.reported_side)
-        report.evidence_sealed = seal_for_moderation(evidence)
-        report.evidence_count = len(evidence)
+        _report_conversation(report, conversation, reporter_side)
     else:
         assert listing is not None
         report.reported_side = Side.SELLER
@@ -123,6 +114,19 @@ def file_report(
     if report.status == Report.Status.OPEN:
         _auto_suspend_if_needed(report)
     return report
+
+
+def _report_conversation(report: Report, conversation: Conversation, reporter_side: str) -> None:
+    """The reported side is the reporter's other side; its last messages are sealed as
+    evidence to the moderation key."""
+    report.reported_side = _other(reporter_side) if reporter_side in Side.values else Side.SELLER
+    if report.reported_side == Side.BUYER:
+        report.reported_endpoint = conversation.buyer_endpoint
+    else:
+        report.reported_user = conversation.listing.seller
+    evidence = _evidence(conversation, report.reported_side)
+    report.evidence_sealed = seal_for_moderation(evidence)
+    report.evidence_count = len(evidence)
 
 
 def complete_report(*, report: Report, reason: str, note: str = "") -> Report:

@@ -67,24 +67,13 @@ def purge_expired(
 ) -> PurgeSummary:
     """Shred expired conversations and clear their sealed notice parameters, batch by batch.
 
-    The shredding UPDATE repeats the expiry conditions, so a conversation reopened after it
-    was listed (a closed one comes back to life when its buyer writes again) is left alone.
+    Idle conversations are closed first (the lifecycle's schedule). The shredding UPDATE
+    repeats the expiry conditions, so a row that changed after it was listed is left alone.
     """
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     summary = PurgeSummary(cutoff=cutoff, dry_run=dry_run)
     if dry_run:
-        summary.closed_idle = Conversation.objects.filter(
-            lifecycle.idle_conversations(now=now)
-        ).count()
-        summary.conversations = expired_conversations(cutoff=cutoff).count()
-        summary.notice_parameters = (
-            Delivery.objects.filter(
-                sealed_params__isnull=False,
-                conversation__in=expired_conversations(cutoff=cutoff).values("pk"),
-            ).count()
-            + expired_notice_parameters(cutoff=cutoff).count()
-        )
-        summary.idempotency_records = expired_idempotency_records(now=now).count()
+        _count_expired(summary, now=now)
         if progress is not None:
             progress(summary.conversations)
         return summary
@@ -115,6 +104,21 @@ def purge_expired(
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
     return summary
+
+
+def _count_expired(summary: PurgeSummary, *, now: dt.datetime | None) -> None:
+    """What purge would do, counted (--dry-run)."""
+    cutoff = summary.cutoff
+    summary.closed_idle = Conversation.objects.filter(lifecycle.idle_conversations(now=now)).count()
+    summary.conversations = expired_conversations(cutoff=cutoff).count()
+    summary.notice_parameters = (
+        Delivery.objects.filter(
+            sealed_params__isnull=False,
+            conversation__in=expired_conversations(cutoff=cutoff).values("pk"),
+        ).count()
+        + expired_notice_parameters(cutoff=cutoff).count()
+    )
+    summary.idempotency_records = expired_idempotency_records(now=now).count()
 
 
 def expired_idempotency_records(*, now: dt.datetime | None = None) -> QuerySet[IdempotencyRecord]:

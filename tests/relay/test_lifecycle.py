@@ -195,3 +195,19 @@ def test_web_participants_read_the_relay_s_words_in_their_conversation(world: Wo
     world.seller_web.post(reverse("relay:conversation_unblock", args=[conversation.code]))
     chat = client.get(url).content.decode()
     assert "The seller is back in the conversation" in chat and 'class="composer"' in chat
+
+
+def test_a_carrier_refusal_21610_is_remembered_and_the_sender_told(world: World) -> None:
+    """The relay missed the STOP (a lost webhook, an opt-out made another way): Twilio's 21610
+    on the next send records the opt-out, so the relay stops trying."""
+    conversation = start(world, buyer="sms")
+    world.buyer_writes("sms", "STOP")
+    wait_until(lambda: SmsOptOut.objects.exists(), what="the opt-out recorded")
+    SmsOptOut.objects.all().delete()  # as if the relay never heard it
+    Conversation.objects.filter(pk=conversation.pk).update(status="open", ended_by="")
+    world.seller_writes("instagram", "Are you there?")
+    failed = texts(world, SELLER["instagram"], 3)[-1]
+    assert "could not be delivered" in failed or "tidak dapat dikirim" in failed
+    assert "opted out" in failed
+    wait_until(lambda: SmsOptOut.objects.exists(), what="the refusal recorded")
+    assert len(world.sandbox.outbox(BUYER["sms"])) == 1  # the sandbox took nothing more
