@@ -35,9 +35,9 @@ def conversation(seller: User) -> Conversation:
 
 def told(conversation: Conversation, side: str) -> list[str]:
     return list(
-        Delivery.objects.filter(conversation=conversation, recipient_side=side).values_list(
-            "notice_code", flat=True
-        )
+        Delivery.objects.filter(conversation=conversation, recipient_side=side)
+        .order_by("id")
+        .values_list("notice_code", flat=True)
     )
 
 
