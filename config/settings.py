@@ -196,7 +196,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Short socket timeouts: a webhook publishes after its commit, and a Redis that hangs must
+    # cost it a second, not its answer (the sweeper publishes what was left).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+    }
+# A publish that fails is retried once, briefly; after that the row waits for the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 default_results = (
     CELERY_BROKER_URL
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
@@ -226,8 +239,11 @@ RELAY_DELIVERY_MAX_ATTEMPTS = env.integer("RELAY_DELIVERY_MAX_ATTEMPTS", 6, mini
 RELAY_RETRY_BASE_SECONDS = env.number("RELAY_RETRY_BASE_SECONDS", 2.0, minimum=0.01)
 RELAY_RETRY_MAX_SECONDS = env.number("RELAY_RETRY_MAX_SECONDS", 300.0, minimum=0.1)
 RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 60, minimum=1)
-RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
-RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 5, minimum=1)
+# Read timeout of a platform send. Neither Meta nor Twilio documents how long their send APIs may
+# take; 15 s outlasts the slow answers the fault suite injects (12 s) while a send's lease
+# (timeout + connect + 2 s, services/delivery.py) still hands a dead worker's send on in < 30 s.
+RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 RELAY_DEFAULT_LANGUAGE = env.choice("RELAY_DEFAULT_LANGUAGE", "en", ("en", "id"))
 # The number guard reads national numbers as written in the sender's region, this one and US.
 RELAY_DEFAULT_REGION = env.region("RELAY_DEFAULT_REGION", "ID")
@@ -438,7 +454,12 @@ RELAY_RETENTION_DAYS = env.integer("RELAY_RETENTION_DAYS", 90, minimum=1)
 CACHE_URL = env.text("CACHE_URL")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Rate limits fail open when Redis is away (services/limits.py): fail fast too.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
     }
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must start with redis://, got {CACHE_URL!r}")

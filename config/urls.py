@@ -10,3 +10,5 @@ urlpatterns = [
     path("", include("relay.urls")),
     path("", include("marketplace.urls")),
 ]
+
+handler500 = "config.errors.server_error"

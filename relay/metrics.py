@@ -21,6 +21,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q,
 from django.utils import timezone
 
 from relay.models import Delivery, Message
+from relay.services import counters
 from relay.signature_failures import signature_failures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -194,6 +195,19 @@ def _signature_failures() -> Family:
     return family
 
 
+def _reliability() -> Family:
+    family = Family(
+        "perantara_reliability_events_total",
+        "counter",
+        "Self-healing events, counted when they happen (kept in the cache): uncertain_resends "
+        "(a re-send that may duplicate), reclaimed_leases, database_retries, publish_failures, "
+        "limits_failed_open.",
+    )
+    for event, value in counters.read().items():
+        family.add(value, event=event)
+    return family
+
+
 def _reports() -> list[Family]:
     # Reports arrive with the moderation work; until relay.Report exists there is nothing to count.
     try:
@@ -208,6 +222,7 @@ def _reports() -> list[Family]:
 def collect() -> list[Family]:
     started = time.perf_counter()
     families = [_messages(), *_deliveries(), *_queue(), _latency(), _signature_failures()]
+    families.append(_reliability())
     families += _reports()
     took = Family("perantara_metrics_scrape_seconds", "gauge", "Time spent computing this page.")
     took.add(round(time.perf_counter() - started, 6))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections, transaction
 
 from relay.services import delivery as delivery_service
 from relay.services import integrations, lifecycle
@@ -23,6 +24,18 @@ def deliver(delivery_id: int) -> str:
         # publish is lost the sweeper finds the row.
         deliver.apply_async((delivery_id,), countdown=result.retry_in)
     return result.outcome
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _healthy_connection(**_: object) -> None:
+    """Every task starts and ends on a usable database connection of its own thread.
+
+    Celery's Django fixup checks connections only every CELERY_DB_REUSE_MAX tasks and only on
+    the thread that calls it; a thread-pool worker's other threads kept a connection that
+    PostgreSQL had closed, and failed every task after an outage. Django drops a connection
+    that errored or outlived CONN_MAX_AGE here, and the next query opens a fresh one."""
+    close_old_connections()
 
 
 @shared_task(name="relay.sweep", ignore_result=True)

@@ -108,11 +108,24 @@ class SendError(Exception):
 
 
 class TransientSendError(SendError):
-    """Worth retrying: timeouts, connection errors, 429, 5xx."""
+    """Worth retrying: timeouts, connection errors, 429, 5xx.
 
-    def __init__(self, reason: str, *, code: str = "", retry_after: float | None = None) -> None:
+    `may_have_sent`: the request left and its answer was lost (a read timeout, a reset, a 5xx),
+    so the platform may have taken it. Neither Meta's Send API nor Twilio's Messages API takes
+    an idempotency key (Twilio's error 20500 page: "sending an SMS ... not idempotent"), so a
+    retry then may deliver twice: the relay counts such re-sends instead of hiding them."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+        may_have_sent: bool = False,
+    ) -> None:
         super().__init__(reason, code=code)
         self.retry_after = retry_after
+        self.may_have_sent = may_have_sent
 
 
 class PermanentSendError(SendError):

@@ -105,12 +105,17 @@ def post(
     except urllib3.exceptions.NewConnectionError as error:
         # Checked before timeouts: urllib3 makes a refused connection a ConnectTimeoutError too.
         raise TransientSendError("could not reach the platform") from error
+    except urllib3.exceptions.ConnectTimeoutError as error:
+        raise TransientSendError("could not reach the platform") from error
     except urllib3.exceptions.TimeoutError as error:
-        raise TransientSendError("the platform did not answer in time") from error
+        # The request went out and no answer came: the platform may have taken it.
+        raise TransientSendError(
+            "the platform did not answer in time", may_have_sent=True
+        ) from error
     except urllib3.exceptions.HTTPError as error:
         # A reset connection, a broken answer and the like: the send may or may not have
         # happened; retrying is the safe side for an at-least-once relay.
-        raise TransientSendError("could not reach the platform") from error
+        raise TransientSendError("could not reach the platform", may_have_sent=True) from error
     return Response(answer.status, answer.headers, answer.data)
 
 

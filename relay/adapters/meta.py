@@ -177,6 +177,7 @@ def transient(response: http.Response, code: int | None, reason: str) -> Transie
         reason,
         code="" if code is None else str(code),
         retry_after=http.retry_after(response),
+        may_have_sent=response.status_code >= 500,  # a 5xx may come after the send was taken
     )
 
 

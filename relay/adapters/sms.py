@@ -194,6 +194,7 @@ def _send_error(response: http.Response, body: dict[str, Any]) -> Exception:
             "Twilio is busy or had a temporary problem; the relay will retry",
             code=reported,
             retry_after=http.retry_after(response),
+            may_have_sent=status >= 500,  # Twilio's 20500 page: a 500 may have sent it
         )
     if code == OPTED_OUT:
         return PermanentSendError(

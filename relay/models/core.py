@@ -206,6 +206,12 @@ class Delivery(models.Model):
     force_template = models.BooleanField(default=False)
     seq = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # A `sending` row belongs to its worker until then (services/delivery.py LEASE_SECONDS);
+    # past it the sweeper hands it back, so a dead worker holds its conversation for seconds.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # Re-sends after an attempt that may have reached the platform (a lost answer, an expired
+    # lease): the duplicates the relay could not rule out, counted.
+    uncertain_sends = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config import hotsql
@@ -24,7 +24,7 @@ from contacts import services as contacts
 from contacts.models import Channel, Endpoint
 from marketplace.models import Listing
 from relay import crypto
-from relay.adapters import PlatformDisabled, adapter_for
+from relay.adapters import PlatformDisabled, adapter_for, http
 from relay.adapters.base import (
     OutboundText,
     PermanentSendError,
@@ -36,6 +36,7 @@ from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
 from relay.services import optout, outbound, snapshot
+from relay.services.counters import Counter, count
 
 logger = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
@@ -51,7 +52,8 @@ class DeliveryResult:
 # Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished
 # (params: now, delivery id, now). The caller adds the RETURNING clause.
 _CLAIM = (
-    "UPDATE relay_delivery SET state = 'sending', updated_at = %s "  # noqa: S608 (constants only)
+    "UPDATE relay_delivery SET state = 'sending', claimed_until = %s, "  # noqa: S608 (constants)
+    "updated_at = %s "
     "WHERE id = %s AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
     "AND NOT EXISTS (SELECT 1 FROM relay_delivery AS earlier "
     "WHERE earlier.conversation_id = relay_delivery.conversation_id "
@@ -68,7 +70,7 @@ _NEXT_IN_STREAM = (
 _FINISH = (
     "UPDATE relay_delivery SET state = %s, sent_at = %s, provider_message_id = %s, "
     "attempts = %s, force_template = %s, error_code = '', error_reason = '', "
-    "updated_at = %s WHERE id = %s"
+    "claimed_until = NULL, updated_at = %s WHERE id = %s"
 )
 # PostgreSQL: the finishing UPDATE and the look for the next delivery of the stream in one
 # round trip (a data-modifying CTE; SQLite has none, so it runs the two statements).
@@ -99,16 +101,31 @@ _JOINS = (
 )
 
 
+def lease_seconds() -> float:
+    """How long a claimed delivery is its worker's: the longest a send can take (the connect
+    and read timeouts of relay/adapters/http.py) and a margin for the work around it. Neither
+    Meta nor Twilio documents a bound on their send APIs' answer time, so the bound is ours:
+    RELAY_HTTP_TIMEOUT_SECONDS. A lease shorter than a send would hand a live send to a second
+    worker; one much longer holds a dead worker's conversation for nothing."""
+    read = settings.RELAY_HTTP_TIMEOUT_SECONDS
+    return http.timeouts(read)[0] + read + LEASE_MARGIN_SECONDS
+
+
+LEASE_MARGIN_SECONDS = 2.0
+
+
 def _claim_and_load(delivery_id: int) -> Delivery | None:
     """Compare-and-set pending → sending, only if nothing earlier in its stream is unfinished;
     return the claimed delivery with what sending it needs, or None if not claimed."""
-    now = hotsql.when(timezone.now())
+    moment = timezone.now()
+    now = hotsql.when(moment)
+    claim = [hotsql.when(moment + dt.timedelta(seconds=lease_seconds())), now, delivery_id, now]
     if connection.vendor == "postgresql":
         # One round trip: the claim, then the joined rows of the claimed delivery.
         sql = f"WITH d AS ({_CLAIM} RETURNING *) {_loaded_columns()}d{_JOINS}"
-        row = hotsql.fetch_one(sql, [now, delivery_id, now])
+        row = hotsql.fetch_one(sql, claim)
         return None if row is None else _build(row)
-    if hotsql.fetch_one(f"{_CLAIM} RETURNING id", [now, delivery_id, now]) is None:
+    if hotsql.fetch_one(f"{_CLAIM} RETURNING id", claim) is None:
         return None
     row = hotsql.fetch_one(
         _loaded_columns() + "relay_delivery AS d" + _JOINS + " WHERE d.id = %s", [delivery_id]
@@ -132,10 +149,35 @@ def _build(row: tuple[object, ...]) -> Delivery:
 
 
 def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
-    """Send one delivery. Safe to call twice: only one caller wins the claim."""
-    delivery = _claim_and_load(delivery_id)
+    """Send one delivery. Safe to call twice: only one caller wins the claim.
+
+    A database error is handed back as a retry of the task (the row stays pending, or
+    `sending` under its lease for the sweeper): nothing is dropped while PostgreSQL is away."""
+    try:
+        delivery = _claim_and_load(delivery_id)
+    except DatabaseError:
+        return _database_unavailable(delivery_id, attempt=1)
     if delivery is None:
         return DeliveryResult("skipped")
+    try:
+        return _deliver_claimed(delivery)
+    except DatabaseError:
+        return _database_unavailable(delivery_id, attempt=delivery.attempts)
+
+
+def _database_unavailable(delivery_id: int, *, attempt: int) -> DeliveryResult:
+    logger.warning("delivery %s: the database is unavailable; the task will retry", delivery_id)
+    close_old_connections()
+    count(Counter.DATABASE_RETRIES)
+    return DeliveryResult("retry", retry_in=min(DATABASE_RETRY_MAX_SECONDS, _backoff(attempt)))
+
+
+# While the database is away, tasks come back at least this often, so delivery resumes within
+# seconds of its return.
+DATABASE_RETRY_MAX_SECONDS = 5.0
+
+
+def _deliver_claimed(delivery: Delivery) -> DeliveryResult:
     if delivery.identity_id is not None:
         identity = snapshot.current().identities_by_pk.get(delivery.identity_id)
         if identity is not None:
@@ -150,6 +192,8 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
         return _acknowledged(delivery, _send(delivery, render(delivery)))
     except crypto.BodyUnreadable:
         return _fail(delivery, "the message expired before it could be delivered", "shredded")
+    except DatabaseError:
+        raise  # deliver_delivery hands the task back; the lease keeps the row for the sweeper
     except Exception:
         # A bug or a database hiccup after the claim: hand the row back so it is retried
         # instead of holding its whole conversation behind a `sending` row.
@@ -157,6 +201,7 @@ def deliver_delivery(*, delivery_id: int) -> DeliveryResult:
         wait = _backoff(delivery.attempts)
         Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
             state=Delivery.State.PENDING,
+            claimed_until=None,
             attempts=delivery.attempts,
             next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
             updated_at=timezone.now(),
@@ -325,17 +370,25 @@ def _retry(delivery: Delivery, error: SendError, *, delay: float | None) -> Deli
         else min(delay, settings.RELAY_RETRY_MAX_SECONDS)
     )
     delivery.state = Delivery.State.PENDING
+    delivery.claimed_until = None
     delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait)
     delivery.error_code = error.code
     delivery.error_reason = error.reason[:300]
+    if isinstance(error, TransientSendError) and error.may_have_sent:
+        # The next attempt may duplicate this one: say so, and count it.
+        delivery.uncertain_sends += 1
+        count(Counter.UNCERTAIN_RESENDS)
+        logger.warning("delivery %s may have reached the platform; re-sending", delivery.pk)
     delivery.save(
         update_fields=[
             "state",
+            "claimed_until",
             "next_attempt_at",
             "attempts",
             "force_template",
             "error_code",
             "error_reason",
+            "uncertain_sends",
             "updated_at",
         ]
     )
@@ -356,9 +409,19 @@ def mark_failed(delivery: Delivery, reason: str, code: str) -> None:
     """Record why a delivery failed and tell its sender, before or after the platform took it
     (a status webhook can report failure after the send was accepted)."""
     delivery.state = Delivery.State.FAILED
+    delivery.claimed_until = None
     delivery.error_code = code[:32]
     delivery.error_reason = reason[:300]
-    delivery.save(update_fields=["state", "error_code", "error_reason", "attempts", "updated_at"])
+    delivery.save(
+        update_fields=[
+            "state",
+            "claimed_until",
+            "error_code",
+            "error_reason",
+            "attempts",
+            "updated_at",
+        ]
+    )
     logger.warning("delivery %s failed (%s)", delivery.pk, code)
     _tell_sender(delivery, reason)
 
@@ -389,28 +452,65 @@ def _publish_next(delivery: Delivery) -> None:
 
 
 def sweep_stuck_deliveries() -> int:
-    """Re-publish deliveries left pending (a lost publish, a dead worker) or stuck sending."""
+    """Hand back what a dead worker left `sending` past its lease, and re-publish deliveries
+    left pending (a lost publish, a broker that restarted empty): the outbox pattern, the
+    rows being the outbox. Survives a database outage (beat runs it again)."""
+    try:
+        reclaimed = _reclaim_expired_leases()
+        stuck = _pending_heads()
+    except DatabaseError:
+        logger.warning("sweep: the database is unavailable; the next sweep will retry")
+        close_old_connections()
+        return 0
+    from relay.tasks import deliver
+
+    for delivery_id in [*reclaimed, *stuck]:
+        deliver.delay(delivery_id)
+    return len(reclaimed) + len(stuck)
+
+
+def _reclaim_expired_leases() -> list[int]:
+    """`sending` rows whose lease ran out go back to pending, counted as uncertain: the dead
+    worker may have handed the message to the platform before it died."""
+    now = timezone.now()
+    expired = Q(claimed_until__lt=now) | Q(  # rows claimed before leases existed
+        claimed_until__isnull=True, updated_at__lt=now - dt.timedelta(seconds=lease_seconds())
+    )
+    ids = list(
+        Delivery.objects.filter(expired, state=Delivery.State.SENDING).values_list("pk", flat=True)[
+            :1000
+        ]
+    )
+    if not ids:
+        return []
+    reclaimed = Delivery.objects.filter(expired, pk__in=ids, state=Delivery.State.SENDING).update(
+        state=Delivery.State.PENDING,
+        claimed_until=None,
+        next_attempt_at=None,
+        uncertain_sends=F("uncertain_sends") + 1,
+        updated_at=now,
+    )
+    logger.warning("sweep: %s deliveries reclaimed from expired leases", reclaimed)
+    count(Counter.RECLAIMED_LEASES, reclaimed)
+    count(Counter.UNCERTAIN_RESENDS, reclaimed)
+    return ids
+
+
+def _pending_heads() -> list[int]:
+    """Deliveries pending longer than RELAY_SWEEP_PENDING_SECONDS, the first of each stream
+    only: it publishes the rest of its stream as it finishes."""
     now = timezone.now()
     grace = dt.timedelta(seconds=settings.RELAY_SWEEP_PENDING_SECONDS)
-    # A worker that died mid-send leaves `sending`; put it back (at-least-once to platforms).
-    Delivery.objects.filter(state=Delivery.State.SENDING, updated_at__lt=now - 5 * grace).update(
-        state=Delivery.State.PENDING, updated_at=now
-    )
     rows = (
         Delivery.objects.filter(state=Delivery.State.PENDING, updated_at__lt=now - grace)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("conversation_id", "recipient_side", "seq")
         .values_list("pk", "conversation_id", "recipient_side")[:1000]
     )
-    # Only the first of each conversation's stream can be claimed; it publishes the rest.
-    stuck, seen = [], set()
+    heads, seen = [], set()
     for delivery_id, conversation_id, side in rows:
         if conversation_id is not None and (conversation_id, side) in seen:
             continue
         seen.add((conversation_id, side))
-        stuck.append(delivery_id)
-    from relay.tasks import deliver
-
-    for delivery_id in stuck:
-        deliver.delay(delivery_id)
-    return len(stuck)
+        heads.append(delivery_id)
+    return heads

@@ -6,25 +6,42 @@ them) under keys built from blind indexes and conversation codes, never from a n
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 
 from contacts import contact_guard, vault
 from contacts.models import Endpoint
 from marketplace import handles
+from relay.services.counters import Counter, count
 
 HOUR = 3600
+logger = logging.getLogger(__name__)
 MINUTE = 60
 
 
 def _hit(key: str, window: int) -> int:
-    """Count one event in a fixed window; return the count including this one."""
-    cache.add(key, 0, timeout=window)
+    """Count one event in a fixed window; return the count including this one.
+
+    A cache outage fails open (0: under every limit), logged and counted: a limit skipped for
+    a minute costs less than a message refused, or a webhook answered 500 after its message
+    committed (the platform would retry, and the sender be told twice)."""
     try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
+        cache.add(key, 0, timeout=window)
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            return 1
+    except Exception:
+        _failed_open()
+        return 0
+
+
+def _failed_open() -> None:
+    logger.warning("the cache is unavailable: abuse limits are not counted for now")
+    count(Counter.LIMITS_FAILED_OPEN)
 
 
 def allow_new_conversation(sender: Endpoint) -> bool:
@@ -69,10 +86,14 @@ def repeated_across_listings(text: str, listing_id: int) -> bool:
         return False  # "hi", "is it available?" are common, not spam
     digest = vault.keyed_hash(normalized.encode(), purpose="duplicate-body")
     key = f"limit:dup:{digest}"
-    listings: list[int] = cache.get(key) or []
-    if listing_id not in listings:
-        listings = [*listings, listing_id][-100:]
-        cache.set(key, listings, timeout=HOUR)
+    try:
+        listings: list[int] = cache.get(key) or []
+        if listing_id not in listings:
+            listings = [*listings, listing_id][-100:]
+            cache.set(key, listings, timeout=HOUR)
+    except Exception:
+        _failed_open()
+        return False
     return len(listings) >= settings.RELAY_DUPLICATE_LISTINGS_PER_HOUR
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,6 +15,9 @@ from relay import crypto
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
 from relay.services import integrations, snapshot
 from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
+from relay.services.counters import Counter, count
+
+logger = logging.getLogger(__name__)
 
 
 def publish(delivery_ids: list[int]) -> None:
@@ -23,8 +27,14 @@ def publish(delivery_ids: list[int]) -> None:
     from relay.tasks import deliver
 
     def send() -> None:
-        for delivery_id in delivery_ids:
-            deliver.delay(delivery_id)
+        try:
+            for delivery_id in delivery_ids:
+                deliver.delay(delivery_id)
+        except Exception:
+            # The rows are committed and pending: the sweeper publishes them once the broker is
+            # back (the outbox pattern). The webhook's answer must not depend on the broker.
+            logger.warning("publish after commit failed; the sweeper will publish it")
+            count(Counter.PUBLISH_FAILURES)
 
     transaction.on_commit(send)
 
@@ -161,7 +171,7 @@ def relay_message(
     publish([delivery.pk])
     if conversation.listing.seller_id in snapshot.current().integrator_users:
         # Only sellers with integrator webhooks pay for telling them.
-        transaction.on_commit(lambda: integrations.message_relayed(message.pk))
+        transaction.on_commit(lambda: integrations.message_relayed(message.pk), robust=True)
     return message
 
 
