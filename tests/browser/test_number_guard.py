@@ -39,20 +39,28 @@ def wait_for_text(browser: Any, text: str) -> None:
     WebDriverWait(browser, 15).until(lambda driver: text in visible_text(driver))
 
 
+# Each read is one script, so a navigation or the inbox's live refresh (which replaces the
+# bubbles) cannot leave a stale element between finding it and reading it.
 def visible_text(browser: Any) -> str:
-    return str(browser.find_element(By.TAG_NAME, "body").text)
+    return str(browser.execute_script("return document.body.innerText;"))
 
 
 def flashes(browser: Any) -> list[str]:
-    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, ".flash li")]
+    return list(
+        browser.execute_script(
+            "return [...document.querySelectorAll('.flash li')].map(li => li.innerText);"
+        )
+    )
 
 
 def bubbles(browser: Any) -> list[str]:
     """Each message's text as shown, without its author and time line."""
-    return [
-        str(browser.execute_script("return arguments[0].firstChild.textContent;", bubble))
-        for bubble in browser.find_elements(By.CSS_SELECTOR, "#bubbles .bubble")
-    ]
+    return list(
+        browser.execute_script(
+            "return [...document.querySelectorAll('#bubbles .bubble')]"
+            ".map(bubble => bubble.firstChild.textContent);"
+        )
+    )
 
 
 def send(browser: Any, text: str) -> None:
