@@ -60,7 +60,8 @@ def conversation_for_chat_token(token: str) -> tuple[Endpoint, Conversation]:
 class ShownMessage:
     id: int
     mine: bool
-    author: str
+    author: str  # the pseudonym in English, as the API and the platforms carry it
+    side: str  # who wrote it, so a page can name them in its own language
     text: str
     created_at: object
     state: str  # the delivery state of my own messages, "" otherwise
@@ -103,6 +104,7 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
                 id=message.pk,
                 mine=mine,
                 author=author,
+                side=message.sender_side,
                 text=text,
                 created_at=message.created_at,
                 state=states.get(message.pk, "") if mine else "",
@@ -130,6 +132,7 @@ def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMes
             text=render_notice(notice.notice_code, language, notice.notice_params),
             created_at=notice.created_at,
             state="",
+            side=Side.RELAY,
             relay=True,
         )
         for notice in notices

@@ -82,7 +82,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
 def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
     current = selectors.conversation_for_seller(signed_in(request), code)
     shown = selectors.stream_for(current, viewer_side=Side.SELLER)
-    return render(request, "relay/_bubbles.html", {"shown": shown})
+    return render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
 
 
 @login_required
@@ -166,7 +166,7 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
 def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
     _buyer, current = selectors.conversation_for_chat_token(token)
     shown = selectors.stream_for(current, viewer_side=Side.BUYER)
-    return render(request, "relay/_bubbles.html", {"shown": shown})
+    return render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
 
 
 @require_POST
