@@ -22,6 +22,18 @@ urlpatterns = [
         name="conversation_unblock",
     ),
     path(
+        "inbox/<str:code>/resume/",
+        views.conversation_lifecycle,
+        {"action": "resume"},
+        name="conversation_resume",
+    ),
+    path(
+        "chat/<str:token>/resume/",
+        views.buyer_chat_lifecycle,
+        {"action": "resume"},
+        name="buyer_chat_resume",
+    ),
+    path(
         "chat/<str:token>/block/",
         views.buyer_chat_lifecycle,
         {"action": "block"},

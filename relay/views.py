@@ -32,6 +32,7 @@ def _transition(request: HttpRequest, conversation: Conversation, side: str, act
     done = {
         "block": (lifecycle.block, _("Blocked. You can unblock this conversation at any time.")),
         "unblock": (lifecycle.unblock, _("Unblocked. You can write to each other again.")),
+        "resume": (lifecycle.resume, _("Resumed. You can write to each other again.")),
     }
     change, said = done[action]
     try:
@@ -74,6 +75,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
             "current": current,
             "shown": selectors.stream_for(current, viewer_side=Side.SELLER),
             "can_unblock": lifecycle.can_unblock(current, Side.SELLER),
+            "can_resume": lifecycle.can_resume(current, Side.SELLER),
         },
     )
 
@@ -159,6 +161,7 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "shown": selectors.stream_for(current, viewer_side=Side.BUYER),
             "can_unblock": lifecycle.can_unblock(current, Side.BUYER),
+            "can_resume": lifecycle.can_resume(current, Side.BUYER),
         },
     )
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from contacts.models import User
 from marketplace import services as marketplace
 from marketplace.models import Listing
+from relay import selectors
 from relay.models import Ban, Conversation
 from relay.services import snapshot, web
 
@@ -89,3 +90,24 @@ def test_a_forged_browser_cookie_gets_a_new_buyer(listings: list[Listing]) -> No
     browser.cookies["perantara_chat"] = "forged"
     start(browser, listings[0])
     assert Conversation.objects.count() == 1
+
+
+def test_a_web_chat_buyer_who_typed_stop_can_resume_from_the_page(
+    listings: list[Listing],
+) -> None:
+    browser = Client()
+    start(browser, listings[0])
+    conversation = Conversation.objects.get()
+    url = reverse(
+        "relay:buyer_chat",
+        args=[
+            selectors.chat_token(endpoint=conversation.buyer_endpoint, conversation=conversation)
+        ],
+    )
+    page = html.unescape(browser.post(url, {"text": "STOP"}, follow=True).content.decode())
+    assert "Done: you won't get more messages" in page and "Resume conversation" in page
+    assert 'class="composer"' not in page
+    page = html.unescape(browser.post(url + "resume/", follow=True).content.decode())
+    assert "Resumed." in page and 'class="composer"' in page
+    conversation.refresh_from_db()
+    assert conversation.status == "open"
