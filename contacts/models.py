@@ -59,6 +59,9 @@ class Endpoint(models.Model):
     region = models.CharField(max_length=2, blank=True)
     language = models.CharField(max_length=8, default="en")
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # A deep link (m.me/ig.me ?ref=, a WhatsApp referral) named a listing handle before this
+    # person wrote: their next message goes to that listing. A public code, never an address.
+    pending_referral = models.CharField(max_length=8, blank=True)
     opted_out = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

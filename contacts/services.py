@@ -373,6 +373,21 @@ def redeem_link_code(*, endpoint: Endpoint, text: str) -> User | None:
     return link.user
 
 
+def remember_referral(*, endpoint: Endpoint, code: str) -> None:
+    """Keep the handle a deep link named until the person's next message."""
+    endpoint.pending_referral = code
+    Endpoint.objects.filter(pk=endpoint.pk).update(pending_referral=code)
+
+
+def recall_referral(*, endpoint: Endpoint) -> str:
+    """The remembered handle, once: the message that uses it clears it."""
+    code = endpoint.pending_referral
+    if code:
+        endpoint.pending_referral = ""
+        Endpoint.objects.filter(pk=endpoint.pk).update(pending_referral="")
+    return code
+
+
 __all__ = [
     "ContactsError",
     "InvalidPhoneNumber",
@@ -389,9 +404,11 @@ __all__ = [
     "get_or_create_endpoint",
     "index_for",
     "normalize_address",
+    "recall_referral",
     "redeem_link_code",
     "register_address_refusal",
     "register_user",
+    "remember_referral",
     "remove_endpoint",
     "reseal_endpoint",
     "set_preferred_endpoint",

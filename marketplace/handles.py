@@ -15,7 +15,12 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8  # 8 x 5 bits = 40 bits
 # Crockford decoding: letters people confuse with digits read as those digits.
 CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-CANDIDATE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[-\s]?([0-9A-Za-z]{4})(?![0-9A-Za-z])")
+# Typed as printed (K7Q2-MX9D), or with a space, a dot or nothing between the halves.
+CANDIDATE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[-\s.]?([0-9A-Za-z]{4})(?![0-9A-Za-z])")
+
+# Every candidate, overlapping ones too: in "kode C215 DAKM" both "kode C215" and "C215 DAKM"
+# look like handles; the lookup keeps the live one.
+OVERLAPPING = re.compile(f"(?=({CANDIDATE.pattern}))")
 
 
 def generate_code() -> str:
@@ -24,7 +29,7 @@ def generate_code() -> str:
 
 def normalize(text: str) -> str | None:
     """Canonical form of a typed handle (any case, dash or not), or None if it cannot be one."""
-    cleaned = re.sub(r"[\s-]", "", text or "").upper().translate(CONFUSABLE)
+    cleaned = re.sub(r"[\s.-]", "", text or "").upper().translate(CONFUSABLE)
     if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
@@ -43,15 +48,19 @@ class HandleCandidate:
 def find_candidates(text: str) -> list[HandleCandidate]:
     """Every substring of `text` that could be a handle, most deliberate first."""
     found: list[HandleCandidate] = []
-    for match in CANDIDATE.finditer(text or ""):
-        raw = match.group(0)
+    for match in OVERLAPPING.finditer(text or ""):
+        raw = match.group(1)
         code = normalize(raw)
         if code is None:
             continue
-        if " " in raw or "\t" in raw:
-            # "some text" is two words, not a handle; only dash or no separator counts.
+        digits = any(ch.isdigit() for ch in raw)
+        if len(raw) == LENGTH + 1 and raw[4] in " \t." and not (digits or raw.isupper()):
+            # "some text", "next.week": two words, not a handle written with a space or dot.
             continue
-        deliberate = "-" in raw or any(ch.isdigit() for ch in raw) or raw.isupper()
+        # A spaced pair of upper-case words ("HALO BANG") may still be a live handle, but is
+        # not worth an "unknown handle" answer.
+        spaced_words = raw[4:5] in (" ", "\t", ".") and not digits
+        deliberate = not spaced_words and ("-" in raw or digits or raw.isupper())
         found.append(HandleCandidate(code=code, deliberate=deliberate))
     return sorted(found, key=lambda candidate: not candidate.deliberate)
 

@@ -129,6 +129,12 @@ NOTICES: dict[str, dict[str, str]] = {
         "id": "Demi keamanan kedua pihak, kami menyembunyikan {kinds} di pesan Anda: pihak lain "
         "melihat {placeholder} sebagai gantinya. Lanjutkan di sini; nomor Anda tetap rahasia.",
     },
+    "referral_noted": {
+        "en": "You're writing about “{title}”. Send your question: it goes to the seller, and "
+        "your number stays hidden.",
+        "id": "Anda menulis tentang “{title}”. Kirim pertanyaan Anda: pesan akan sampai ke "
+        "penjual, dan nomor Anda tetap tersembunyi.",
+    },
     "empty_message": {
         "en": "Your message had no visible text, so nothing was forwarded.",
         "id": "Pesan Anda tidak berisi teks yang terlihat, jadi tidak ada yang diteruskan.",

@@ -50,7 +50,8 @@ class RelayIdentity(models.Model):
         if self.channel == Channel.MESSENGER:
             return f"https://m.me/{self.address}?ref={text}"
         if self.channel == Channel.INSTAGRAM:
-            return f"https://ig.me/m/{self.address}"
+            # Meta documents ?ref= for ig.me links too: it arrives as the chat's referral.
+            return f"https://ig.me/m/{self.address}?ref={text}"
         return f"sms:{self.address}?body={text}"
 
 

@@ -100,7 +100,8 @@ def visible_text(ctx: Context) -> Stop | None:
         if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
     ).strip()
     ctx.text = cleaned
-    if cleaned:
+    event = ctx.submission.event
+    if cleaned or (event is not None and event.referral):  # a deep link opened the chat
         return None
     return Stop(Outcome.EMPTY, Notice("empty_message"))
 

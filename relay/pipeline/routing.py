@@ -4,10 +4,13 @@
 2. web_chat_start  — a web-chat buyer starts on a listing's page: open or reuse (listing, buyer).
 3. reply_context   — it quotes a message the relay sent (context.id, reply_to.mid).
 4. tag             — it starts with a conversation's #TAG.
-5. identity_pool   — exactly one conversation pairs the sender with this relay identity
+5. referral        — a deep link's ref (m.me / ig.me ?ref=<handle>, WhatsApp referral) names
+                     the listing; a referral without text is remembered for the next message.
+6. remembered_referral — the first message after such a referral: that listing.
+7. identity_pool   — exactly one conversation pairs the sender with this relay identity
                      (the Twilio Proxy rule), unless a handle for another listing is typed.
-6. handle          — it carries a listing handle: open or reuse (listing, sender).
-7. nothing applies — the sender hears why (help, unknown handle, ambiguous); nothing is
+8. handle          — it carries a listing handle: open or reuse (listing, sender).
+9. nothing applies — the sender hears why (help, unknown handle, ambiguous); nothing is
                      forwarded by guess.
 
 A rule answers None (does not apply), a Stop (the sender hears why), or fills the context's
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from functools import cache
 
 from config import hotsql
+from contacts import services as contacts
 from contacts.models import Endpoint
 from marketplace import handles
 from marketplace.models import Listing, RelayHandle
@@ -84,6 +88,39 @@ def tag(ctx: Context) -> Stop | bool:
     return bool(tagged) and _routed(ctx, tagged[0], ctx.text[match.end() :])
 
 
+def referral(ctx: Context) -> Stop | bool:
+    """A deep link's ref names the listing (m.me/<page>?ref=<handle> and ig.me/m/<account>?ref=
+    arrive as a referral or a Get Started postback; WhatsApp's as `referral`). With text, it is
+    that listing's message; alone, it is remembered for the sender's next message, which then
+    needs no handle."""
+    event = ctx.submission.event
+    code = handles.normalize(event.referral) if event and event.referral else None
+    if code is None:
+        return False
+    found = _first_live_handle([handles.HandleCandidate(code=code, deliberate=True)])
+    if found is None:
+        return _not_routed("unknown_handle", handle=handles.display(code))
+    if ctx.text:
+        ctx.wrote_handle = True
+        return _open_on_listing(ctx, found.listing, found)
+    assert ctx.sender is not None
+    contacts.remember_referral(endpoint=ctx.sender, code=found.code)
+    return Stop(Outcome.REFERRED, Notice("referral_noted", {"title": found.listing.public_title}))
+
+
+def remembered_referral(ctx: Context) -> Stop | bool:
+    """The first message after a referral goes to the listing the link named."""
+    # The code rides on the sender's row, which every inbound message loads anyway.
+    if ctx.sender is None or not ctx.sender.pending_referral:
+        return False
+    code = contacts.recall_referral(endpoint=ctx.sender)
+    found = _first_live_handle([handles.HandleCandidate(code=code, deliberate=True)])
+    if found is None:
+        return False
+    ctx.wrote_handle = True
+    return _open_on_listing(ctx, found.listing, found)
+
+
 def identity_pool(ctx: Context) -> Stop | bool:
     """One conversation pairs the sender with this relay identity: it is that one. A handle
     typed for another listing starts a new conversation instead (a second item)."""
@@ -129,6 +166,8 @@ RULES: tuple[Rule, ...] = (
     web_chat_start,
     reply_context,
     tag,
+    referral,
+    remembered_referral,
     identity_pool,
     handle,
     nothing_applies,

@@ -59,6 +59,7 @@ class Outcome(models.TextChoices):
     NOT_OPEN = "not_open", "the conversation is ended, blocked or closed"
     RATE_LIMITED = "rate_limited", "over an abuse limit"
     NOT_ROUTED = "not_routed", "no conversation applies (help, unknown handle, ambiguous)"
+    REFERRED = "referred", "a deep link named a listing; the next message goes there"
 
 
 @dataclass(frozen=True)

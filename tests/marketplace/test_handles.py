@@ -65,3 +65,27 @@ def test_rotating_retires_the_old_handle_and_issues_a_new_one(seller: User) -> N
     old.refresh_from_db()
     assert old.status == RelayHandle.Status.RETIRED and old.retired_at is not None
     assert handles.live_handle(listing) == new
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("C215-DAKM masih ada?", "C215DAKM"),
+        ("C215 DAKM masih ada?", "C215DAKM"),
+        ("kode c215.dakm ya", "C215DAKM"),
+        ("C215DAKM", "C215DAKM"),
+        ("K7Q2 MXOD", "K7Q2MX0D"),  # a letter O read as zero
+    ],
+)
+def test_a_handle_is_read_with_a_dash_a_space_a_dot_or_nothing(typed: str, found: str) -> None:
+    assert found in [c.code for c in handles.find_candidates(typed)]
+
+
+@pytest.mark.parametrize("typed", ["some text here", "see you next.week", "Mountain bike"])
+def test_two_ordinary_words_are_not_a_handle(typed: str) -> None:
+    assert handles.find_candidates(typed) == []
+
+
+def test_two_upper_case_words_may_be_a_handle_but_are_never_called_an_unknown_one() -> None:
+    [candidate] = handles.find_candidates("HALO BANG")
+    assert not candidate.deliberate
