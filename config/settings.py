@@ -315,7 +315,10 @@ def _api_base(name: str, real: str, sandbox_path: str) -> str:
     return f"{PLATFORM_SANDBOX_URL}{sandbox_path}" if PLATFORM_SANDBOX_URL else real
 
 
-GRAPH_VERSION = env.text("GRAPH_API_VERSION", "v21.0")
+# Meta's Graph API version for every Meta call. v26.0 was released on 29 July 2026 (expiry not
+# yet announced; v25.0 expires 29 July 2028, v21.0 on 21 January 2027): developers.facebook.com
+# /docs/graph-api/changelog/versions. Move it on when Meta announces the expiry.
+GRAPH_VERSION = env.text("GRAPH_API_VERSION", "v26.0")
 PLATFORMS: dict[str, dict[str, object]] = {
     "whatsapp": {
         "api_base": _api_base(

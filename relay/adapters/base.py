@@ -22,7 +22,7 @@ class PlatformConfig:
     """Credentials and base URL of one platform, read from settings.PLATFORMS[channel]."""
 
     channel: str
-    api_base: str  # e.g. "https://graph.facebook.com/v21.0" or "https://api.twilio.com"
+    api_base: str  # e.g. "https://graph.facebook.com/v26.0" or "https://api.twilio.com"
     access_token: str = ""  # Meta access token; for Twilio the Account SID
     app_secret: str = ""  # Meta App Secret; for Twilio the Auth Token
     verify_token: str = ""  # Meta webhook verify token (unused for Twilio)

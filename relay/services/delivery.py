@@ -247,6 +247,20 @@ def _acknowledged(delivery: Delivery, result: DeliveryResult) -> DeliveryResult:
     return result
 
 
+# Messenger and Instagram accept a human agent's reply (the HUMAN_AGENT tag) for 7 days after
+# the person's last message, and nothing after that (Messenger Platform, "Message tags").
+HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
+HUMAN_AGENT_REASON = (
+    "they have not written for over 7 days, and Messenger and Instagram let the relay answer "
+    "only within 7 days of their last message: they must write first"
+)
+
+
+def _within_human_agent(delivery: Delivery) -> bool:
+    last = delivery.recipient_endpoint.last_inbound_at
+    return last is not None and timezone.now() - last < HUMAN_AGENT_WINDOW
+
+
 def _within_window(delivery: Delivery) -> bool:
     last = delivery.recipient_endpoint.last_inbound_at
     return last is not None and timezone.now() - last < WINDOW
@@ -260,6 +274,10 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
     if delivery.identity is None:
         return _fail(delivery, "the relay has no number or account on that app", "no-identity")
     within = _within_window(delivery)
+    if delivery.channel in (Channel.MESSENGER, Channel.INSTAGRAM) and not _within_human_agent(
+        delivery
+    ):
+        return _fail(delivery, HUMAN_AGENT_REASON, "outside-7-days")
     use_template = (
         delivery.channel == Channel.WHATSAPP
         and (delivery.force_template or not within)
