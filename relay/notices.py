@@ -135,6 +135,12 @@ NOTICES: dict[str, dict[str, str]] = {
         "id": "Anda menulis tentang “{title}”. Kirim pertanyaan Anda: pesan akan sampai ke "
         "penjual, dan nomor Anda tetap tersembunyi.",
     },
+    "too_long_for_app": {
+        "en": "Your message is too long for the other side's app ({app} takes about {limit} "
+        "characters here). Nothing was forwarded: please send it in shorter parts.",
+        "id": "Pesan Anda terlalu panjang untuk aplikasi pihak lain ({app} menerima sekitar "
+        "{limit} karakter di sini). Tidak ada yang diteruskan: kirim dalam beberapa bagian.",
+    },
     "empty_message": {
         "en": "Your message had no visible text, so nothing was forwarded.",
         "id": "Pesan Anda tidak berisi teks yang terlihat, jadi tidak ada yang diteruskan.",

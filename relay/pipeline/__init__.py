@@ -16,8 +16,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       help_keyword          HELP needs no conversation
       report_reason_answer  "2" after REPORT files the report; before routing, which would
                             otherwise relay the digit
-    routing.RULES        — written_in, web_chat_start, reply_context, tag, identity_pool,
-                           handle, nothing_applies (new-conversation, first-contact and
+    routing.RULES        — written_in, web_chat_start, reply_context, tag, referral,
+                           remembered_referral, identity_pool, handle, nothing_applies (new-conversation, first-contact and
                            unknown-handle limits are counted where a conversation would open)
     guards.AFTER_ROUTING — what the conversation decides:
       conversation_keywords REPORT, STOP, START, BLOCK, UNBLOCK: before the state, so START can
@@ -28,6 +28,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       message_rate          per conversation and side, per minute
       number_guard          after every refusal, so only relayed text is masked; it changes the
                             body, never stops it
+      fits_the_other_app    the final body must fit the other side's app (WhatsApp 4,096 chars,
+                            Messenger 2,000, Instagram 1,000 bytes, SMS 1,600): never cut
       spam_hold             last: it needs the final body, and a held message is kept sealed
     relay               encrypt, store the message and its delivery, publish after commit
 

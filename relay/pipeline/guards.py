@@ -21,11 +21,13 @@ from django.utils.translation import override
 
 from contacts import contact_guard
 from contacts import services as contacts
+from contacts.models import Channel
 from marketplace import handles
 from relay.models import Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
-from relay.services import lifecycle, limits, moderation, optout, snapshot
+from relay.services import lifecycle, limits, moderation, optout, outbound, snapshot
+from relay.services.conversations import recipient_endpoint_for_seller
 
 Guard = Callable[[Context], Stop | None]
 
@@ -293,6 +295,48 @@ def number_guard(ctx: Context) -> Stop | None:
     return None
 
 
+# What each app accepts in one message, from the platforms' send API references: WhatsApp text
+# 4,096 characters; Messenger 2,000 characters; Instagram 1,000 bytes (UTF-8); Twilio SMS
+# 1,600 characters (it splits into segments itself). The relay's header (pseudonym, #TAG, and
+# on a first message the listing's introduction) travels in the same message.
+APP_LIMITS: dict[str, tuple[int, str]] = {
+    Channel.WHATSAPP: (4096, "chars"),
+    Channel.MESSENGER: (2000, "chars"),
+    Channel.INSTAGRAM: (1000, "bytes"),
+    Channel.SMS: (1600, "chars"),
+}
+APP_NAMES = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram"}
+HEADER_ROOM = 160  # the relay's own words around a body, besides the listing title
+
+
+def fits_the_other_app(ctx: Context) -> Stop | None:
+    """A message longer than the other side's app takes is refused with the limit in the
+    notice, never cut: the sender can split it. (The relay's limit, RELAY_MAX_TEXT_CHARS,
+    holds for the web.)"""
+    channel = _destination_channel(ctx)
+    if channel not in APP_LIMITS:
+        return None
+    limit, unit = APP_LIMITS[channel]
+    room = limit - HEADER_ROOM - len(ctx.listing.public_title.encode())
+    size = len(ctx.body.encode()) if unit == "bytes" else len(ctx.body)
+    if size <= room:
+        return None
+    app = APP_NAMES.get(channel, "SMS")
+    return Stop(Outcome.UNSUPPORTED, Notice("too_long_for_app", {"limit": str(room), "app": app}))
+
+
+def _destination_channel(ctx: Context) -> str:
+    conversation = ctx.conversation
+    assert conversation is not None
+    if ctx.side == Side.SELLER:
+        identity = outbound.identity_of(conversation.buyer_identity_id)
+        return identity.channel if identity is not None else Channel.WEB
+    # The seller's app; kept on the conversation so relaying it asks no second time.
+    if conversation.opening_seller_endpoint is None:
+        conversation.opening_seller_endpoint = recipient_endpoint_for_seller(conversation.listing)
+    return conversation.opening_seller_endpoint.channel
+
+
 def spam_hold(ctx: Context) -> Stop | None:
     """A buyer's text sent to RELAY_DUPLICATE_LISTINGS_PER_HOUR listings within an hour is held
     (kept sealed as evidence, never delivered) and reported as spam."""
@@ -317,5 +361,6 @@ AFTER_ROUTING: tuple[Guard, ...] = (
     conversation_state,
     message_rate,
     number_guard,
+    fits_the_other_app,
     spam_hold,
 )

@@ -100,7 +100,7 @@ def _store(conversation: Conversation, message: Message, delivery: Delivery) -> 
     delivery.seq = row[2]
 
 
-def _identity(identity_id: int | None) -> RelayIdentity | None:
+def identity_of(identity_id: int | None) -> RelayIdentity | None:
     """A conversation's pool identity: active ones from the snapshot, others from the table."""
     if identity_id is None:
         return None
@@ -111,11 +111,11 @@ def _identity(identity_id: int | None) -> RelayIdentity | None:
 def recipient_for(conversation: Conversation, side: str) -> tuple[Endpoint, RelayIdentity | None]:
     """Where a message for `side` goes, keeping the pool identity assigned to the conversation."""
     if side == Side.BUYER:
-        return conversation.buyer_endpoint, _identity(conversation.buyer_identity_id)
+        return conversation.buyer_endpoint, identity_of(conversation.buyer_identity_id)
     endpoint = conversation.opening_seller_endpoint or recipient_endpoint_for_seller(
         conversation.listing
     )
-    identity = _identity(conversation.seller_identity_id)
+    identity = identity_of(conversation.seller_identity_id)
     if endpoint.channel == Channel.WEB:
         return endpoint, None
     if identity is None or identity.channel != endpoint.channel or not identity.active:
