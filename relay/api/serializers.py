@@ -223,7 +223,7 @@ class ReportOutput(serializers.ModelSerializer[Report]):
 class ActionInput(serializers.Serializer[dict[str, Any]]):
     action = serializers.ChoiceField(choices=moderation.ACTIONS)
     reason = serializers.CharField()
-    days = serializers.IntegerField(required=False, min_value=1)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
 
 
 # --- Tokens and webhooks (dashboard) --------------------------------------------------------------

@@ -401,12 +401,20 @@ def block(*, report: Report, moderator: User, reason: str) -> Report:
     )
 
 
+MAX_SUSPENSION_DAYS = 3650  # ten years; past that a date overflows, and a ban says it better
+
+
 @transaction.atomic
 def suspend(*, report: Report, moderator: User, reason: str, days: int | None) -> Report:
     """Suspend the reported participant for `days` days, replacing any suspension in force."""
     _require_reason(reason)
     if not days or days < 1:
         raise ModerationError(_("Say for how many days."))
+    if days > MAX_SUSPENSION_DAYS:
+        raise ModerationError(
+            _("A suspension lasts at most %(days)d days; for longer, ban.")
+            % {"days": MAX_SUSPENSION_DAYS}
+        )
     now = timezone.now()
     until = now + dt.timedelta(days=days)
     _active_suspensions_of(report).update(lifted_at=now)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from contacts.models import User
@@ -36,6 +37,16 @@ def test_moderation_errors_use_the_error_shape(shop: Shop, moderator: User) -> N
     assert_error(
         api.post(f"/api/moderation/reports/{report.code}/", {"action": "explode"}), 400, "invalid"
     )
+    forever = {"action": "suspend", "reason": "x", "days": 10**9}
+    assert_error(api.post(f"/api/moderation/reports/{report.code}/", forever), 400, "invalid")
+
+
+def test_a_suspension_longer_than_ten_years_is_refused_in_words(
+    moderator: User, shop: Shop
+) -> None:
+    report = moderation.file_report(listing=shop.listing, reporter_side="public", reason="scam")
+    with pytest.raises(moderation.ModerationError, match="at most 3650 days"):
+        moderation.suspend(report=report, moderator=moderator, reason="x", days=10**9)
 
 
 def test_sellers_and_strangers_get_403_from_the_moderation_api(shop: Shop) -> None:
