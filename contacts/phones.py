@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -41,6 +43,22 @@ def normalize_phone(raw: str, *, region: str | None = None, strict: bool = True)
             _("That number isn't valid for its country. Check the digits and the country code.")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# WhatsApp's business-scoped user id: a two-letter country code, a dot, then up to 128 letters
+# and digits (a parent BSUID has ENT. after the country): "US.13491208655302741918". Meta sends
+# it as user_id / from_user_id and may withhold the number of a user with a username.
+BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
+
+
+def is_bsuid(address: str) -> bool:
+    return BSUID.match((address or "").strip()) is not None
+
+
+def bsuid_region(bsuid: str) -> str:
+    """The country a BSUID names, when it is one phonenumbers knows ("ID", "US"), else ""."""
+    country = bsuid[:2]
+    return country if country in phonenumbers.SUPPORTED_REGIONS else ""
 
 
 def region_of(e164: str) -> str:

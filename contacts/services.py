@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from config import hotsql
 from contacts import vault
 from contacts.models import PHONE_CHANNELS, Channel, Endpoint, LinkCode, User, VerificationCode
-from contacts.phones import InvalidPhoneNumber, normalize_phone, region_of
+from contacts.phones import (
+    InvalidPhoneNumber,
+    bsuid_region,
+    is_bsuid,
+    normalize_phone,
+    region_of,
+)
 
 
 class ContactsError(Exception):
@@ -36,6 +42,8 @@ class VerificationError(ContactsError):
 
 def normalize_address(*, channel: str, address: str, region: str | None = None) -> str:
     """Return the canonical form of an address; raise InvalidPhoneNumber for bad numbers."""
+    if channel == Channel.WHATSAPP and is_bsuid(address):
+        return address.strip()  # a username's user: no number, stored as Meta sent it
     if channel in PHONE_CHANNELS:
         return normalize_phone(address, region=region)
     cleaned = (address or "").strip()
@@ -45,6 +53,8 @@ def normalize_address(*, channel: str, address: str, region: str | None = None) 
 
 
 def index_for(*, channel: str, normalized: str) -> str:
+    if channel == Channel.WHATSAPP and is_bsuid(normalized):
+        return vault.blind_index(f"bsuid:{normalized}")  # the same as a BSUID's second key
     # Phone channels share one index space so a ban on a number covers WhatsApp and SMS alike.
     kind = "phone" if channel in PHONE_CHANNELS else channel
     return vault.blind_index(f"{kind}:{normalized}")
@@ -129,7 +139,9 @@ def create_endpoint(
     transaction; (endpoint, created). A concurrent first message that inserted it first
     wins, and its row comes back with created False."""
     index = index_for(channel=channel, normalized=normalized)
-    region = region_of(normalized) if channel in PHONE_CHANNELS else ""
+    region = _region(channel, normalized)
+    if channel == Channel.WHATSAPP and is_bsuid(normalized):
+        sender_key = sender_key or normalized
     endpoint = Endpoint(
         channel=channel,
         blind_index=index,
@@ -143,6 +155,13 @@ def create_endpoint(
         # Two first messages from one sender raced: the other insert won; use its row.
         return Endpoint.objects.get(channel=channel, blind_index=index), False
     return endpoint, True
+
+
+def _region(channel: str, normalized: str) -> str:
+    """The region a number is from; for a BSUID (no number) the country it names."""
+    if channel == Channel.WHATSAPP and is_bsuid(normalized):
+        return bsuid_region(normalized)
+    return region_of(normalized) if channel in PHONE_CHANNELS else ""
 
 
 def create_web_endpoint(*, user: User | None = None, language: str = "en") -> Endpoint:

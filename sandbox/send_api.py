@@ -51,7 +51,11 @@ def graph_send(runtime: Runtime, request: Request, object_id: str) -> Response:
         )
     send = _accept(runtime, identity, record)
     if channel == "whatsapp":
-        contact = {"input": send["to"], "wa_id": digits(send["to"])}
+        contact = (
+            {"input": send["to"], "user_id": send["to"]}
+            if send["to"].count(".") and not send["to"].startswith("+")
+            else {"input": send["to"], "wa_id": digits(send["to"])}
+        )
         answer = {
             "messaging_product": "whatsapp",
             "contacts": [contact],
@@ -130,8 +134,9 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
 def _whatsapp_record(payload: dict[str, Any]) -> Record:
     if payload.get("messaging_product") != "whatsapp":
         raise ValueError("The parameter messaging_product is required.")
-    to = str(payload.get("to") or "")
-    if not digits(to):
+    # A phone number in `to`, or a business-scoped user id in `recipient` (a username's user).
+    to = str(payload.get("to") or payload.get("recipient") or "")
+    if not (digits(to) or payload.get("recipient")):
         raise ValueError("The parameter to is required.")
     kind = str(payload.get("type") or "text")
     record: Record = {"to": to, "type": kind, "text": ""}

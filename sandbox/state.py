@@ -93,8 +93,13 @@ class SandboxState:
             self.sent_by_person.setdefault(person.key, [])
 
     def person_at(self, channel: str, address: str) -> Person | None:
+        """The person at a platform address: a number or id, or on WhatsApp their BSUID."""
         with self.lock:
             key = self.people_by_address.get((channel, address_key(channel, address)))
+            if key is None and channel == "whatsapp":
+                key = next(
+                    (p.key for p in self.people.values() if p.bsuid and p.bsuid == address), None
+                )
             return self.people.get(key) if key else None
 
     def identity_for_provider_id(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contacts.phones import is_bsuid
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
@@ -144,11 +145,10 @@ class WhatsAppAdapter(Adapter):
         )
 
     def send(self, message: OutboundText) -> SendResult:
-        payload: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": message.to_address,
-        }
+        payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+        # A user known only by their business-scoped user id is addressed with `recipient`;
+        # a phone number goes in `to` (WhatsApp Cloud API, "Business-scoped user IDs").
+        payload["recipient" if is_bsuid(message.to_address) else "to"] = message.to_address
         if message.use_template:
             if not self.config.template_name:
                 raise PermanentSendError(

@@ -17,8 +17,9 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       report_reason_answer  "2" after REPORT files the report; before routing, which would
                             otherwise relay the digit
     routing.RULES        — written_in, web_chat_start, reply_context, tag, referral,
-                           remembered_referral, identity_pool, handle, nothing_applies (new-conversation, first-contact and
-                           unknown-handle limits are counted where a conversation would open)
+                           remembered_referral, identity_pool, handle, nothing_applies
+                           (new-conversation, first-contact and unknown-handle limits are
+                           counted where a conversation would open)
     guards.AFTER_ROUTING — what the conversation decides:
       conversation_keywords REPORT, STOP, START, BLOCK, UNBLOCK: before the state, so START can
                             resume and REPORT works in an ended conversation
