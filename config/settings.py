@@ -343,8 +343,16 @@ PLATFORMS: dict[str, dict[str, object]] = {
         "verify_token": _credential("MESSENGER_VERIFY_TOKEN"),
     },
     "instagram": {
+        # Instagram API with Instagram Login: graph.instagram.com/<version>/<IG id>/messages.
         "api_base": _api_base(
             "INSTAGRAM_API_BASE",
+            f"https://graph.instagram.com/{GRAPH_VERSION}",
+            f"/graph/{GRAPH_VERSION}",
+        ),
+        # Instagram Messaging through a Facebook Page (a relay identity with a page id):
+        # graph.facebook.com/<version>/<Page id>/messages.
+        "page_api_base": _api_base(
+            "INSTAGRAM_PAGE_API_BASE",
             f"https://graph.facebook.com/{GRAPH_VERSION}",
             f"/graph/{GRAPH_VERSION}",
         ),

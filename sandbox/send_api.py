@@ -31,6 +31,7 @@ def graph_send(runtime: Runtime, request: Request, object_id: str) -> Response:
         return _reject(
             runtime, "", object_id, "unknown identity", errors.unknown_graph_object(object_id)
         )
+    identity = _instagram_through_page(runtime, request, identity)
     channel = identity.channel
     if not _bearer_token_matches(request, runtime.config.access_token(channel)):
         return _reject(runtime, channel, object_id, "bad token", errors.unauthorized(channel))
@@ -45,6 +46,7 @@ def graph_send(runtime: Runtime, request: Request, object_id: str) -> Response:
             record = _whatsapp_record(payload)
         else:
             record = _page_record(channel, payload)
+        record["posted_to"] = object_id  # the Graph object the send was posted to
     except ValueError as error:
         return _reject(
             runtime, channel, object_id, str(error), errors.bad_request(channel, str(error))
@@ -129,6 +131,22 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         "uri": f"/2010-04-01/Accounts/{config.twilio_account_sid}/Messages/{sid}.json",
     }
     return json_response(answer, 201)
+
+
+def _instagram_through_page(runtime: Runtime, request: Request, identity: Identity) -> Identity:
+    """A send to a Page's id for an Instagram user is Instagram Messaging through that Page
+    (Messenger Platform): it comes from the Instagram account, not the Messenger page."""
+    if identity.channel != "messenger":
+        return identity
+    try:
+        payload = request.json()
+        recipient = str(((payload or {}).get("recipient") or {}).get("id") or "")
+    except (ValueError, AttributeError):
+        return identity
+    if runtime.state.person_at("instagram", recipient) is None:
+        return identity
+    linked = next((i for i in runtime.config.identities if i.channel == "instagram"), None)
+    return linked or identity
 
 
 def _whatsapp_record(payload: dict[str, Any]) -> Record:

@@ -29,6 +29,7 @@ class PlatformConfig:
     template_name: str = ""  # WhatsApp template sent outside the 24-hour window
     template_language: str = "en"
     status_callback_url: str = ""  # Twilio StatusCallback the relay asks for
+    page_api_base: str = ""  # Instagram through a Facebook Page: graph.facebook.com/<version>
     timeout_seconds: float = 10.0
 
     @property
@@ -89,6 +90,8 @@ class OutboundText:
     use_template: bool = False  # WhatsApp: send the approved template instead of free text
     template_parameters: tuple[str, ...] = ()
     outside_window: bool = False  # Messenger/Instagram: send with tag HUMAN_AGENT
+    # Instagram through a Facebook Page: the Page's id, which the send posts to instead.
+    via_page_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from relay.adapters.base import OutboundText
 from relay.adapters.meta import MetaMessagingAdapter
 
 
@@ -14,3 +15,11 @@ class InstagramAdapter(MetaMessagingAdapter):
 
     channel = "instagram"
     expected_object = "instagram"
+
+    def send_url(self, message: OutboundText) -> str:
+        """Instagram API with Instagram Login posts to graph.instagram.com/<IG id>/messages;
+        Instagram Messaging through a Facebook Page posts to graph.facebook.com/<Page id>/
+        messages (Messenger Platform, "Instagram Messaging"). The relay identity says which."""
+        if message.via_page_id and self.config.page_api_base:
+            return f"{self.config.page_api_base.rstrip('/')}/{message.via_page_id}/messages"
+        return super().send_url(message)

@@ -351,6 +351,9 @@ class MetaMessagingAdapter(Adapter):
             )
         ]
 
+    def send_url(self, message: OutboundText) -> str:
+        return f"{self.config.api_base.rstrip('/')}/{message.identity_provider_id}/messages"
+
     def send(self, message: OutboundText) -> SendResult:
         payload: dict[str, Any] = {
             "recipient": {"id": message.to_address},
@@ -361,7 +364,7 @@ class MetaMessagingAdapter(Adapter):
             payload["messaging_type"] = "MESSAGE_TAG"
             payload["tag"] = "HUMAN_AGENT"
         response = http.post(
-            f"{self.config.api_base.rstrip('/')}/{message.identity_provider_id}/messages",
+            self.send_url(message),
             json=payload,
             headers={"Authorization": f"Bearer {self.config.access_token}"},
             timeout=self.config.timeout_seconds,

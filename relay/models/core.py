@@ -30,6 +30,9 @@ class RelayIdentity(models.Model):
     # What people type or tap: the E.164 number, or the page / account username.
     address = models.CharField(max_length=64)
     label = models.CharField(max_length=80, blank=True)
+    # Instagram through a Facebook Page: the Page's id (sends post to graph.facebook.com/<it>/
+    # messages). Empty: Instagram API with Instagram Login (graph.instagram.com/<IG id>).
+    page_id = models.CharField(max_length=64, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -294,6 +294,7 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
         if use_template and delivery.conversation
         else (),
         outside_window=not within,
+        via_page_id=delivery.identity.page_id if delivery.channel == Channel.INSTAGRAM else "",
     )
     try:
         result = adapter.send(message)

@@ -8,8 +8,10 @@ from relay.services.errors import RelayError
 
 
 def add_relay_identity(
-    *, channel: str, provider_id: str, address: str, label: str = ""
+    *, channel: str, provider_id: str, address: str, label: str = "", page_id: str = ""
 ) -> RelayIdentity:
+    """Add or update one of the relay's own accounts. `page_id`: an Instagram account reached
+    through its Facebook Page (Messenger Platform's Instagram Messaging) sends via the Page."""
     if channel not in Channel.values or channel == Channel.WEB:
         raise RelayError(
             f"channel must be one of whatsapp, messenger, instagram, sms, got {channel!r}"
@@ -23,11 +25,18 @@ def add_relay_identity(
         provider_id = address
     if not provider_id.strip():
         raise RelayError("provider id is required")
+    if page_id and channel != Channel.INSTAGRAM:
+        raise RelayError("a page id is only for an Instagram account reached through its Page")
     snapshot.invalidate()
     identity, _created = RelayIdentity.objects.update_or_create(
         channel=channel,
         provider_id=provider_id.strip(),
-        defaults={"address": address.strip(), "label": label, "active": True},
+        defaults={
+            "address": address.strip(),
+            "label": label,
+            "active": True,
+            "page_id": page_id.strip(),
+        },
     )
     return identity
 

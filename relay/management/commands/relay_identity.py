@@ -26,6 +26,12 @@ class Command(BaseCommand):
         )
         add.add_argument("--address", required=True, help="the public number or username")
         add.add_argument("--label", default="")
+        add.add_argument(
+            "--page-id",
+            default="",
+            help="Instagram through a Facebook Page: the Page's id (sends go via the Page); "
+            "leave out for Instagram API with Instagram Login",
+        )
         sub.add_parser("list", help="list identities")
         for name in ("disable", "enable"):
             action = sub.add_parser(name)
@@ -41,6 +47,7 @@ class Command(BaseCommand):
                     provider_id=options["provider_id"],
                     address=options["address"],
                     label=options["label"],
+                    page_id=options["page_id"],
                 )
             except services.RelayError as error:
                 raise CommandError(error.message) from None
