@@ -444,3 +444,9 @@ elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must start with redis://, got {CACHE_URL!r}")
 # Celery workers log through LOGGING above (with the redacting filter), not Celery's own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Reliability: early statuses, integrator webhook sweep, RabbitMQ ----------------------------
+# (Appended as one block; kept apart from the settings above so parallel changes merge cleanly.)
+# A status webhook that beats its delivery's stored message id is kept this long for the worker
+# to take (relay/services/early_statuses.py); `purge` forgets older ones.
+RELAY_EARLY_STATUS_SECONDS = env.integer("RELAY_EARLY_STATUS_SECONDS", 3600, minimum=60)
