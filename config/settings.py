@@ -450,3 +450,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A status webhook that beats its delivery's stored message id is kept this long for the worker
 # to take (relay/services/early_statuses.py); `purge` forgets older ones.
 RELAY_EARLY_STATUS_SECONDS = env.integer("RELAY_EARLY_STATUS_SECONDS", 3600, minimum=60)
+# An integrator webhook's claim lasts its POST's connect + read timeouts plus this margin;
+# the sweeper hands a claim that outlived it to another worker.
+API_WEBHOOK_CLAIM_MARGIN_SECONDS = env.integer("API_WEBHOOK_CLAIM_MARGIN_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-integrator-webhooks"] = {
+    "task": "relay.sweep_integrator_webhooks",
+    "schedule": float(RELAY_SWEEP_INTERVAL_SECONDS),
+}
