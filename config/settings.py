@@ -457,3 +457,13 @@ CELERY_BEAT_SCHEDULE["sweep-integrator-webhooks"] = {
     "task": "relay.sweep_integrator_webhooks",
     "schedule": float(RELAY_SWEEP_INTERVAL_SECONDS),
 }
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ: quorum queues (replicated, durable; classic mirrored queues are gone in 4.x).
+    # Quorum queues have no global QoS, so Celery switches to per-consumer prefetch (detected
+    # from the queue declaration) and countdowns use native delayed delivery, which needs a
+    # topic default exchange; publisher confirms make a publish return only once the broker
+    # has the message, so `on_commit` publishes are not lost in a broker failover.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "confirm_publish": True}
