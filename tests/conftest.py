@@ -154,7 +154,7 @@ def _clear_broker() -> None:
         names += [f"celery_delayed_{level}" for level in range(28)]
     with app.connection_for_write() as connection:
         for name in names:
-            channel = connection.channel()
+            channel: Any = connection.channel()
             try:
                 channel.queue_purge(name)
             except connection.channel_errors:

@@ -103,3 +103,8 @@ def forget_older_than(cutoff: dt.datetime) -> int:
 def expired_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
     """Kept statuses received before this never found their delivery (purge forgets them)."""
     return (now or timezone.now()) - dt.timedelta(seconds=settings.RELAY_EARLY_STATUS_SECONDS)
+
+
+def forget_expired(*, now: dt.datetime | None = None) -> int:
+    """`purge`: forget statuses kept longer than RELAY_EARLY_STATUS_SECONDS; return how many."""
+    return forget_older_than(expired_cutoff(now=now))

@@ -105,9 +105,7 @@ def purge_expired(
             progress(len(batch))
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
-    summary.early_statuses = early_statuses.forget_older_than(
-        early_statuses.expired_cutoff(now=now)
-    )
+    summary.early_statuses = early_statuses.forget_expired(now=now)
     return summary
 
 

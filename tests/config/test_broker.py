@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -43,7 +44,8 @@ def test_every_published_message_arrives_on_the_configured_broker() -> None:
             assert sorted(received) == list(range(25))
         finally:
             queue.close()  # cancel the consumer first: RabbitMQ cancels it on delete
-            connection.default_channel.queue_delete(name)
+            channel: Any = connection.default_channel
+            channel.queue_delete(name)
 
 
 @pytest.mark.skipif(not ON_REDIS, reason="the Redis transport's client reuse")
@@ -71,7 +73,7 @@ def test_on_rabbitmq_the_task_queue_is_a_quorum_queue_and_publishes_are_confirme
     with app.connection_for_write() as connection:
         channel = connection.default_channel
         queue(channel).declare()  # the app's declaration: fails if the queue is of another type
-        assert connection.transport_options.get("confirm_publish") is True
+        assert (connection.transport_options or {}).get("confirm_publish") is True
         assert connection.connection.confirm_publish is True
     assert queue.queue_arguments == {"x-queue-type": "quorum"}
 
