@@ -476,3 +476,26 @@ elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must start with redis://, got {CACHE_URL!r}")
 # Celery workers log through LOGGING above (with the redacting filter), not Celery's own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Reliability: early statuses, integrator webhook sweep, RabbitMQ ----------------------------
+# (Appended as one block; kept apart from the settings above so parallel changes merge cleanly.)
+# A status webhook that beats its delivery's stored message id is kept this long for the worker
+# to take (relay/services/early_statuses.py); `purge` forgets older ones.
+RELAY_EARLY_STATUS_SECONDS = env.integer("RELAY_EARLY_STATUS_SECONDS", 3600, minimum=60)
+# An integrator webhook's claim lasts its POST's connect + read timeouts plus this margin;
+# the sweeper hands a claim that outlived it to another worker.
+API_WEBHOOK_CLAIM_MARGIN_SECONDS = env.integer("API_WEBHOOK_CLAIM_MARGIN_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["sweep-integrator-webhooks"] = {
+    "task": "relay.sweep_integrator_webhooks",
+    "schedule": float(RELAY_SWEEP_INTERVAL_SECONDS),
+}
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ: quorum queues (replicated, durable; classic mirrored queues are gone in 4.x).
+    # Quorum queues have no global QoS, so Celery switches to per-consumer prefetch (detected
+    # from the queue declaration) and countdowns use native delayed delivery, which needs a
+    # topic default exchange; publisher confirms make a publish return only once the broker
+    # has the message, so `on_commit` publishes are not lost in a broker failover.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "confirm_publish": True}

@@ -59,3 +59,10 @@ def deliver_integrator_webhook(delivery_id: int) -> str:
             lambda: integrations.publish_webhook_delivery(delivery_id, countdown=retry_in)
         )
     return result.outcome
+
+
+@shared_task(name="relay.sweep_integrator_webhooks", ignore_result=True)
+def sweep_integrator_webhooks() -> int:
+    """Every RELAY_SWEEP_INTERVAL_SECONDS (celery beat): integrator webhook deliveries a lost
+    publish or a dead worker left behind are published again."""
+    return integrations.sweep_integrator_webhooks()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -132,18 +133,40 @@ class WorkerProcess:
                 self.process.kill()
 
 
-def _clear_embedded_broker() -> None:
-    """Messages a previous run left in the file broker belong to its database: drop them."""
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    folder = options.get("data_folder_in")
-    if folder and Path(str(folder)).is_dir():
-        for stale in Path(str(folder)).iterdir():
-            stale.unlink(missing_ok=True)
+def _clear_broker() -> None:
+    """Messages a previous run left on the broker belong to its database: drop them.
+
+    Row ids restart with each test database, so a stale `deliver(7)` would act on this run's
+    row 7. The file broker's queue is a folder; Redis and RabbitMQ queues are purged, on
+    RabbitMQ with the native delayed-delivery queues that hold countdowns (retries).
+    """
+    url = settings.CELERY_BROKER_URL
+    folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in")
+    if url.startswith("filesystem://"):
+        if folder and Path(str(folder)).is_dir():
+            for stale in Path(str(folder)).iterdir():
+                stale.unlink(missing_ok=True)
+        return
+    from config.celery import app
+
+    names = [queue.name for queue in app.amqp.queues.values()]
+    if url.startswith(("amqp", "pyamqp")):
+        names += [f"celery_delayed_{level}" for level in range(28)]
+    with app.connection_for_write() as connection:
+        for name in names:
+            channel: Any = connection.channel()
+            try:
+                channel.queue_purge(name)
+            except connection.channel_errors:
+                pass  # never declared: nothing to drop (RabbitMQ closes the channel)
+            finally:
+                with contextlib.suppress(*connection.channel_errors, *connection.connection_errors):
+                    channel.close()
 
 
 @pytest.fixture(scope="session")
 def worker_env(django_db_setup: None, live_server: Any, sandbox: Any) -> dict[str, str]:
-    _clear_embedded_broker()
+    _clear_broker()
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     env["DATABASE_URL"] = _test_database_url()

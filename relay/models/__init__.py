@@ -10,6 +10,7 @@ from relay.models.api import (
 from relay.models.core import (
     Conversation,
     Delivery,
+    EarlyStatus,
     Message,
     RelayIdentity,
     Side,
@@ -23,6 +24,7 @@ __all__ = [
     "Ban",
     "Conversation",
     "Delivery",
+    "EarlyStatus",
     "IdempotencyRecord",
     "IntegratorWebhook",
     "IntegratorWebhookDelivery",

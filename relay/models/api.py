@@ -85,6 +85,9 @@ class IntegratorWebhookDelivery(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While `sending`: the claim's lease. A worker that dies mid-POST leaves the row sending;
+    # once the lease has run out the sweeper puts it back to pending.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

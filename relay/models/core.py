@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Channel, Endpoint, random_code
@@ -243,3 +244,30 @@ class Delivery(models.Model):
     FINAL_STATES = ("sent", "delivered", "read", "failed")
     # States that hold back later deliveries of the same conversation and direction.
     BLOCKING_STATES = ("pending", "sending", "waiting")
+
+
+class EarlyStatus(models.Model):
+    """A status webhook whose message id matched no delivery yet (issue #11).
+
+    Platforms answer the send and fire its status webhooks in parallel, so `delivered` or `read`
+    may arrive before the worker has stored the id. The status waits here until the worker
+    takes it (relay/services/early_statuses.py) or `purge` forgets it. The id is the same keyed
+    hash as `Delivery.provider_message_id`, never the platform's raw id.
+    """
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    provider_message_id = models.CharField(max_length=128)
+    status = models.CharField(max_length=10)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_title = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "early statuses"
+        constraints = [
+            # At most one row per id and status: a platform retrying its webhook adds nothing.
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id", "status"],
+                name="early_status_once_per_id",
+            )
+        ]

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,10 +172,19 @@ def _backoff(attempts: int) -> float:
     return min(settings.RELAY_RETRY_MAX_SECONDS, base) * random.uniform(0.8, 1.2)
 
 
+def claim_lease() -> dt.timedelta:
+    """How long a claim holds: the POST's connect and read timeouts plus a margin for the
+    database writes around it and clock skew between workers. Past it the sweeper reclaims."""
+    connect, read = http.timeouts(settings.RELAY_HTTP_TIMEOUT_SECONDS)
+    return dt.timedelta(seconds=connect + read + settings.API_WEBHOOK_CLAIM_MARGIN_SECONDS)
+
+
 def deliver_webhook(*, delivery_id: int) -> WebhookResult:
-    """Send one delivery. Claims the row by compare-and-set, so a duplicate task is a no-op."""
+    """Send one delivery. Claims the row by compare-and-set with a lease, so a duplicate task
+    is a no-op and a worker that dies mid-POST is replaced once the lease runs out."""
+    lease_ends = timezone.now() + claim_lease()
     claimed = IntegratorWebhookDelivery.objects.filter(pk=delivery_id, state=State.PENDING).update(
-        state=State.SENDING
+        state=State.SENDING, claimed_until=lease_ends
     )
     if not claimed:
         return WebhookResult("skipped")
@@ -183,21 +193,86 @@ def deliver_webhook(*, delivery_id: int) -> WebhookResult:
     if not delivery.webhook.active:
         delivery.state = State.FAILED
         delivery.last_error = "webhook removed"
-        delivery.save(update_fields=["state", "attempts", "last_error"])
+        _finish(delivery, lease_ends)
         return WebhookResult("failed")
     answer = _post(delivery)
     if answer == "delivered":
+        _finish(delivery, lease_ends)
         return WebhookResult("delivered")
     if answer == "transient" and delivery.attempts < settings.API_WEBHOOK_MAX_ATTEMPTS:
         retry_in = _backoff(delivery.attempts)
         delivery.state = State.PENDING
         delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_in)
-        delivery.save()
+        if not _finish(delivery, lease_ends):
+            return WebhookResult("skipped")
         return WebhookResult("retry", retry_in)
     delivery.state = State.FAILED
     delivery.next_attempt_at = None
-    delivery.save()
+    _finish(delivery, lease_ends)
     return WebhookResult("failed")
+
+
+def _finish(delivery: IntegratorWebhookDelivery, lease_ends: dt.datetime) -> bool:
+    """Write the attempt's outcome if this worker still holds the claim; return whether it did.
+
+    A POST that outlived its lease was handed to another worker by the sweeper: that worker's
+    outcome is the one that counts (the receiver dedupes on the `delivery` id it got twice).
+    """
+    return bool(
+        IntegratorWebhookDelivery.objects.filter(
+            pk=delivery.pk, state=State.SENDING, claimed_until=lease_ends
+        ).update(
+            state=delivery.state,
+            attempts=delivery.attempts,
+            status_code=delivery.status_code,
+            last_error=delivery.last_error,
+            next_attempt_at=delivery.next_attempt_at,
+            delivered_at=delivery.delivered_at,
+            claimed_until=None,
+        )
+    )
+
+
+def sweep_integrator_webhooks(*, now: dt.datetime | None = None) -> int:
+    """Re-publish deliveries a lost publish or a dead worker left behind; return how many.
+
+    A `sending` row whose claim's lease ran out goes back to pending, its lost attempt counted
+    (at least once: the receiver may get it twice and dedupes on the `delivery` id), or fails
+    once that was the last attempt. A `pending` row whose next attempt is more than
+    RELAY_SWEEP_PENDING_SECONDS overdue lost its publish: it is published again (a duplicate
+    task finds the row claimed and does nothing).
+    """
+    now = now or timezone.now()
+    # No lease: claimed by a worker older than the claimed_until column; treat it as run out.
+    lapsed = Q(state=State.SENDING) & (Q(claimed_until__lt=now) | Q(claimed_until__isnull=True))
+    reclaimed = list(
+        IntegratorWebhookDelivery.objects.filter(lapsed).values_list("pk", flat=True)[:1000]
+    )
+    if reclaimed:
+        lost = IntegratorWebhookDelivery.objects.filter(lapsed, pk__in=reclaimed)
+        lost.filter(attempts__gte=settings.API_WEBHOOK_MAX_ATTEMPTS - 1).update(
+            state=State.FAILED,
+            attempts=F("attempts") + 1,
+            last_error="the worker sending it stopped",
+            next_attempt_at=None,
+            claimed_until=None,
+        )
+        lost.update(
+            state=State.PENDING, attempts=F("attempts") + 1, next_attempt_at=now, claimed_until=None
+        )
+    overdue = now - dt.timedelta(seconds=settings.RELAY_SWEEP_PENDING_SECONDS)
+    unpublished = IntegratorWebhookDelivery.objects.filter(state=State.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=overdue)
+    )
+    stuck = set(unpublished.values_list("pk", flat=True)[:1000])
+    stuck.update(
+        IntegratorWebhookDelivery.objects.filter(pk__in=reclaimed, state=State.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    for delivery_id in sorted(stuck):
+        publish_webhook_delivery(delivery_id)
+    return len(stuck)
 
 
 def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[str, str]]:
@@ -222,9 +297,8 @@ def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[st
 
 
 def _post(delivery: IntegratorWebhookDelivery) -> str:
-    """POST the delivery and record the answer on it: delivered | transient | permanent.
-
-    A success is saved here; a failure is left for the caller to save with its next state."""
+    """POST the delivery and record the answer on it (unsaved): delivered | transient |
+    permanent."""
     body, headers = _signed_request(delivery)
     try:
         response = http.post(
@@ -243,7 +317,6 @@ def _post(delivery: IntegratorWebhookDelivery) -> str:
         delivery.state = State.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
-        delivery.save()
         return "delivered"
     if response.status_code in (408, 425, 429) or response.status_code >= 500:
         return "transient"

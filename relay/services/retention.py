@@ -19,8 +19,8 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from relay.models import Conversation, Delivery, IdempotencyRecord
-from relay.services import lifecycle
+from relay.models import Conversation, Delivery, EarlyStatus, IdempotencyRecord
+from relay.services import early_statuses, lifecycle
 
 Progress = Callable[[int], None]
 ENDED = (Conversation.Status.CLOSED,)
@@ -33,6 +33,7 @@ class PurgeSummary:
     closed_idle: int = 0  # conversations the lifecycle closed first (due, idle)
     notice_parameters: int = 0
     idempotency_records: int = 0
+    early_statuses: int = 0  # status webhooks that never found their delivery
     dry_run: bool = False
 
 
@@ -65,7 +66,8 @@ def purge_expired(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> PurgeSummary:
-    """Shred expired conversations and clear their sealed notice parameters, batch by batch.
+    """Shred expired conversations and clear their sealed notice parameters, batch by batch;
+    delete expired idempotency records and status webhooks that never found their delivery.
 
     Idle conversations are closed first (the lifecycle's schedule). The shredding UPDATE
     repeats the expiry conditions, so a row that changed after it was listed is left alone.
@@ -103,6 +105,7 @@ def purge_expired(
             progress(len(batch))
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
+    summary.early_statuses = early_statuses.forget_expired(now=now)
     return summary
 
 
@@ -119,6 +122,9 @@ def _count_expired(summary: PurgeSummary, *, now: dt.datetime | None) -> None:
         + expired_notice_parameters(cutoff=cutoff).count()
     )
     summary.idempotency_records = expired_idempotency_records(now=now).count()
+    summary.early_statuses = EarlyStatus.objects.filter(
+        received_at__lt=early_statuses.expired_cutoff(now=now)
+    ).count()
 
 
 def expired_idempotency_records(*, now: dt.datetime | None = None) -> QuerySet[IdempotencyRecord]:

@@ -6,6 +6,8 @@ only ever moves a delivery forward; a late `delivered` after `read` changes noth
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,37 +17,66 @@ from contacts import services as contacts
 from relay import crypto
 from relay.adapters.base import StatusUpdate
 from relay.models import Delivery
+from relay.services import early_statuses
 from relay.services.delivery import mark_failed
+from relay.services.early_statuses import EARLIER
 from relay.services.outbound import publish
 
-# The states each status may replace. Pending and waiting rows never move on a status: a
-# late "sent" for a WhatsApp template must not swallow the text released after it.
-EARLIER = {
-    "sent": ("sending",),
-    "delivered": ("sending", "sent"),
-    "read": ("sending", "sent", "delivered"),
-    "failed": ("sending", "sent"),
-}
+__all__ = ["EARLIER", "accept_status", "apply_kept_statuses"]
 WINDOW_CLOSED_CODES = {"131047"}
 
 
 def accept_status(*, update: StatusUpdate) -> int:
-    """Record one status; return how many deliveries changed. Unknown ids change nothing."""
+    """Record one status; return how many deliveries changed.
+
+    A status whose id matches no delivery yet is kept (relay/services/early_statuses.py): the
+    platform may have fired it before the worker stored the id it got back from the send.
+    """
     if update.status not in EARLIER:
         return 0
     if update.provider_message_id is None:
         return _accept_watermark(update)
     key = crypto.provider_key(update.provider_message_id)
-    if update.status == "failed":
-        deliveries = Delivery.objects.filter(channel=update.channel, provider_message_id=key)
-        return _accept_failure(update, deliveries)
+    changed = _apply(
+        channel=update.channel, key=key, status=update.status, error_code=update.error_code
+    )
+    if changed or update.status not in early_statuses.KEPT or _known(update.channel, key):
+        return changed
+    early_statuses.keep(update)
+    # The worker takes kept statuses right after it stores the id; if it stored the id between
+    # the lookup above and this commit it has already looked, so look once more after commit.
+    transaction.on_commit(functools.partial(apply_kept_statuses, channel=update.channel, key=key))
+    return 0
+
+
+def apply_kept_statuses(*, channel: str, key: str) -> int:
+    """Apply the statuses kept for message id `key` if a delivery now carries it.
+
+    The same rules as a status webhook, failures included (a 131047 resends as a template).
+    """
+    if not _known(channel, key):
+        return 0
+    return sum(
+        _apply(channel=channel, key=key, status=kept.status, error_code=kept.error_code or None)
+        for kept in early_statuses.take(channel=channel, provider_key=key)
+    )
+
+
+def _known(channel: str, key: str) -> bool:
+    return Delivery.objects.filter(channel=channel, provider_message_id=key).exists()
+
+
+def _apply(*, channel: str, key: str, status: str, error_code: str | None) -> int:
+    if status == "failed":
+        deliveries = Delivery.objects.filter(channel=channel, provider_message_id=key)
+        return _accept_failure(error_code, deliveries)
     # Plain SQL: about three statuses arrive for every message sent (config/hotsql.py).
-    earlier = EARLIER[update.status]
+    earlier = EARLIER[status]
     return hotsql.execute(
         "UPDATE relay_delivery SET state = %s, updated_at = %s "  # noqa: S608 (placeholders only)
         "WHERE channel = %s AND provider_message_id = %s "
         f"AND state IN ({', '.join(['%s'] * len(earlier))})",
-        [update.status, hotsql.when(timezone.now()), update.channel, key, *earlier],
+        [status, hotsql.when(timezone.now()), channel, key, *earlier],
     )
 
 
@@ -66,13 +97,13 @@ def _accept_watermark(update: StatusUpdate) -> int:
     ).update(state=update.status, updated_at=timezone.now())
 
 
-def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int:
+def _accept_failure(error_code: str | None, deliveries: QuerySet[Delivery]) -> int:
     changed = 0
     for delivery in deliveries.filter(state__in=EARLIER["failed"]).select_related(
         "message", "conversation__listing"
     ):
         with transaction.atomic():
-            if update.error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
+            if error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
                 # WhatsApp reports 131047 after accepting the send: resend as the template.
                 Delivery.objects.filter(pk=delivery.pk).update(
                     state=Delivery.State.PENDING,
@@ -85,7 +116,7 @@ def _accept_failure(update: StatusUpdate, deliveries: QuerySet[Delivery]) -> int
                 mark_failed(
                     delivery,
                     "the recipient's app could not receive it",
-                    update.error_code or "failed",
+                    error_code or "failed",
                 )
         changed += 1
     return changed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -11,12 +12,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from relay import tasks
 from relay.models import IntegratorWebhookDelivery, Message
 from relay.pipeline import roads
 from relay.services import integrations, moderation
 from tests.api.conftest import Shop
+from tests.relay.conftest import wait_until
 
 
 class Receiver:
@@ -149,3 +152,87 @@ def test_the_dashboard_adds_a_webhook_and_shows_its_delivery_log(
     assert "conversation.created" in log and "message.created" in log
     bad = seller_client.post("/api/webhooks/", {"url": "ftp://example.com"}, follow=True)
     assert "http://" in bad.content.decode()
+
+
+def stranded(shop: Shop, receiver: Receiver, **fields: Any) -> IntegratorWebhookDelivery:
+    """A delivery as a lost publish or a dead worker leaves it (created without publishing)."""
+    webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    return IntegratorWebhookDelivery.objects.create(
+        webhook=webhook,
+        event="conversation.created",
+        payload={"conversation": shop.conversation.code},
+        **fields,
+    )
+
+
+def delivered(delivery: IntegratorWebhookDelivery) -> bool:
+    delivery.refresh_from_db()
+    return delivery.state == "delivered"
+
+
+@pytest.mark.worker
+def test_a_delivery_left_sending_by_a_dead_worker_is_retried_once_its_lease_ran_out(
+    shop: Shop, receiver: Receiver, celery_worker: Any, transactional_db: None
+) -> None:
+    now = timezone.now()
+    delivery = stranded(
+        shop,
+        receiver,
+        state="sending",
+        attempts=1,
+        next_attempt_at=now - dt.timedelta(minutes=5),
+        claimed_until=now - dt.timedelta(seconds=1),
+    )
+
+    assert integrations.sweep_integrator_webhooks() == 1
+
+    wait_until(lambda: delivered(delivery), what="the worker to deliver the reclaimed webhook")
+    assert delivery.attempts == 3  # the earlier one, the one the dead worker lost, this one
+    [(_headers, body)] = receiver.received
+    assert json.loads(body)["delivery"] == delivery.pk
+
+
+@pytest.mark.worker
+def test_a_pending_delivery_whose_publish_was_lost_is_published_again(
+    shop: Shop, receiver: Receiver, celery_worker: Any, transactional_db: None, settings: Any
+) -> None:
+    overdue = timezone.now() - dt.timedelta(seconds=settings.RELAY_SWEEP_PENDING_SECONDS + 5)
+    delivery = stranded(shop, receiver, next_attempt_at=overdue)
+
+    assert integrations.sweep_integrator_webhooks() == 1
+
+    wait_until(lambda: delivered(delivery), what="the worker to deliver the re-published webhook")
+    assert len(receiver.received) == 1
+
+
+def test_a_fresh_claim_and_a_publish_still_in_flight_are_left_alone(
+    shop: Shop, receiver: Receiver
+) -> None:
+    now = timezone.now()
+    sending = stranded(
+        shop, receiver, state="sending", claimed_until=now + integrations.claim_lease()
+    )
+    pending = stranded(shop, receiver, next_attempt_at=now)  # its task is on the broker
+
+    assert integrations.sweep_integrator_webhooks(now=now + dt.timedelta(seconds=5)) == 0
+
+    sending.refresh_from_db()
+    pending.refresh_from_db()
+    assert (sending.state, pending.state) == ("sending", "pending")
+    assert receiver.received == []
+
+
+def test_a_delivery_lost_on_its_last_attempt_fails_and_says_why(
+    shop: Shop, receiver: Receiver, settings: Any
+) -> None:
+    settings.API_WEBHOOK_MAX_ATTEMPTS = 3
+    delivery = stranded(shop, receiver, state="sending", attempts=2, claimed_until=None)
+
+    # Reclaimed with no lease (a worker older than the lease column) on its last attempt: the
+    # lost attempt was the third, so it fails and says why.
+    assert integrations.sweep_integrator_webhooks() == 0
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("failed", 3)
+    assert delivery.last_error == "the worker sending it stopped"
+    assert tasks.deliver_integrator_webhook(delivery.pk) == "skipped"
+    assert receiver.received == []

@@ -56,5 +56,6 @@ class Command(BaseCommand):
             f"{'would clear' if summary.dry_run else 'cleared'} "
             f"{summary.notice_parameters} sealed notice parameters; "
             f"{'would delete' if summary.dry_run else 'deleted'} "
-            f"{summary.idempotency_records} stored API responses past their retry window."
+            f"{summary.idempotency_records} stored API responses past their retry window and "
+            f"{summary.early_statuses} status webhooks that never matched a message."
         )
