@@ -35,7 +35,7 @@ from relay.adapters.base import (
 from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
-from relay.services import optout, outbound, snapshot
+from relay.services import early_statuses, optout, outbound, snapshot
 from relay.services.counters import Counter, count
 
 logger = logging.getLogger(__name__)
@@ -317,7 +317,20 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
     if use_template:
         # The template says "reply to read it": the text itself waits for their answer.
         return _finish(delivery, Delivery.State.WAITING)
-    return _finish(delivery, Delivery.State.SENT)
+    finished = _finish(delivery, Delivery.State.SENT)
+    _apply_early_statuses(delivery)
+    return finished
+
+
+def _apply_early_statuses(delivery: Delivery) -> None:
+    """A delivered/read/failed webhook can beat the stored id (the platform answers the send
+    and posts the status at once): the status side kept it; apply it now the id is committed."""
+    assert delivery.provider_message_id is not None
+    kept = early_statuses.take(channel=delivery.channel, provider_key=delivery.provider_message_id)
+    if kept:
+        from relay.services import statuses  # statuses builds on this module
+
+        statuses.apply_taken(channel=delivery.channel, key=delivery.provider_message_id, kept=kept)
 
 
 def render(delivery: Delivery) -> str:

@@ -16,7 +16,7 @@ from config import hotsql
 from contacts import services as contacts
 from relay import crypto
 from relay.adapters.base import StatusUpdate
-from relay.models import Delivery
+from relay.models import Delivery, EarlyStatus
 from relay.services import early_statuses
 from relay.services.delivery import mark_failed
 from relay.services.early_statuses import EARLIER
@@ -59,6 +59,15 @@ def apply_kept_statuses(*, channel: str, key: str) -> int:
     return sum(
         _apply(channel=channel, key=key, status=kept.status, error_code=kept.error_code or None)
         for kept in early_statuses.take(channel=channel, provider_key=key)
+    )
+
+
+def apply_taken(*, channel: str, key: str, kept: list[EarlyStatus]) -> int:
+    """Apply statuses already taken from the early store (the worker's path: one DELETE when
+    nothing was kept, this only when something was)."""
+    return sum(
+        _apply(channel=channel, key=key, status=status.status, error_code=status.error_code or None)
+        for status in kept
     )
 
 

@@ -190,3 +190,18 @@ def test_purge_forgets_statuses_that_never_found_their_delivery(db: None, settin
     assert list(EarlyStatus.objects.values_list("provider_message_id", flat=True)) == [
         provider_key("wamid.recent")
     ]
+
+
+@pytest.mark.django_db
+def test_the_worker_applies_a_status_that_beat_it_once_the_id_is_stored(
+    sending_delivery: Delivery,
+) -> None:
+    from relay.services.delivery import _apply_early_statuses
+
+    accept_status(update=status("delivered"))
+    accept_status(update=status("read"))
+    id_stored(sending_delivery)
+    sending_delivery.refresh_from_db()
+    _apply_early_statuses(sending_delivery)  # what _send does after storing the id
+    sending_delivery.refresh_from_db()
+    assert sending_delivery.state == "read" and not EarlyStatus.objects.exists()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('relay', '0006_lifecycle'),
+        ('relay', '0008_identity_page_id'),
     ]
 
     operations = [
