@@ -7,7 +7,7 @@ from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections, transaction
 
 from relay.services import delivery as delivery_service
-from relay.services import integrations, lifecycle
+from relay.services import early_statuses, integrations, lifecycle
 
 
 @shared_task(name="relay.ping")
@@ -45,7 +45,9 @@ def sweep() -> int:
 
 @shared_task(name="relay.close_idle", ignore_result=True)
 def close_idle() -> int:
-    """Hourly (celery beat): close conversations the lifecycle says are due."""
+    """Hourly (celery beat): close conversations the lifecycle says are due, and forget status
+    webhooks that never found their delivery (RELAY_EARLY_STATUS_SECONDS)."""
+    early_statuses.forget_expired()
     return lifecycle.close_idle()
 
 
