@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from contacts import services as contacts
 from relay.adapters import PlatformDisabled, adapter_for
 from relay.adapters.base import (
     HELD_BACK_KINDS,
@@ -78,12 +79,25 @@ def _accept(platform: str, parsed: Parsed) -> None:
         logger.warning(
             "%s webhook event %s skipped: %s", platform, rejection.where, rejection.reason
         )
-    record_rejected_events(platform, len(parsed.rejections))
-    for event in parsed.events:
+    refused = 0
+    for index, event in enumerate(parsed.events):
         if isinstance(event, StatusUpdate):
             accept_status(update=event)
         elif isinstance(event, InboundMessage) and event.kind not in HELD_BACK_KINDS:
-            accept_event(event)
+            try:
+                accept_event(event)
+            except (contacts.ContactsError, contacts.InvalidPhoneNumber) as error:
+                # A sender the relay cannot key (e.g. a WhatsApp username without a number,
+                # until contacts learn BSUIDs): this event is lost, the batch is not.
+                refused += 1
+                logger.warning(
+                    "%s webhook event %d (%s) skipped: the sender's address was refused (%s)",
+                    platform,
+                    index,
+                    event.kind,
+                    type(error).__name__,
+                )
+    record_rejected_events(platform, len(parsed.rejections) + refused)
 
 
 @csrf_exempt

@@ -11,6 +11,7 @@ An event that cannot be read is a `Rejection`; the rest of the webhook still cou
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,10 +48,11 @@ IGNORED_EVENT_KEYS = {
     "policy_enforcement": "a policy notice",
     "response_feedback": "a feedback response",
 }
-# Persistent-menu and button payloads the relay understands. A payload naming one of these
-# (e.g. "MENU_HELP", "REPORT_CONVERSATION") stands for that keyword; UNBLOCK before BLOCK
-# because one contains the other.
+# Persistent-menu and button payloads the relay understands. A payload with one of these as a
+# word ("MENU_HELP", "REPORT_CONVERSATION") stands for that keyword. Whole words only:
+# Get Started's usual payload, "GET_STARTED", must not read as START.
 POSTBACK_KEYWORDS = ("UNBLOCK", "BLOCK", "REPORT", "STOP", "START", "HELP")
+_PAYLOAD_WORD = re.compile(r"[A-Z0-9]+")
 FALLBACK_KEYWORD = "HELP"  # Get Started without a ref, and a payload the relay does not know
 # The key an event carries, in the order they are looked for, and the reader for it. Receipts
 # first: a delivery or read event never carries anything else worth reading.
@@ -163,8 +165,8 @@ def _identity(entry: dict[str, Any], event: dict[str, Any], where: str) -> str:
 
 def postback_keyword(payload: str) -> str:
     """The keyword a menu or button payload stands for; HELP when it names none."""
-    upper = payload.upper()
-    return next((word for word in POSTBACK_KEYWORDS if word in upper), FALLBACK_KEYWORD)
+    words = set(_PAYLOAD_WORD.findall(payload.upper()))
+    return next((word for word in POSTBACK_KEYWORDS if word in words), FALLBACK_KEYWORD)
 
 
 def ref_of(container: Mapping[str, Any], where: str) -> str | None:
@@ -275,12 +277,12 @@ class _Reader:
             reply_to_provider_id=mid,
         )
 
-    def edit(self, edit: dict[str, Any], where: str) -> Parsed:
+    def edit(self, event: dict[str, Any], edit: dict[str, Any], where: str) -> Parsed:
+        where = f"{where}.message_edit"
         mid = required_id(edit, "mid", where)
         number = edit.get("num_edit")
-        suffix = (
-            str(number) if isinstance(number, str | int) and not isinstance(number, bool) else ""
-        )
+        countable = isinstance(number, str | int) and not isinstance(number, bool)
+        suffix = str(number) if countable else ""
         return self._one(
             f"{mid}#edit{suffix or int(self.timestamp.timestamp() * 1000)}",
             MessageKind.EDIT,
