@@ -168,7 +168,8 @@ class WhatsAppAdapter(Adapter):
     def _read_status(self, raw: object, where: str) -> Parsed:
         status = as_object(raw, where)
         state = status.get("status")
-        if state not in STATUSES:
+        # isinstance first: a list or an object here is unhashable and would raise TypeError.
+        if not isinstance(state, str) or state not in STATUSES:
             # "deleted", "warning" and future states: nothing to record
             return Parsed(ignored=[Ignored(where, "a status the relay does not record")])
         errors = objects(status, "errors", where)

@@ -88,7 +88,7 @@ def meta_envelope(draw: st.DrawFn, platform: str) -> bytes:
     if shape == "bare":
         return json.dumps(inner).encode()
     key = "changes" if platform == "whatsapp" else "messaging"
-    entries = [{"id": IDENTITIES[platform][0], "time": 1458692752478, key: [inner]}]
+    entries: list[Any] = [{"id": IDENTITIES[platform][0], "time": 1458692752478, key: [inner]}]
     if shape == "entry":
         entries = [inner]
     return json.dumps({"object": obj, "entry": entries}).encode()

@@ -548,3 +548,10 @@ def test_platform_that_does_not_answer_in_time_is_transient(platform: FakePlatfo
     adapter = adapter_for(platform, timeout_seconds=0.3)
     with pytest.raises(TransientSendError, match="did not answer in time"):
         adapter.send(OutboundText("106540352242922", "+15550002222", "hello"))
+
+
+def test_a_status_that_is_not_a_string_is_skipped_not_a_crash() -> None:
+    # Found by tests/adapters/test_webhook_fuzz.py: `[] in frozenset(...)` raises TypeError.
+    odd = status("sent", "1718000100") | {"status": []}
+    parsed = ADAPTER.parse(signed_meta_request(envelope({"metadata": METADATA, "statuses": [odd]})))
+    assert (parsed.events, parsed.rejections, len(parsed.ignored)) == ([], [], 1)
