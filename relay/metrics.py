@@ -23,6 +23,7 @@ from django.utils import timezone
 from relay.models import Delivery, Message
 from relay.services import counters
 from relay.signature_failures import signature_failures
+from relay.webhook_rejections import rejected_events
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 86400.0)
@@ -195,6 +196,18 @@ def _signature_failures() -> Family:
     return family
 
 
+def _rejected_events() -> Family:
+    family = Family(
+        "perantara_webhook_events_rejected_total",
+        "counter",
+        "Webhook events skipped because they could not be read (the rest of each POST was "
+        "accepted), by platform (kept in the cache; see CACHE_URL).",
+    )
+    for platform, count in rejected_events().items():
+        family.add(count, platform=platform)
+    return family
+
+
 def _reliability() -> Family:
     family = Family(
         "perantara_reliability_events_total",
@@ -222,6 +235,7 @@ def _reports() -> list[Family]:
 def collect() -> list[Family]:
     started = time.perf_counter()
     families = [_messages(), *_deliveries(), *_queue(), _latency(), _signature_failures()]
+    families.append(_rejected_events())
     families.append(_reliability())
     families += _reports()
     took = Family("perantara_metrics_scrape_seconds", "gauge", "Time spent computing this page.")

@@ -1,7 +1,11 @@
 """Webhook endpoints: verify the signature, parse, accept each event, acknowledge fast.
 
 The view never calls a platform: accepted messages are committed and queued for the worker.
-Errors answer with a clear status and body and create nothing.
+A POST is refused whole (and creates nothing) only when it is not the platform's at all: a bad
+signature (403), a wrong content type (415), a body too large (413) or unreadable (400). Inside
+a readable POST each event stands alone: one that cannot be read is logged with its position
+and the reason (never a value), counted for /metrics and skipped, and the answer is 2xx once
+the good ones are accepted — Meta retries the whole POST on any other answer.
 """
 
 from __future__ import annotations
@@ -12,10 +16,19 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from contacts import services as contacts
 from relay.adapters import PlatformDisabled, adapter_for
-from relay.adapters.base import InboundMessage, MalformedPayload, StatusUpdate, WebhookRequest
+from relay.adapters.base import (
+    HELD_BACK_KINDS,
+    InboundMessage,
+    MalformedPayload,
+    Parsed,
+    StatusUpdate,
+    WebhookRequest,
+)
 from relay.pipeline import accept_event
 from relay.services.statuses import accept_status
+from relay.webhook_rejections import record_rejected_events
 
 logger = logging.getLogger(__name__)
 CONTENT_TYPES = {
@@ -59,6 +72,34 @@ def _refuse_body(request: HttpRequest, platform: str) -> HttpResponse | None:
     return None
 
 
+def _accept(platform: str, parsed: Parsed) -> None:
+    """Skip (log and count) the events that could not be read; accept the others."""
+    for rejection in parsed.rejections:
+        # The position and the reason name JSON paths only: no id, number or body is logged.
+        logger.warning(
+            "%s webhook event %s skipped: %s", platform, rejection.where, rejection.reason
+        )
+    refused = 0
+    for index, event in enumerate(parsed.events):
+        if isinstance(event, StatusUpdate):
+            accept_status(update=event)
+        elif isinstance(event, InboundMessage) and event.kind not in HELD_BACK_KINDS:
+            try:
+                accept_event(event)
+            except (contacts.ContactsError, contacts.InvalidPhoneNumber) as error:
+                # A sender the relay cannot key (e.g. a WhatsApp username without a number,
+                # until contacts learn BSUIDs): this event is lost, the batch is not.
+                refused += 1
+                logger.warning(
+                    "%s webhook event %d (%s) skipped: the sender's address was refused (%s)",
+                    platform,
+                    index,
+                    event.kind,
+                    type(error).__name__,
+                )
+    record_rejected_events(platform, len(parsed.rejections) + refused)
+
+
 @csrf_exempt
 def webhook(request: HttpRequest, platform: str) -> HttpResponse:
     try:
@@ -78,13 +119,9 @@ def webhook(request: HttpRequest, platform: str) -> HttpResponse:
         logger.warning("%s webhook with a bad signature rejected", platform)
         return _plain(403, "Invalid signature.")
     try:
-        events = adapter.parse(incoming)
+        parsed = adapter.parse(incoming)
     except MalformedPayload as error:
         return _plain(400, f"Malformed {platform} payload: {error}")
-    for event in events:
-        if isinstance(event, InboundMessage):
-            accept_event(event)
-        elif isinstance(event, StatusUpdate):
-            accept_status(update=event)
+    _accept(platform, parsed)
     status, content_type, body = adapter.ack()
     return HttpResponse(body, status=status, content_type=content_type)

@@ -37,6 +37,44 @@ class SandboxClient:
         result: dict[str, Any] = self._post("/control/inbound", body)
         return result
 
+    def send_shape(
+        self, person: str, identity: str, kind: str, text: str = "", **options: str
+    ) -> dict[str, Any]:
+        """Have `person` do `kind` (see sandbox/shapes.py) at `identity`; options: ref,
+        referral_shape ("postback", "event", "message"), payload."""
+        body = {"person": person, "identity": identity, "kind": kind, "text": text, **options}
+        result: dict[str, Any] = self._post("/control/inbound", body)
+        return result
+
+    def send_contact_card(self, person: str, identity: str) -> dict[str, Any]:
+        """WhatsApp: share a contact card (an array of one card)."""
+        return self.send_shape(person, identity, "contacts")
+
+    def send_group_message(self, person: str, identity: str, text: str) -> dict[str, Any]:
+        """WhatsApp: write `text` in a group the relay's number is in."""
+        return self.send_shape(person, identity, "group", text)
+
+    def send_as_username_only(self, person: str, identity: str, text: str) -> dict[str, Any]:
+        """WhatsApp: write as a user whose number is hidden behind a username (BSUID only)."""
+        return self.send_shape(person, identity, "username_only", text)
+
+    def open_referral(
+        self, person: str, identity: str, ref: str = "", shape: str = "postback", text: str = ""
+    ) -> dict[str, Any]:
+        """Open a deep link: Messenger/Instagram `?ref=` in `shape` ("postback" = Get Started in
+        a new thread, "event" = existing thread, "message" = a message carrying the referral);
+        WhatsApp: a text from a Click-to-WhatsApp ad (no ref)."""
+        options = {"ref": ref, "referral_shape": shape} if ref else {}
+        return self.send_shape(person, identity, "referral", text, **options)
+
+    def tap_get_started(self, person: str, identity: str, ref: str = "") -> dict[str, Any]:
+        """Messenger/Instagram: tap Get Started (with the deep link's ref, if any)."""
+        return self.send_shape(person, identity, "get_started", **({"ref": ref} if ref else {}))
+
+    def tap_menu(self, person: str, identity: str, payload: str, title: str = "") -> dict[str, Any]:
+        """Messenger/Instagram: tap a persistent-menu item carrying `payload`."""
+        return self.send_shape(person, identity, "menu", title, payload=payload)
+
     def outbox(
         self, person: str | None = None, since: int = 0, include_carrier: bool = False
     ) -> list[dict[str, Any]]:

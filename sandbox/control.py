@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from sandbox import opt_out, webhooks
+from sandbox import opt_out, shapes, webhooks
 from sandbox.config import CHANNELS, Identity, Person, person_from_dict
 from sandbox.runtime import Runtime
 from sandbox.state import FAILURE_MODES, FailurePlan
@@ -30,10 +30,13 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
             f"{person.key} is on {person.channel} but {identity.key} is on {identity.channel}"
         )
     text, media = str(data.get("text") or ""), bool(data.get("media"))
-    if not text and not media:
+    kind = str(data.get("kind") or "text")
+    if kind == "text" and not text and not media:
         return control_error("text is required unless media is true")
     reply_to = str(data["reply_to"]) if data.get("reply_to") else None
     provider_message_id = webhooks.new_provider_id(person.channel)
+    if kind != "text":
+        return _send_shape(runtime, data, kind, person, identity, provider_message_id, text)
     media_id = 1_000_000_000_000_000 + secrets.randbelow(10**15)
     media_url = f"{runtime.base_url}/media/{media_id}" if media else None
     now = time.time()
@@ -70,6 +73,56 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         "ack_ms": posted["ms"],
     }
     return json_response(answer)
+
+
+def _send_shape(
+    runtime: Runtime,
+    data: dict[str, Any],
+    kind: str,
+    person: Person,
+    identity: Identity,
+    provider_message_id: str,
+    text: str,
+) -> Response:
+    """`kind` other than text: a contact card, a referral, a postback... (sandbox.shapes)."""
+    now = time.time()
+    options = {key: data[key] for key in ("ref", "referral_shape", "payload") if data.get(key)}
+    try:
+        webhook = shapes.inbound_shape(
+            runtime.config,
+            kind=kind,
+            identity=identity,
+            person=person,
+            provider_message_id=provider_message_id,
+            text=text,
+            now=now,
+            options=options,
+        )
+    except shapes.ShapeError as error:
+        return control_error(str(error))
+    posted = runtime.poster.post(webhook, kind="message", provider_message_id=provider_message_id)
+    runtime.state.record_inbound(
+        {
+            "channel": person.channel,
+            "person": person.key,
+            "identity": identity.key,
+            "provider_message_id": provider_message_id,
+            "kind": kind,
+            "text": text,
+            "reply_to": None,
+            "media_url": None,
+            "sent_at": now,
+            "relay_status": posted["relay_status"],
+        }
+    )
+    return json_response(
+        {
+            "provider_message_id": provider_message_id,
+            "relay_status": posted["relay_status"],
+            "relay_body": posted["relay_body"] or posted["error"] or "",
+            "ack_ms": posted["ms"],
+        }
+    )
 
 
 def _apply_twilio_keyword(

@@ -269,7 +269,7 @@ def _whatsapp_envelope(config: SandboxConfig, value: dict[str, Any]) -> Outgoing
             }
         ],
     }
-    return _meta_json(config, "whatsapp", payload)
+    return meta_json(config, "whatsapp", payload)
 
 
 def _meta_event(
@@ -279,10 +279,10 @@ def _meta_event(
         "object": "page" if identity.channel == "messenger" else "instagram",
         "entry": [{"id": identity.provider_id, "time": int(now * 1000), "messaging": [event]}],
     }
-    return _meta_json(config, identity.channel, payload)
+    return meta_json(config, identity.channel, payload)
 
 
-def _meta_json(config: SandboxConfig, channel: str, payload: dict[str, Any]) -> OutgoingWebhook:
+def meta_json(config: SandboxConfig, channel: str, payload: dict[str, Any]) -> OutgoingWebhook:
     # Meta escapes non-ASCII as \uXXXX; the relay must verify the bytes, not a re-encoding.
     body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     headers = {

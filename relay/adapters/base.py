@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import ClassVar
 
 CHANNELS = ("whatsapp", "messenger", "instagram", "sms", "web")
@@ -49,6 +50,34 @@ class WebhookRequest:
     content_type: str = ""
 
 
+class MessageKind(StrEnum):
+    """What a person did, as the adapter read it (docs/platforms.md maps every shape here)."""
+
+    TEXT = "text"  # typed text (a quoted reply, a quick-reply or button title, a caption too)
+    MEDIA = "media"  # a photo, file, voice note, video, sticker, shared post (maybe a caption)
+    LOCATION = "location"
+    CONTACTS = "contacts"  # one or more contact cards
+    REACTION = "reaction"  # an emoji on a message; `reply_to_provider_id` names the message
+    POSTBACK = "postback"  # a menu or button tap; `text` is the keyword it stands for
+    REFERRAL = "referral"  # a deep link (m.me / ig.me ?ref=) opened; `text` is the ref
+    UNSUPPORTED = "unsupported"  # something the platform could not show us (poll, view-once)
+    GROUP = "group"  # WhatsApp: a message in a group the business number is in
+    EDIT = "edit"  # Messenger: the person edited an earlier message; `text` is the new text
+    DELETE = "delete"  # the person unsent an earlier message
+    STORY_REPLY = "story_reply"  # Instagram: a reply to our story
+    STORY_MENTION = "story_mention"  # Instagram: the person mentioned us in their story
+    UNSUPPORTED_SENDER = "unsupported_sender"  # a short code, an alphanumeric id, a guest
+
+
+# Kinds the webhook reads and counts but does not hand to the pipeline yet: a reaction, an edit
+# or an unsend must not earn an "empty message" notice, and an unsupported sender (an SMS short
+# code or alphanumeric id, a Messenger chat-plugin guest) has no address the relay can answer.
+# A pipeline rule for one of them takes it off this list.
+HELD_BACK_KINDS = frozenset(
+    {MessageKind.REACTION, MessageKind.EDIT, MessageKind.DELETE, MessageKind.UNSUPPORTED_SENDER}
+)
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     channel: str
@@ -62,7 +91,9 @@ class InboundMessage:
     sender_key: str | None = None  # a stable alternative id (WhatsApp BSUID `user_id`) when present
     reply_to_provider_id: str | None = None  # context.id / reply_to.mid: the message being quoted
     has_media: bool = False
-    referral: str | None = None  # m.me ?ref= value (Messenger/Instagram) when present
+    referral: str | None = None  # a deep link's ?ref= value (the relay handle) when present
+    kind: str = MessageKind.TEXT  # a MessageKind value
+    postback_payload: str | None = None  # the raw payload of a postback / quick reply
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,36 @@ class StatusUpdate:
 
 
 InboundEvent = InboundMessage | StatusUpdate
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An event the relay skips on purpose (an echo of our own send, a standby copy...)."""
+
+    where: str  # JSON path or form position, e.g. "entry[0].messaging[2]"; never a value
+    what: str  # plain words: "echo of the page's own message"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An event that could not be read; the others in the same webhook still go on."""
+
+    where: str  # JSON path, never a value
+    reason: str  # names paths only, never values: it is logged
+
+
+@dataclass
+class Parsed:
+    """One webhook, event by event: what to accept, what was skipped on purpose, what was bad."""
+
+    events: list[InboundEvent] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def extend(self, other: Parsed) -> None:
+        self.events += other.events
+        self.ignored += other.ignored
+        self.rejections += other.rejections
 
 
 @dataclass(frozen=True)
@@ -153,8 +214,12 @@ class Adapter:
         """Return whether the request carries this platform's valid signature."""
         raise NotImplementedError
 
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        """Return the events in a verified webhook; raise MalformedPayload if unreadable."""
+    def parse(self, request: WebhookRequest) -> Parsed:
+        """Read a verified webhook event by event.
+
+        A bad event becomes a `Rejection` and the others still count; only a body that is not
+        this platform's at all (not JSON / not a form, the wrong envelope) raises
+        MalformedPayload."""
         raise NotImplementedError
 
     def ack(self) -> tuple[int, str, str]:

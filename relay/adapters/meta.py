@@ -11,27 +11,42 @@ Exception messages name JSON paths only, never values: they can end up in logs.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import json
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from relay.adapters import http
+from relay.adapters import http, messaging_events
 from relay.adapters.base import (
     Adapter,
-    InboundEvent,
-    InboundMessage,
-    MalformedPayload,
     OutboundText,
+    Parsed,
     PermanentSendError,
     SendResult,
-    StatusUpdate,
     TransientSendError,
     WebhookRequest,
     WindowClosedError,
 )
+from relay.adapters.payloads import (  # re-exported: the WhatsApp adapter reads with these too
+    as_object,
+    items,
+    load_envelope,
+    objects,
+    optional_object,
+    optional_str,
+    required_id,
+    unix_time,
+)
+
+__all__ = [
+    "as_object",
+    "items",
+    "load_envelope",
+    "objects",
+    "optional_object",
+    "optional_str",
+    "required_id",
+    "unix_time",
+]
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 SIGNATURE_PREFIX = "sha256="
@@ -77,78 +92,6 @@ def signature_is_valid(request: WebhookRequest, app_secret: str) -> bool:
     expected = hmac.new(app_secret.encode(), request.body, hashlib.sha256).hexdigest()
     # Compare bytes: compare_digest refuses non-ASCII str, and a garbled header may be anything.
     return hmac.compare_digest(expected.encode(), received.encode("utf-8", "replace"))
-
-
-# --- reading webhook JSON ------------------------------------------------------------------
-
-
-def load_envelope(body: bytes, expected_object: str) -> dict[str, Any]:
-    """Parse a Meta webhook body and check its `object`; raise MalformedPayload otherwise."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedPayload("the webhook body is not JSON") from error
-    if not isinstance(payload, dict):
-        raise MalformedPayload("the webhook body is not a JSON object")
-    if payload.get("object") != expected_object:
-        raise MalformedPayload(f"the webhook 'object' is not {expected_object!r}")
-    return payload
-
-
-def as_object(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedPayload(f"{where} is not a JSON object")
-    return value
-
-
-def objects(container: Mapping[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    """Return the list of objects at `key` ([] if absent); raise if it has the wrong shape."""
-    value = container.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MalformedPayload(f"{where}.{key} is not a list")
-    return [as_object(item, f"{where}.{key}[{index}]") for index, item in enumerate(value)]
-
-
-def optional_object(container: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
-    value = container.get(key)
-    return None if value is None else as_object(value, f"{where}.{key}")
-
-
-def required_id(container: Mapping[str, Any], key: str, where: str) -> str:
-    """Return a non-empty string (or integer) id at `key` as a string."""
-    value = container.get(key)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise MalformedPayload(f"{where}.{key} is missing or not an id")
-    return str(value)
-
-
-def optional_str(container: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MalformedPayload(f"{where}.{key} is not a string")
-    return value
-
-
-def unix_time(value: object, where: str, *, milliseconds: bool = False) -> dt.datetime:
-    """Read a unix time (seconds, or milliseconds for Messenger) given as a number or a string."""
-    if isinstance(value, bool):
-        raise MalformedPayload(f"{where} is not a unix time")
-    try:
-        number = float(value) if isinstance(value, int | float | str) else None
-    except ValueError:
-        number = None
-    if number is None or number != number:  # missing, garbled or NaN
-        raise MalformedPayload(f"{where} is not a unix time")
-    if milliseconds:
-        number /= 1000
-    try:
-        return dt.datetime.fromtimestamp(number, tz=dt.UTC)
-    except (OverflowError, OSError, ValueError) as error:
-        raise MalformedPayload(f"{where} is out of range") from error
 
 
 # --- Graph API errors ----------------------------------------------------------------------
@@ -197,6 +140,7 @@ class MetaMessagingAdapter(Adapter):
 
     expected_object: ClassVar[str]
     text_limit: ClassVar[int] = 2000
+    # The webhook events are read in relay/adapters/messaging_events.py.
 
     def handshake(self, request: WebhookRequest) -> tuple[int, str]:
         return verify_handshake(request, self.config.verify_token)
@@ -204,152 +148,9 @@ class MetaMessagingAdapter(Adapter):
     def verify(self, request: WebhookRequest) -> bool:
         return signature_is_valid(request, self.config.app_secret)
 
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+    def parse(self, request: WebhookRequest) -> Parsed:
         payload = load_envelope(request.body, self.expected_object)
-        events: list[InboundEvent] = []
-        for entry_index, entry in enumerate(objects(payload, "entry", "body")):
-            where = f"entry[{entry_index}]"
-            for event_index, event in enumerate(objects(entry, "messaging", where)):
-                events.extend(self._read_event(entry, event, f"{where}.messaging[{event_index}]"))
-        return events
-
-    def _read_event(
-        self, entry: dict[str, Any], event: dict[str, Any], where: str
-    ) -> list[InboundEvent]:
-        sender = as_object(event.get("sender"), f"{where}.sender")
-        sender_id = required_id(sender, "id", f"{where}.sender")
-        recipient = optional_object(event, "recipient", where) or {}
-        identity = recipient.get("id") or entry.get("id")
-        timestamp = self._event_time(entry, event, where)
-
-        message = optional_object(event, "message", where)
-        if message is not None:
-            return self._read_message(event, message, sender_id, identity, timestamp, where)
-        postback = optional_object(event, "postback", where)
-        if postback is not None:
-            return self._read_postback(postback, sender_id, identity, timestamp, where)
-        delivery = optional_object(event, "delivery", where)
-        if delivery is not None:
-            return self._read_receipt("delivered", delivery, sender_id, timestamp, where)
-        read = optional_object(event, "read", where)
-        if read is not None:
-            return self._read_receipt("read", read, sender_id, timestamp, where)
-        # Reactions, standalone referrals, optins, edits...: nothing to relay.
-        return []
-
-    def _event_time(self, entry: dict[str, Any], event: dict[str, Any], where: str) -> dt.datetime:
-        # Delivery receipts carry no event timestamp; their watermark (or the entry time) stands in.
-        delivery = event.get("delivery")
-        watermark = delivery.get("watermark") if isinstance(delivery, dict) else None
-        for source, value in (
-            (f"{where}.timestamp", event.get("timestamp")),
-            (f"{where}.delivery.watermark", watermark),
-            ("entry.time", entry.get("time")),
-        ):
-            if value is not None:
-                return unix_time(value, source, milliseconds=True)
-        raise MalformedPayload(f"{where} has no timestamp")
-
-    def _identity(self, identity: object, where: str) -> str:
-        if isinstance(identity, bool) or not isinstance(identity, str | int) or identity == "":
-            raise MalformedPayload(f"{where}.recipient.id is missing and the entry has no id")
-        return str(identity)
-
-    def _read_message(
-        self,
-        event: dict[str, Any],
-        message: dict[str, Any],
-        sender_id: str,
-        identity: object,
-        timestamp: dt.datetime,
-        where: str,
-    ) -> list[InboundEvent]:
-        event_where, where = where, f"{where}.message"
-        # Echoes are our own sends coming back; deleted means the user unsent it.
-        if message.get("is_echo") is True or message.get("is_deleted") is True:
-            return []
-        text = optional_str(message, "text", where) or ""
-        attachments = objects(message, "attachments", where)
-        if not text and not attachments:
-            return []
-        reply_to = optional_object(message, "reply_to", where) or {}
-        return [
-            InboundMessage(
-                channel=self.channel,
-                provider_message_id=required_id(message, "mid", where),
-                sender_address=sender_id,
-                identity_provider_id=self._identity(identity, where),
-                text=text,
-                timestamp=timestamp,
-                reply_to_provider_id=optional_str(reply_to, "mid", f"{where}.reply_to"),
-                has_media=bool(attachments),
-                referral=_referral(message, where) or _referral(event, event_where),
-            )
-        ]
-
-    def _read_postback(
-        self,
-        postback: dict[str, Any],
-        sender_id: str,
-        identity: object,
-        timestamp: dt.datetime,
-        where: str,
-    ) -> list[InboundEvent]:
-        where = f"{where}.postback"
-        mid = optional_str(postback, "mid", where)
-        # Old postbacks have no mid: sender and time make a stable dedupe key for retries.
-        provider_id = mid or f"postback:{sender_id}:{int(timestamp.timestamp() * 1000)}"
-        return [
-            InboundMessage(
-                channel=self.channel,
-                provider_message_id=provider_id,
-                sender_address=sender_id,
-                identity_provider_id=self._identity(identity, where),
-                text=optional_str(postback, "payload", where) or "",
-                timestamp=timestamp,
-                referral=_referral(postback, where),
-            )
-        ]
-
-    def _read_receipt(
-        self,
-        status: str,
-        receipt: dict[str, Any],
-        sender_id: str,
-        timestamp: dt.datetime,
-        where: str,
-    ) -> list[InboundEvent]:
-        where = f"{where}.{'delivery' if status == 'delivered' else 'read'}"
-        mids = receipt.get("mids")
-        if mids is not None and not isinstance(mids, list):
-            raise MalformedPayload(f"{where}.mids is not a list")
-        single_mid = receipt.get("mid")  # Instagram's messaging_seen names the message read
-        ids = [str(mid) for mid in (mids or []) if isinstance(mid, str | int) and mid != ""]
-        if isinstance(single_mid, str) and single_mid:
-            ids.append(single_mid)
-        if ids:
-            return [
-                StatusUpdate(
-                    channel=self.channel,
-                    status=status,
-                    timestamp=timestamp,
-                    provider_message_id=mid,
-                )
-                for mid in ids
-            ]
-        watermark = receipt.get("watermark")
-        if watermark is None:
-            return []
-        # The sender of a receipt is the person our messages went to.
-        return [
-            StatusUpdate(
-                channel=self.channel,
-                status=status,
-                timestamp=timestamp,
-                recipient_address=sender_id,
-                watermark=unix_time(watermark, f"{where}.watermark", milliseconds=True),
-            )
-        ]
+        return messaging_events.read_webhook(self.channel, payload)
 
     def send_url(self, message: OutboundText) -> str:
         return f"{self.config.api_base.rstrip('/')}/{message.identity_provider_id}/messages"
@@ -403,11 +204,3 @@ class MetaMessagingAdapter(Adapter):
         return PermanentSendError(
             "the platform refused the message", code="" if code is None else str(code)
         )
-
-
-def _referral(container: Mapping[str, Any], where: str) -> str | None:
-    referral = optional_object(container, "referral", where)
-    if referral is None:
-        return None
-    ref = referral.get("ref")
-    return ref if isinstance(ref, str) and ref else None

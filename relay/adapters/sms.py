@@ -6,17 +6,21 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 import urllib.parse
 from typing import Any
 
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
-    InboundEvent,
+    Ignored,
     InboundMessage,
     MalformedPayload,
+    MessageKind,
     OutboundText,
+    Parsed,
     PermanentSendError,
+    Rejection,
     SendResult,
     StatusUpdate,
     TransientSendError,
@@ -27,6 +31,7 @@ from relay.adapters.meta import header
 SIGNATURE_HEADER = "x-twilio-signature"
 TEXT_LIMIT = 1600
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 DEFAULT_PORTS = {"https": 443, "http": 80}
 # Twilio's MessageStatus values worth recording; queued, sending, accepted, scheduled, receiving,
 # received, partially_delivered and canceled are not (and no callback comes for some of them).
@@ -110,8 +115,16 @@ class SmsAdapter(Adapter):
         ]
         return any(matches)
 
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+    def parse(self, request: WebhookRequest) -> Parsed:
+        # A form is one event: when it cannot be read it is a rejection (answered 200, so
+        # Twilio does not retry it); only a body that is not a form at all is refused.
         fields = {name: values[0] for name, values in form_parameters(request.body).items()}
+        try:
+            return self._read_form(fields)
+        except MalformedPayload as error:
+            return Parsed(rejections=[Rejection("form", str(error))])
+
+    def _read_form(self, fields: dict[str, str]) -> Parsed:
         provider_id = (
             fields.get("MessageSid") or fields.get("SmsSid") or fields.get("SmsMessageSid")
         )
@@ -124,16 +137,15 @@ class SmsAdapter(Adapter):
         if message_status is not None and "Body" not in fields:
             status = STATUS_MAP.get(message_status.lower())
             if status is None:
-                return []
-            return [
-                StatusUpdate(
-                    channel=self.channel,
-                    status=status,
-                    timestamp=now,
-                    provider_message_id=provider_id,
-                    error_code=fields.get("ErrorCode") or None,
-                )
-            ]
+                return Parsed(ignored=[Ignored("form", "a status the relay does not record")])
+            update = StatusUpdate(
+                channel=self.channel,
+                status=status,
+                timestamp=now,
+                provider_message_id=provider_id,
+                error_code=fields.get("ErrorCode") or None,
+            )
+            return Parsed(events=[update])
 
         sender, identity = fields.get("From"), fields.get("To")
         if not sender:
@@ -144,17 +156,26 @@ class SmsAdapter(Adapter):
             media_count = int(fields.get("NumMedia") or 0)
         except ValueError as error:
             raise MalformedPayload("the webhook's NumMedia is not a number") from error
-        return [
-            InboundMessage(
-                channel=self.channel,
-                provider_message_id=provider_id,
-                sender_address=sender,
-                identity_provider_id=identity,
-                text=fields.get("Body", ""),
-                timestamp=now,
-                has_media=media_count > 0,
-            )
-        ]
+        text = fields.get("Body", "")
+        if not E164.fullmatch(sender):
+            # A short code (5-6 digits) or an alphanumeric sender id ("InfoSMS"): carrier and
+            # business senders that cannot receive a reply, and not a number the relay can key.
+            kind = MessageKind.UNSUPPORTED_SENDER
+        elif media_count > 0:
+            kind = MessageKind.MEDIA  # MMS: MediaUrl0..N; the Body, if any, is its caption
+        else:
+            kind = MessageKind.TEXT  # STOP/START/HELP included: OptOutType only echoes the word
+        message = InboundMessage(
+            channel=self.channel,
+            provider_message_id=provider_id,
+            sender_address=sender,
+            identity_provider_id=identity,
+            text=text,
+            timestamp=now,
+            has_media=media_count > 0,
+            kind=kind,
+        )
+        return Parsed(events=[message])
 
     def ack(self) -> tuple[int, str, str]:
         # An empty TwiML response: acknowledge, auto-reply nothing; replies go out via REST.

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from contacts.phones import is_bsuid
 from relay.adapters import http
 from relay.adapters.base import (
     Adapter,
-    InboundEvent,
+    Ignored,
     InboundMessage,
     MalformedPayload,
+    MessageKind,
     OutboundText,
+    Parsed,
     PermanentSendError,
+    Rejection,
     SendResult,
     StatusUpdate,
     TransientSendError,
@@ -22,6 +26,7 @@ from relay.adapters.base import (
 from relay.adapters.meta import (
     as_object,
     graph_error,
+    items,
     load_envelope,
     objects,
     optional_object,
@@ -36,9 +41,12 @@ from relay.adapters.meta import (
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 512
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
-# Nothing a person wrote: reactions, "unsupported" placeholders, number-change notices and the
-# "user opened the chat" event are not messages to relay.
-SKIPPED_TYPES = frozenset({"reaction", "unsupported", "system", "request_welcome"})
+# Not messages a person wrote: number-change notices ("system") and the "user opened the chat"
+# event. They are skipped on purpose.
+IGNORED_TYPES = {
+    "system": "a system notice (the user changed number)",
+    "request_welcome": "the user opened the chat",
+}
 STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 
 # Graph / Cloud API error codes (WhatsApp Cloud API error code reference).
@@ -58,48 +66,65 @@ class WhatsAppAdapter(Adapter):
     def verify(self, request: WebhookRequest) -> bool:
         return signature_is_valid(request, self.config.app_secret)
 
-    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+    def parse(self, request: WebhookRequest) -> Parsed:
         payload = load_envelope(request.body, "whatsapp_business_account")
-        events: list[InboundEvent] = []
-        for entry_index, entry in enumerate(objects(payload, "entry", "body")):
+        parsed = Parsed()
+        for entry_index, entry in enumerate(items(payload, "entry", "body")):
             where = f"entry[{entry_index}]"
-            for change_index, change in enumerate(objects(entry, "changes", where)):
-                if change.get("field") != "messages":
-                    continue
-                change_where = f"{where}.changes[{change_index}].value"
-                value = as_object(change.get("value"), change_where)
-                events.extend(self._read_value(value, change_where))
-        return events
+            try:
+                changes = items(as_object(entry, where), "changes", where)
+            except MalformedPayload as error:
+                parsed.rejections.append(Rejection(where, str(error)))
+                continue
+            for change_index, change in enumerate(changes):
+                change_where = f"{where}.changes[{change_index}]"
+                try:
+                    parsed.extend(self._read_change(change, change_where))
+                except MalformedPayload as error:
+                    parsed.rejections.append(Rejection(change_where, str(error)))
+        return parsed
 
-    def _read_value(self, value: dict[str, Any], where: str) -> list[InboundEvent]:
-        events: list[InboundEvent] = []
-        messages = objects(value, "messages", where)
+    def _read_change(self, raw: object, where: str) -> Parsed:
+        change = as_object(raw, where)
+        if change.get("field") != "messages":
+            # Template reviews, account updates...: subscribed fields with no message in them.
+            return Parsed(ignored=[Ignored(where, "not a messages change")])
+        where = f"{where}.value"
+        value = as_object(change.get("value"), where)
+        parsed = Parsed()
+        messages = items(value, "messages", where)
         if messages:
             metadata = as_object(value.get("metadata"), f"{where}.metadata")
             identity = required_id(metadata, "phone_number_id", f"{where}.metadata")
-            contacts = objects(value, "contacts", where)
+            contacts = [c for c in items(value, "contacts", where) if isinstance(c, dict)]
             for index, message in enumerate(messages):
-                event = self._read_message(
-                    message, identity, contacts, f"{where}.messages[{index}]"
-                )
-                if event is not None:
-                    events.append(event)
-        for index, status in enumerate(objects(value, "statuses", where)):
-            update = self._read_status(status, f"{where}.statuses[{index}]")
-            if update is not None:
-                events.append(update)
-        return events
+                message_where = f"{where}.messages[{index}]"
+                try:
+                    parsed.extend(self._read_message(message, identity, contacts, message_where))
+                except MalformedPayload as error:
+                    parsed.rejections.append(Rejection(message_where, str(error)))
+        for index, status in enumerate(items(value, "statuses", where)):
+            status_where = f"{where}.statuses[{index}]"
+            try:
+                parsed.extend(self._read_status(status, status_where))
+            except MalformedPayload as error:
+                parsed.rejections.append(Rejection(status_where, str(error)))
+        for index in range(len(items(value, "errors", where))):
+            # Out-of-band errors about the number or the webhook: for the operator, not a person.
+            parsed.ignored.append(Ignored(f"{where}.errors[{index}]", "an error notice"))
+        return parsed
 
     def _read_message(
         self,
-        message: dict[str, Any],
+        raw: object,
         identity: str,
         contacts: list[dict[str, Any]],
         where: str,
-    ) -> InboundMessage | None:
+    ) -> Parsed:
+        message = as_object(raw, where)
         kind = optional_str(message, "type", where) or ""
-        if kind in SKIPPED_TYPES:
-            return None
+        if kind in IGNORED_TYPES:
+            return Parsed(ignored=[Ignored(where, IGNORED_TYPES[kind])])
         provider_id = required_id(message, "id", where)
         timestamp = unix_time(message.get("timestamp"), f"{where}.timestamp")
 
@@ -114,28 +139,45 @@ class WhatsAppAdapter(Adapter):
             raise MalformedPayload(f"{where}.from is missing")
 
         context = optional_object(message, "context", where) or {}
-        text, has_media = _content(message, kind, where)
-        return InboundMessage(
-            channel=self.channel,
-            provider_message_id=provider_id,
-            sender_address=sender_address,
-            identity_provider_id=identity,
-            text=text,
-            timestamp=timestamp,
-            sender_key=user_id,
-            reply_to_provider_id=optional_str(context, "id", f"{where}.context"),
-            has_media=has_media,
+        content = _content(message, kind, where)
+        if message.get("group_id") not in (None, ""):
+            # A group the business number is in: the relay is one-to-one, so nothing is carried
+            # (the pipeline answers a polite refusal on the kind); the text stays out of it.
+            content = _Content(MessageKind.GROUP)
+        referral = optional_object(message, "referral", where) or {}
+        ref = referral.get("ref")  # Click-to-WhatsApp ads carry source_* fields, not a ref
+        return Parsed(
+            events=[
+                InboundMessage(
+                    channel=self.channel,
+                    provider_message_id=provider_id,
+                    sender_address=sender_address,
+                    identity_provider_id=identity,
+                    text=content.text,
+                    timestamp=timestamp,
+                    sender_key=user_id,
+                    reply_to_provider_id=content.reply_to
+                    or optional_str(context, "id", f"{where}.context"),
+                    has_media=content.has_media,
+                    referral=ref if isinstance(ref, str) and ref else None,
+                    kind=content.kind,
+                    postback_payload=content.payload,
+                )
+            ]
         )
 
-    def _read_status(self, status: dict[str, Any], where: str) -> StatusUpdate | None:
+    def _read_status(self, raw: object, where: str) -> Parsed:
+        status = as_object(raw, where)
         state = status.get("status")
-        if state not in STATUSES:
-            return None  # "deleted", "warning" and future states: nothing to record
+        # isinstance first: a list or an object here is unhashable and would raise TypeError.
+        if not isinstance(state, str) or state not in STATUSES:
+            # "deleted", "warning" and future states: nothing to record
+            return Parsed(ignored=[Ignored(where, "a status the relay does not record")])
         errors = objects(status, "errors", where)
         first_error = errors[0] if errors else {}
         code = first_error.get("code")
         title = first_error.get("title")
-        return StatusUpdate(
+        update = StatusUpdate(
             channel=self.channel,
             status=str(state),
             timestamp=unix_time(status.get("timestamp"), f"{where}.timestamp"),
@@ -143,6 +185,7 @@ class WhatsAppAdapter(Adapter):
             error_code=None if code is None or isinstance(code, bool) else str(code),
             error_title=title if isinstance(title, str) else None,
         )
+        return Parsed(events=[update])
 
     def send(self, message: OutboundText) -> SendResult:
         payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
@@ -200,26 +243,61 @@ def _user_id(contacts: list[dict[str, Any]], wa_id: str | None) -> str | None:
     return None
 
 
-def _content(message: dict[str, Any], kind: str, where: str) -> tuple[str, bool]:
-    """Return (text, has_media) for a message of type `kind`."""
+def _interactive(body: dict[str, Any], where: str) -> _Content:
+    """A reply button or list row tapped on a message we sent."""
+    for reply_kind in ("button_reply", "list_reply"):
+        reply = optional_object(body, reply_kind, where)
+        if reply is not None:
+            return _Content(
+                MessageKind.POSTBACK,
+                optional_str(reply, "title", f"{where}.{reply_kind}") or "",
+                payload=optional_str(reply, "id", f"{where}.{reply_kind}"),
+            )
+    return _Content(MessageKind.UNSUPPORTED, has_media=True)  # nfm_reply (flows) and later
+
+
+@dataclass(frozen=True)
+class _Content:
+    kind: str
+    text: str = ""
+    has_media: bool = False
+    payload: str | None = None  # the id or payload of a tapped button
+    reply_to: str | None = None  # the message a reaction is on
+
+
+def _content(message: dict[str, Any], kind: str, where: str) -> _Content:
+    """What a message of WhatsApp type `kind` says, as the relay reads it."""
+    if kind == "contacts":  # an array of contact cards, not an object
+        if not isinstance(message.get("contacts"), list):
+            raise MalformedPayload(f"{where}.contacts is not a list")
+        return _Content(MessageKind.CONTACTS, has_media=True)
     body = optional_object(message, kind, where) if kind else None
+    inside = f"{where}.{kind}"
     if kind == "text":
-        return optional_str(body or {}, "body", f"{where}.text") or "", False
+        return _Content(MessageKind.TEXT, optional_str(body or {}, "body", inside) or "")
     if kind == "interactive":
-        for reply_kind in ("button_reply", "list_reply"):
-            reply = optional_object(body or {}, reply_kind, f"{where}.interactive")
-            if reply is not None:
-                return optional_str(
-                    reply, "title", f"{where}.interactive.{reply_kind}"
-                ) or "", False
-        return "", False
+        return _interactive(body or {}, inside)
     if kind == "button":  # a quick-reply button on a template we sent
-        return optional_str(body or {}, "text", f"{where}.button") or "", False
+        return _Content(
+            MessageKind.POSTBACK,
+            optional_str(body or {}, "text", inside) or "",
+            payload=optional_str(body or {}, "payload", inside),
+        )
+    if kind == "reaction":  # an empty emoji removes the reaction
+        return _Content(
+            MessageKind.REACTION,
+            optional_str(body or {}, "emoji", inside) or "",
+            reply_to=optional_str(body or {}, "message_id", inside),
+        )
     if kind in MEDIA_TYPES:
-        return optional_str(body or {}, "caption", f"{where}.{kind}") or "", True
-    # Location, contacts, orders and types added later carry no text the relay can forward;
-    # flag them as media so the other side is told something arrived that was not relayed.
-    return "", True
+        return _Content(
+            MessageKind.MEDIA, optional_str(body or {}, "caption", inside) or "", has_media=True
+        )
+    if kind == "location":
+        return _Content(MessageKind.LOCATION, has_media=True)
+    # "unsupported" (polls, view-once, a type too new for the API), orders and types added
+    # later carry nothing the relay can forward; the sender is told it was not relayed.
+    return _Content(MessageKind.UNSUPPORTED, has_media=True)
 
 
 def _message_id(response: http.Response) -> str:
