@@ -141,6 +141,18 @@ NOTICES: dict[str, dict[str, str]] = {
         "id": "Pesan Anda terlalu panjang untuk aplikasi pihak lain ({app} menerima sekitar "
         "{limit} karakter di sini). Tidak ada yang diteruskan: kirim dalam beberapa bagian.",
     },
+    "group_unsupported": {
+        "en": "Perantara relays one-to-one chats only. Write to this number directly, not in a "
+        "group; nothing was forwarded.",
+        "id": "Perantara hanya meneruskan obrolan pribadi. Kirim pesan langsung ke nomor ini, "
+        "bukan di grup; tidak ada yang diteruskan.",
+    },
+    "content_unsupported": {
+        "en": "Only text is relayed for now: your location, contact card or other content was "
+        "not forwarded. Write it as text if you want to share it.",
+        "id": "Untuk saat ini hanya teks yang diteruskan: lokasi, kartu kontak, atau konten lain "
+        "Anda tidak dikirim. Tulis sebagai teks jika ingin membagikannya.",
+    },
     "empty_message": {
         "en": "Your message had no visible text, so nothing was forwarded.",
         "id": "Pesan Anda tidak berisi teks yang terlihat, jadi tidak ada yang diteruskan.",

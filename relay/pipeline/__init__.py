@@ -10,6 +10,7 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       sender_banned         first: a banned address gets nothing else, not even HELP
       sender_suspended      nothing a suspended participant sends goes anywhere
       link_code             a LINK- code is for the relay, never for the other side
+      group_message         WhatsApp groups: one-to-one chats only
       carriable_content     a photo alone, or a text over the limit, cannot be carried
       visible_text          invisible characters go (so they cannot split a number); empty stops
       carrier_keywords      SMS: the carrier's STOP/START act on the whole number, before ours

@@ -23,6 +23,7 @@ from contacts import contact_guard
 from contacts import services as contacts
 from contacts.models import Channel
 from marketplace import handles
+from relay.adapters.base import MessageKind
 from relay.models import Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
@@ -81,9 +82,33 @@ def link_code(ctx: Context) -> Stop | None:
     return Stop(Outcome.LINK_CONNECTED, Notice("link_connected"))
 
 
+def group_message(ctx: Context) -> Stop | None:
+    """The relay carries one-to-one chats: a WhatsApp group message is politely refused (its
+    members would otherwise all talk to one seller as one buyer)."""
+    event = ctx.submission.event
+    if event is None or event.kind != MessageKind.GROUP:
+        return None
+    return Stop(Outcome.UNSUPPORTED, Notice("group_unsupported"))
+
+
+# Content that is not a photo or file and not text: a location or a contact card (which holds
+# a phone number), a poll, a story mention.
+NOT_TEXT = frozenset(
+    {
+        MessageKind.LOCATION,
+        MessageKind.CONTACTS,
+        MessageKind.UNSUPPORTED,
+        MessageKind.STORY_MENTION,
+    }
+)
+
+
 def carriable_content(ctx: Context) -> Stop | None:
-    """Only text is relayed, up to RELAY_MAX_TEXT_CHARS: a photo alone or a text too long is
-    refused with a notice that says so."""
+    """Only text is relayed, up to RELAY_MAX_TEXT_CHARS: a photo alone, a location, a contact
+    card or a text too long is refused with a notice that says so."""
+    event = ctx.submission.event
+    if event is not None and event.kind in NOT_TEXT and not ctx.text.strip():
+        return Stop(Outcome.UNSUPPORTED, Notice("content_unsupported"))
     if ctx.submission.has_media and not ctx.text.strip():
         return Stop(Outcome.UNSUPPORTED, Notice("media_unsupported"))
     if len(ctx.text.strip()) > settings.RELAY_MAX_TEXT_CHARS:
@@ -349,6 +374,7 @@ BEFORE_ROUTING: tuple[Guard, ...] = (
     sender_banned,
     sender_suspended,
     link_code,
+    group_message,
     carriable_content,
     visible_text,
     carrier_keywords,

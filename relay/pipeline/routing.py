@@ -100,7 +100,7 @@ def referral(ctx: Context) -> Stop | bool:
     found = _first_live_handle([handles.HandleCandidate(code=code, deliberate=True)])
     if found is None:
         return _not_routed("unknown_handle", handle=handles.display(code))
-    if ctx.text:
+    if ctx.text and handles.normalize(ctx.text) != code:  # more than the ref itself
         ctx.wrote_handle = True
         return _open_on_listing(ctx, found.listing, found)
     assert ctx.sender is not None
