@@ -1,8 +1,8 @@
 """One private stack for the fault tests: PostgreSQL, Redis, gunicorn, two workers, beat, sandbox.
 
 Started once for the module (about 15 s) in `var/faults-test-<pid>/` (not pytest's tmp: the
-PostgreSQL server runs as `postgres` and must reach its data directory) and torn down after.
-The machine's shared PostgreSQL and Redis are never touched.
+PostgreSQL server runs as `postgres` and must reach its data directory) and torn down after;
+the process logs stay in its `logs/`. The machine's shared PostgreSQL and Redis are never touched.
 """
 
 from __future__ import annotations
@@ -26,4 +26,8 @@ def stack() -> Iterator[fault_stack.FaultStack]:
     running = fault_stack.start(buyers=1500, work=work)
     yield running
     running.stop()
-    shutil.rmtree(work, ignore_errors=True)
+    for path in work.iterdir():  # the process logs stay, to read after a failure
+        if path.is_dir() and path.name != "logs":
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file():
+            path.unlink()
