@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 DEMO_ENV := DEBUG=1 PLATFORM_SANDBOX_URL=http://127.0.0.1:8100 RELAY_PUBLIC_URL=http://127.0.0.1:8000
 
-.PHONY: run test lint format bench clean venv
+.PHONY: run test lint format bench faults clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# Issue #11's fault suite, long form (~15 min): private PostgreSQL and Redis, see bench/README.md.
+faults: venv
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -176,10 +176,14 @@ def base_env(ports: Ports, interpreter: str = "venv") -> dict[str, str]:
 
 
 class Service:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], work: Path | None = None
+    ) -> None:
         self.name = name
-        WORK.mkdir(parents=True, exist_ok=True)
-        self.log_path = WORK / f"{name}.log"
+        self.argv, self.env = argv, env  # kept so the fault bench can start it again
+        work = work or WORK
+        work.mkdir(parents=True, exist_ok=True)
+        self.log_path = work / f"{name}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             argv,
@@ -207,6 +211,13 @@ class Service:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process tree at once: a crash, not a shutdown."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
         self._log.close()
 
     def tail(self, lines: int = 30) -> str:

@@ -25,7 +25,8 @@ class SandboxClient:
     ) -> dict[str, Any]:
         """Have `person` write `text` to the relay's `identity`; return the relay's answer.
 
-        The result holds `provider_message_id`, `relay_status`, `relay_body` and `ack_ms`.
+        The result holds `provider_message_id`, `relay_status`, `relay_body`, `ack_ms` and
+        `attempts` (more than 1 when the `webhook_retries` setting posted it again).
         """
         body = {
             "person": person,
@@ -156,17 +157,19 @@ class SandboxClient:
         auto_status: bool | None = None,
         status_delay_ms: int | None = None,
         twilio_advanced_opt_out: bool | None = None,
+        webhook_retries: int | None = None,
+        webhook_retry_ms: int | None = None,
     ) -> dict[str, Any]:
         """Change the settings given; return all current settings."""
-        body: dict[str, Any] = {}
-        if latency_ms is not None:
-            body["latency_ms"] = latency_ms
-        if auto_status is not None:
-            body["auto_status"] = auto_status
-        if status_delay_ms is not None:
-            body["status_delay_ms"] = status_delay_ms
-        if twilio_advanced_opt_out is not None:
-            body["twilio_advanced_opt_out"] = twilio_advanced_opt_out
+        given = {
+            "latency_ms": latency_ms,
+            "auto_status": auto_status,
+            "status_delay_ms": status_delay_ms,
+            "twilio_advanced_opt_out": twilio_advanced_opt_out,
+            "webhook_retries": webhook_retries,
+            "webhook_retry_ms": webhook_retry_ms,
+        }
+        body = {name: value for name, value in given.items() if value is not None}
         result: dict[str, Any] = self._post("/control/settings", body)
         return result
 

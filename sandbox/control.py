@@ -52,7 +52,7 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         now=now,
         sms_extra=sms_extra,
     )
-    posted = runtime.poster.post(webhook, kind="message", provider_message_id=provider_message_id)
+    posted = _post_until_acknowledged(runtime, webhook, provider_message_id)
     runtime.state.record_inbound(
         {
             "channel": person.channel,
@@ -71,6 +71,7 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         "relay_status": posted["relay_status"],
         "relay_body": posted["relay_body"] or posted["error"] or "",
         "ack_ms": posted["ms"],
+        "attempts": posted["attempts"],
     }
     return json_response(answer)
 
@@ -123,6 +124,23 @@ def _send_shape(
             "ack_ms": posted["ms"],
         }
     )
+
+
+def _post_until_acknowledged(
+    runtime: Runtime, webhook: webhooks.OutgoingWebhook, provider_message_id: str
+) -> dict[str, Any]:
+    """Post a message webhook; post it again while the relay answers anything but 2xx, as
+    often as the `webhook_retries` setting allows. Return the last attempt, with `attempts`."""
+    settings = runtime.state.settings
+    attempts = 0
+    while True:
+        attempts += 1
+        posted = runtime.poster.post(
+            webhook, kind="message", provider_message_id=provider_message_id
+        )
+        if 200 <= posted["relay_status"] < 300 or attempts > settings.webhook_retries:
+            return {**posted, "attempts": attempts}
+        runtime.pause(settings.webhook_retry_ms / 1000)
 
 
 def _apply_twilio_keyword(
@@ -256,26 +274,26 @@ def plan_failures(runtime: Runtime, request: Request) -> Response:
 
 def change_settings(runtime: Runtime, request: Request) -> Response:
     """POST /control/settings: any of latency_ms, auto_status, status_delay_ms,
-    twilio_advanced_opt_out."""
+    twilio_advanced_opt_out, webhook_retries, webhook_retry_ms."""
     data = _json_object(request)
     if data is None:
         return control_error("body must be a JSON object")
     settings = runtime.state.settings
+    numbers = ("latency_ms", "status_delay_ms", "webhook_retries", "webhook_retry_ms")
     try:
-        latency = int(data.get("latency_ms", settings.latency_ms))
-        delay = int(data.get("status_delay_ms", settings.status_delay_ms))
+        values = {name: int(data.get(name, getattr(settings, name))) for name in numbers}
     except (TypeError, ValueError):
-        return control_error("latency_ms and status_delay_ms must be integers")
-    if latency < 0 or delay < 0:
-        return control_error("latency_ms and status_delay_ms must not be negative")
+        return control_error(f"{', '.join(numbers)} must be integers")
+    if any(value < 0 for value in values.values()):
+        return control_error(f"{', '.join(numbers)} must not be negative")
     auto_status = data.get("auto_status", settings.auto_status)
     advanced = data.get("twilio_advanced_opt_out", settings.twilio_advanced_opt_out)
     if not isinstance(auto_status, bool) or not isinstance(advanced, bool):
         return control_error("auto_status and twilio_advanced_opt_out must be true or false")
     settings.twilio_advanced_opt_out = advanced
-    settings.latency_ms = latency
-    settings.status_delay_ms = delay
     settings.auto_status = auto_status
+    for name, value in values.items():
+        setattr(settings, name, value)
     return json_response(dataclasses.asdict(settings))
 
 

@@ -32,6 +32,11 @@ class Settings:
     # Off: each Twilio number stands alone, as a number outside a Messaging Service does.
     # On: the numbers form a Messaging Service with Advanced Opt-Out (see sandbox.opt_out).
     twilio_advanced_opt_out: bool = False
+    # Platforms post a message webhook again when the relay does not answer 2xx (Meta and
+    # Twilio both retry). Off by default; the fault bench turns it on: `webhook_retries` more
+    # attempts, `webhook_retry_ms` apart, same provider message id and body.
+    webhook_retries: int = 0
+    webhook_retry_ms: int = 1000
 
 
 def address_key(channel: str, address: str) -> str:
@@ -233,6 +238,8 @@ class SandboxState:
             self.settings.auto_status = self.config.auto_status
             self.settings.status_delay_ms = self.config.status_delay_ms
             self.settings.twilio_advanced_opt_out = False
+            self.settings.webhook_retries = 0
+            self.settings.webhook_retry_ms = 1000
             self.opt_outs.clear()
             self.outbox.clear()
             self.inbound.clear()

@@ -194,3 +194,31 @@ def test_python_dash_m_sandbox_prints_its_url_and_serves() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+def test_a_message_webhook_the_relay_refused_is_posted_again_with_the_same_id_when_asked(
+    relay: FakeRelay, sandbox_client: SandboxClient
+) -> None:
+    relay.status = 503
+    sandbox_client.configure(webhook_retries=2, webhook_retry_ms=10)
+
+    answer = sandbox_client.send_inbound("ana", "wa-main", "Halo")
+
+    received = relay.wait_for(3)
+    assert answer["relay_status"] == 503 and answer["attempts"] == 3
+    assert len({item.body for item in received}) == 1  # the same webhook, posted three times
+    attempts = [w for w in sandbox_client.webhooks() if w["kind"] == "message"]
+    assert {w["provider_message_id"] for w in attempts} == {answer["provider_message_id"]}
+    assert [w["relay_status"] for w in attempts] == [503, 503, 503]
+
+
+def test_message_webhooks_are_posted_once_by_default_and_a_2xx_stops_the_retries(
+    relay: FakeRelay, sandbox_client: SandboxClient
+) -> None:
+    relay.status = 500
+    assert sandbox_client.send_inbound("ana", "wa-main", "Halo")["attempts"] == 1
+    sandbox_client.configure(webhook_retries=5, webhook_retry_ms=10)
+    relay.status = 200
+
+    assert sandbox_client.send_inbound("ana", "wa-main", "Lagi")["attempts"] == 1
+    assert sandbox_client.state()["settings"]["webhook_retries"] == 5
