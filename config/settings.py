@@ -238,11 +238,14 @@ RELAY_MAX_TEXT_CHARS = env.integer("RELAY_MAX_TEXT_CHARS", 4000, minimum=100)
 RELAY_DELIVERY_MAX_ATTEMPTS = env.integer("RELAY_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
 RELAY_RETRY_BASE_SECONDS = env.number("RELAY_RETRY_BASE_SECONDS", 2.0, minimum=0.01)
 RELAY_RETRY_MAX_SECONDS = env.number("RELAY_RETRY_MAX_SECONDS", 300.0, minimum=0.1)
-RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 60, minimum=1)
+# A pending head of its stream this old lost its publish (a broker that restarted empty, a
+# publish that failed after commit): the sweeper publishes it again. A second publish is
+# harmless (the claim is a compare-and-set), so this can be short.
+RELAY_SWEEP_PENDING_SECONDS = env.integer("RELAY_SWEEP_PENDING_SECONDS", 15, minimum=1)
 RELAY_SWEEP_INTERVAL_SECONDS = env.integer("RELAY_SWEEP_INTERVAL_SECONDS", 5, minimum=1)
 # Read timeout of a platform send. Neither Meta nor Twilio documents how long their send APIs may
 # take; 15 s outlasts the slow answers the fault suite injects (12 s) while a send's lease
-# (timeout + connect + 2 s, services/delivery.py) still hands a dead worker's send on in < 30 s.
+# (timeout + 3 s connect + 2 s, services/delivery.py) still hands a dead worker's send on in < 30 s.
 RELAY_HTTP_TIMEOUT_SECONDS = env.number("RELAY_HTTP_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 RELAY_DEFAULT_LANGUAGE = env.choice("RELAY_DEFAULT_LANGUAGE", "en", ("en", "id"))
 # The number guard reads national numbers as written in the sender's region, this one and US.

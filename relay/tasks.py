@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.db import close_old_connections, transaction
 
 from relay.services import delivery as delivery_service
-from relay.services import early_statuses, integrations, lifecycle
+from relay.services import early_statuses, integrations, lifecycle, workers
 
 
 @shared_task(name="relay.ping")
@@ -68,3 +68,10 @@ def sweep_integrator_webhooks() -> int:
     """Every RELAY_SWEEP_INTERVAL_SECONDS (celery beat): integrator webhook deliveries a lost
     publish or a dead worker left behind are published again."""
     return integrations.sweep_integrator_webhooks()
+
+
+@worker_ready.connect  # the worker's own process (the thread and solo pools)
+@worker_process_init.connect  # each prefork child
+def _heartbeat(**_: object) -> None:
+    """This worker's heartbeat, so the sweeper knows at once when it dies (services/workers)."""
+    workers.start_heartbeat()

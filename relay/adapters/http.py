@@ -27,7 +27,7 @@ from relay.adapters.base import TransientSendError
 
 # Connecting should be quick even when the platform is slow to answer; never wait longer than
 # this for the TCP/TLS handshake, whatever the read timeout is.
-MAX_CONNECT_TIMEOUT = 5.0
+MAX_CONNECT_TIMEOUT = 3.0
 USER_AGENT = "Perantara-relay/1.0"
 POOLS = 20  # hosts kept (each platform's API is one or two)
 CONNECTIONS_PER_HOST = 100  # a worker's threads sending at once

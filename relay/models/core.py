@@ -214,6 +214,7 @@ class Delivery(models.Model):
     # A `sending` row belongs to its worker until then (services/delivery.py LEASE_SECONDS);
     # past it the sweeper hands it back, so a dead worker holds its conversation for seconds.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)  # the worker (services/workers.py)
     # Re-sends after an attempt that may have reached the platform (a lost answer, an expired
     # lease): the duplicates the relay could not rule out, counted.
     uncertain_sends = models.PositiveSmallIntegerField(default=0)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import Error as DatabaseError  # InterfaceError too: a closed connection
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ from relay.adapters.base import (
 from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
-from relay.services import early_statuses, optout, outbound, snapshot
+from relay.services import early_statuses, optout, outbound, snapshot, workers
 from relay.services.counters import Counter, count
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class DeliveryResult:
 # (params: now, delivery id, now). The caller adds the RETURNING clause.
 _CLAIM = (
     "UPDATE relay_delivery SET state = 'sending', claimed_until = %s, "  # noqa: S608 (constants)
-    "updated_at = %s "
+    "claimed_by = %s, updated_at = %s "
     "WHERE id = %s AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
     "AND NOT EXISTS (SELECT 1 FROM relay_delivery AS earlier "
     "WHERE earlier.conversation_id = relay_delivery.conversation_id "
@@ -119,7 +120,8 @@ def _claim_and_load(delivery_id: int) -> Delivery | None:
     return the claimed delivery with what sending it needs, or None if not claimed."""
     moment = timezone.now()
     now = hotsql.when(moment)
-    claim = [hotsql.when(moment + dt.timedelta(seconds=lease_seconds())), now, delivery_id, now]
+    lease = hotsql.when(moment + dt.timedelta(seconds=lease_seconds()))
+    claim = [lease, workers.worker_id(), now, delivery_id, now]
     if connection.vendor == "postgresql":
         # One round trip: the claim, then the joined rows of the claimed delivery.
         sql = f"WITH d AS ({_CLAIM} RETURNING *) {_loaded_columns()}d{_JOINS}"
@@ -508,6 +510,16 @@ def _reclaim_expired_leases() -> list[int]:
     expired = Q(claimed_until__lt=now) | Q(  # rows claimed before leases existed
         claimed_until__isnull=True, updated_at__lt=now - dt.timedelta(seconds=lease_seconds())
     )
+    dead = workers.dead(
+        set(
+            Delivery.objects.filter(state=Delivery.State.SENDING)
+            .exclude(claimed_by="")
+            .values_list("claimed_by", flat=True)
+            .distinct()
+        )
+    )
+    if dead:  # their heartbeat stopped: no need to wait out the lease
+        expired |= Q(claimed_by__in=dead)
     ids = list(
         Delivery.objects.filter(expired, state=Delivery.State.SENDING).values_list("pk", flat=True)[
             :1000

@@ -40,7 +40,9 @@ def test_a_worker_killed_mid_send_delays_its_conversation_by_at_most_30_s(
 def test_a_redis_restart_answers_no_committed_webhook_with_an_error(stack: FaultStack) -> None:
     result = fault_scenarios.redis_restart(stack, rate=20, before=4, down=2.0, after=6, deadline=45)
 
-    assert result["non_2xx_answers"] > 0, "the restart did not disturb any webhook"
+    # With the rate limits failing open, the restart disturbs no webhook at all; what it does
+    # disturb is the queue: the tasks in the emptied Redis are gone, and 0 lost below means
+    # the sweeper published their committed rows again.
     assert result["value"] == 0, _explain(result)  # committed, yet answered with an error
     assert (result["lost"], result["order_violations"], result["misrouted"]) == (0, 0, 0)
 
