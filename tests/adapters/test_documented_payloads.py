@@ -105,7 +105,7 @@ def test_a_batch_with_a_bad_event_accepts_the_good_ones_and_answers_200(
     # and each message was answered (HELP twice, "only text" for the contact card).
     assert Endpoint.objects.filter(channel="whatsapp").count() == 1
     notices = sorted(Delivery.objects.values_list("notice_code", flat=True))
-    assert notices == ["help", "help", "media_unsupported"]
+    assert notices == ["content_unsupported", "help", "help"]
     assert not Message.objects.exists()
 
 

@@ -44,7 +44,7 @@ def test_json_form_and_basic_auth_bodies_are_sent_as_the_platforms_expect(
 
 
 def test_a_single_timeout_becomes_an_explicit_connect_and_read_pair() -> None:
-    assert http.timeouts(10.0) == (5.0, 10.0)
+    assert http.timeouts(10.0) == (3.0, 10.0)  # connecting never waits longer than 3 s
     assert http.timeouts(0.3) == (0.3, 0.3)
     assert http.timeouts((1.0, 2.0)) == (1.0, 2.0)
 

@@ -43,6 +43,7 @@ def test_instagram_counts_bytes_not_characters(world: World) -> None:
     world.connect_seller("instagram")
     world.buyer_writes("sms", f"{world.handle} hi")
     world.sandbox.wait_for_outbox(SELLER["instagram"], 1)
+    world.sandbox.wait_for_outbox(BUYER["sms"], 1)  # "Sent to the seller of …"
     world.buyer_writes("sms", "é" * 600)  # 600 characters, 1,200 bytes
     notice = world.sandbox.wait_for_outbox(BUYER["sms"], 2)[-1]["text"]
     assert "too long" in notice and "Instagram" in notice
