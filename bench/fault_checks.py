@@ -3,10 +3,22 @@
 Loss, duplicates, misrouting and order come from `bench.load.analyse` (the sandbox's outbox),
 except that here "lost" is strict: an accepted (2xx) message whose token never reached a send
 API by the deadline, whatever notices the relay sent instead.
+
+With one exception, counted apart (`replies_to_unstored_copy`): a seller's reply quoting the
+first copy of a send the relay made twice. A worker killed mid-send leaves a request the
+platform still completes; the relay never sees its answer, so it never stores that copy's
+message id, and its second (at-least-once) send is the copy it knows. The simulated seller
+answers every copy it receives, so one reply quotes an id no relay could know: the relay has
+nothing to route it by and, when the seller has several conversations, answers "reply to one
+of their messages, or start with its #TAG" (the ambiguous notice). Such a reply is not lost by
+the relay: its sender is told at once what to do. It is excused only when all of that is
+checked: it quotes a copy of a token the outbox holds twice, the relay's database holds no
+delivery with that id (bench/fault_probe.py), and its sender got a notice after posting it.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from collections.abc import Callable
@@ -27,13 +39,19 @@ class Phase:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     first_arrival: dict[int, float] = field(default_factory=dict)  # token -> first send
     since: int = 0  # the outbox cursor after `outbox`
+    excused: set[int] = field(default_factory=set)  # replies to an unstored copy (docstring)
 
     @property
     def accepted(self) -> dict[int, load.Sent]:
         return {t: s for t, s in self.run.sent.items() if 200 <= s.status < 300}
 
+    @property
+    def judged(self) -> dict[int, load.Sent]:
+        """Accepted messages, but the replies that quoted a copy the relay could not know."""
+        return {t: s for t, s in self.accepted.items() if t not in self.excused}
+
     def undelivered(self) -> list[int]:
-        return [token for token in self.accepted if token not in self.first_arrival]
+        return [token for token in self.judged if token not in self.first_arrival]
 
 
 def prepare(stack: FaultStack, *, latency_ms: int = 50, restart: bool = True) -> None:
@@ -92,6 +110,43 @@ def collect(stack: FaultStack, phase: Phase, *, timeout: float) -> None:
             phase.first_arrival[token] = min(
                 send["received_at"], phase.first_arrival.get(token, send["received_at"])
             )
+    phase.excused = replies_to_unstored_copies(stack, phase)
+
+
+def _token(send: dict[str, Any]) -> int | None:
+    match = load.TOKEN.search(send.get("text") or "")
+    return int(match.group(1)) if match else None
+
+
+def replies_to_unstored_copies(stack: FaultStack, phase: Phase) -> set[int]:
+    """Undelivered replies that quoted one copy of a token sent twice, a copy whose id the
+    relay never stored, and whose sender the relay answered with a notice (module docstring)."""
+    by_id = {send.get("provider_message_id"): send for send in phase.outbox}
+    copies = collections.Counter(_token(send) for send in phase.outbox)
+    quoted = {
+        token: sent.reply_to
+        for token, sent in phase.accepted.items()
+        if token not in phase.first_arrival
+        and sent.reply_to
+        and sent.reply_to in by_id
+        and copies[_token(by_id[sent.reply_to])] > 1
+        and _noticed(phase.outbox, sent)
+    }
+    if not quoted:
+        return set()
+    ids = list(quoted.values())
+    stored = {ids[row["send"]] for row in stack.probe({"sends": ids})["deliveries"]}
+    return {token for token, provider_id in quoted.items() if provider_id not in stored}
+
+
+def _noticed(outbox: list[dict[str, Any]], sent: load.Sent) -> bool:
+    """The relay sent the message's sender a notice (a text without a token) after it."""
+    return any(
+        send["person"] == sent.sender
+        and send["received_at"] >= sent.started
+        and _token(send) is None
+        for send in outbox
+    )
 
 
 def judge(stack: FaultStack, phase: Phase, *, latency_ms: int) -> dict[str, Any]:
@@ -105,6 +160,7 @@ def judge(stack: FaultStack, phase: Phase, *, latency_ms: int) -> dict[str, Any]
         "not_accepted": len(message_hooks),
         "kinds": found["kinds"],
         "lost": len(phase.undelivered()),
+        "replies_to_unstored_copy": len(phase.excused),
         "duplicated": found["duplicated"],
         "duplicate_examples": found["duplicate_examples"],
         "misrouted": found["misrouted"],
@@ -120,7 +176,7 @@ def drain_after(phase: Phase, moment: float) -> float | None:
     never did before the deadline; 0 if all were through before `moment`)."""
     if phase.undelivered():
         return None
-    last = max((phase.first_arrival[t] for t in phase.accepted), default=moment)
+    last = max((phase.first_arrival[t] for t in phase.judged), default=moment)
     return round(max(0.0, last - moment), 2)
 
 
@@ -128,7 +184,7 @@ def waits_after(phase: Phase, since: float, *, latency_ms: int, deadline: float)
     """How long messages accepted from `since` on waited beyond the platform's own latency;
     one not delivered by `deadline` counts as having waited until then (censored)."""
     waits, censored = [], 0
-    for token, sent in phase.accepted.items():
+    for token, sent in phase.judged.items():
         if sent.acked < since:
             continue
         arrived = phase.first_arrival.get(token)

@@ -32,7 +32,8 @@ def _result(
     outcome = {"scenario": name, **measure, "met": bool(met and clean), **checks, **details}
     log(
         f"{name}: accepted {checks['accepted']}, lost {checks['lost']}, dup "
-        f"{checks['duplicated']}, order {checks['order_violations']}, {measure['measure']} = "
+        f"{checks['duplicated']}, order {checks['order_violations']}, replies to an unstored copy "
+        f"{checks['replies_to_unstored_copy']}, {measure['measure']} = "
         f"{measure['value']} (target {measure['target']}) -> {'met' if outcome['met'] else 'NOT met'}"
     )
     return outcome

@@ -126,6 +126,7 @@ class Sent:
     status: int = 0
     ack_ms: float = 0.0
     provider_message_id: str = ""
+    reply_to: str = ""  # the platform id of the relayed message a reply quotes
 
 
 @dataclass
@@ -184,7 +185,7 @@ def send_one(
     scheduled: float,
 ) -> Sent:
     token = next(world.token)
-    record = Sent(token, sender, recipient, kind, scheduled)
+    record = Sent(token, sender, recipient, kind, scheduled, reply_to=reply_to or "")
     record.started = time.time()
     with run.lock:
         run.sent[token] = record
