@@ -17,7 +17,7 @@ from relay.adapters.base import InboundMessage
 from relay.models import Message, Side
 from relay.pipeline import guards, routing
 from relay.pipeline.types import Context, Notice, Outcome, Result, Road, Stop, Submission
-from relay.services import moderation, outbound, snapshot
+from relay.services import moderation, optout, outbound, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,8 @@ def _identify(ctx: Context) -> Stop | None:
     ctx.sender = sender
     if sender.blind_index not in snapshot.current().banned:
         _open_window(sender)
+        if not ctx.new_sender:  # they wrote, so they can be written to (a block lifted)
+            optout.wrote_again(endpoint=sender, identity=ctx.identity)
     return None
 
 

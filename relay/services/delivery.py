@@ -33,7 +33,9 @@ from relay.adapters.base import (
     TransientSendError,
     WindowClosedError,
 )
+from relay.adapters.meta import MESSENGER_UNAVAILABLE
 from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
+from relay.adapters.whatsapp import UNDELIVERABLE as WHATSAPP_UNDELIVERABLE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
 from relay.services import early_statuses, optout, outbound, snapshot, workers
@@ -211,15 +213,23 @@ def _deliver_claimed(delivery: Delivery) -> DeliveryResult:
         return DeliveryResult("retry", retry_in=wait)
 
 
-OPTED_OUT_REASON = "the recipient has opted out of SMS from this number (replied STOP)"
+OPTED_OUT_REASON = "the recipient has opted out of messages from this number or account"
+# The platforms' "this person will not receive from you": Twilio 21610 (replied STOP), Messenger
+# and Instagram 551 ("this person isn't available": they blocked the page or account), WhatsApp
+# 131026 (undeliverable: blocked the business, or no longer on WhatsApp).
+REFUSED_BY_RECIPIENT: dict[str, str] = {
+    Channel.SMS: str(OPTED_OUT_CODE),
+    Channel.MESSENGER: str(MESSENGER_UNAVAILABLE),
+    Channel.INSTAGRAM: str(MESSENGER_UNAVAILABLE),
+    Channel.WHATSAPP: str(WHATSAPP_UNDELIVERABLE),
+}
 
 
 def _carrier_opted_out(delivery: Delivery) -> bool:
-    """SMS to a person who sent the carrier's STOP to this number: Twilio would refuse it."""
-    return (
-        delivery.channel == Channel.SMS
-        and delivery.identity_id is not None
-        and optout.opted_out(endpoint=delivery.recipient_endpoint_id, identity=delivery.identity_id)
+    """A recipient who opted out of (SMS STOP) or refused (a block) this relay identity: the
+    platform would refuse the send, so the relay does not try."""
+    return delivery.identity_id is not None and optout.opted_out(
+        endpoint=delivery.recipient_endpoint_id, identity=delivery.identity_id
     )
 
 
@@ -309,8 +319,9 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
     except TransientSendError as error:
         return _retry(delivery, error, delay=error.retry_after)
     except PermanentSendError as error:
-        if delivery.channel == Channel.SMS and error.code == str(OPTED_OUT_CODE):
-            # The person opted out with the carrier: never try that number again until START.
+        if REFUSED_BY_RECIPIENT.get(delivery.channel) == error.code:
+            # They opted out or blocked us: try them no more (until START on SMS, or until they
+            # write again on the other apps); the sender is told below in plain words.
             optout.record_carrier_refusal(
                 endpoint_id=delivery.recipient_endpoint_id, identity_id=delivery.identity.pk
             )

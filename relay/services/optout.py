@@ -1,4 +1,5 @@
-"""SMS opt-outs: Twilio's reserved keywords act on the whole relay number for that person.
+"""Opt-outs and refusals: Twilio's reserved keywords act on the whole relay number for that
+person, and a platform's "this person will not receive from you" stops the relay trying too.
 
 Twilio answers STOP, STOPALL, UNSUBSCRIBE, CANCEL, END and QUIT itself and from then on
 refuses every message from that number to that person with error 21610, until they send START,
@@ -56,5 +57,13 @@ def opt_in(*, endpoint: Endpoint, identity: RelayIdentity) -> None:
 
 
 def record_carrier_refusal(*, endpoint_id: int, identity_id: int) -> None:
-    """Twilio answered 21610: the person opted out with the carrier; remember it."""
+    """The platform refused the send because of the recipient (Twilio 21610, Meta's "not
+    available" 551, WhatsApp 131026): remember it, so nothing more is tried there."""
     SmsOptOut.objects.get_or_create(endpoint_id=endpoint_id, identity_id=identity_id)
+
+
+def wrote_again(*, endpoint: Endpoint, identity: RelayIdentity) -> None:
+    """On WhatsApp, Messenger and Instagram a person who writes to us can be written to again
+    (a block lifted, the app back): forget a refusal. On SMS only START does (Twilio's rule)."""
+    if endpoint.channel != "sms":
+        SmsOptOut.objects.filter(endpoint=endpoint, identity=identity).delete()
