@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -120,7 +121,7 @@ class World:
 @pytest.fixture
 def world(
     live_server: Any, sandbox_client: Any, celery_worker: Any, transactional_db: None
-) -> World:
+) -> Iterator[World]:
     for identity in json.loads(FIXTURE.read_text())["identities"]:
         relay.add_relay_identity(
             channel=identity["channel"],
@@ -141,7 +142,22 @@ def world(
     assert handle is not None
     seller_web = Client()
     seller_web.force_login(seller)
-    return World(seller, listing, handle.display, sandbox_client, seller_web)
+    yield World(seller, listing, handle.display, sandbox_client, seller_web)
+    _let_the_worker_finish()
+
+
+def _let_the_worker_finish(timeout: float = 10.0) -> None:
+    """The worker may still be sending what the test's last step queued (a notice, a "sent to
+    the seller" word); flushing the tables under it deadlocks PostgreSQL's TRUNCATE. Wait,
+    bounded, until nothing is being sent or due."""
+    from django.db.models import Q
+
+    from relay.models import Delivery
+
+    due = Q(state="sending") | Q(state="pending", next_attempt_at__isnull=True)
+    deadline = time.monotonic() + timeout
+    while Delivery.objects.filter(due).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def an_hour_ago() -> dt.datetime:
