@@ -14,6 +14,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       carriable_content     a photo alone, or a text over the limit, cannot be carried
       visible_text          invisible characters go (so they cannot split a number); empty stops
       carrier_keywords      SMS: the carrier's STOP/START act on the whole number, before ours
+      template_answer       a reply quoting WhatsApp's "reply to read it" template releases the
+                            held text and is not itself relayed
       help_keyword          HELP needs no conversation
       report_reason_answer  "2" after REPORT files the report; before routing, which would
                             otherwise relay the digit

@@ -23,6 +23,7 @@ from contacts import contact_guard
 from contacts import services as contacts
 from contacts.models import Channel
 from marketplace import handles
+from relay import crypto
 from relay.adapters.base import MessageKind
 from relay.models import Report, Side
 from relay.pipeline import keywords
@@ -149,6 +150,17 @@ def carrier_keywords(ctx: Context) -> Stop | None:
         optout.opt_in(endpoint=ctx.sender, identity=ctx.identity)
         return Stop(Outcome.RESUMED, Notice("opted_in"))
     return None
+
+
+def template_answer(ctx: Context) -> Stop | None:
+    """A reply quoting the WhatsApp template that stood in for a message ("reply to read it")
+    asks for that message, which is now on its way: it is not itself relayed."""
+    event = ctx.submission.event
+    if event is None or not event.reply_to_provider_id or not ctx.released_templates:
+        return None
+    if crypto.provider_key(event.reply_to_provider_id) not in ctx.released_templates:
+        return None
+    return Stop(Outcome.RELEASED)
 
 
 def help_keyword(ctx: Context) -> Stop | None:
@@ -378,6 +390,7 @@ BEFORE_ROUTING: tuple[Guard, ...] = (
     carriable_content,
     visible_text,
     carrier_keywords,
+    template_answer,
     help_keyword,
     report_reason_answer,
 )

@@ -139,7 +139,7 @@ def _identify(ctx: Context) -> Stop | None:
         sender, ctx.new_sender = _new_sender(event, normalized)
     ctx.sender = sender
     if sender.blind_index not in snapshot.current().banned:
-        _open_window(sender)
+        _open_window(ctx, sender)
         if not ctx.new_sender:  # they wrote, so they can be written to (a block lifted)
             optout.wrote_again(endpoint=sender, identity=ctx.identity)
     return None
@@ -202,7 +202,7 @@ def _seen_and_sender(event: InboundMessage) -> tuple[bool, Endpoint | None, str 
     return seen is not None, None, None
 
 
-def _open_window(sender: Endpoint) -> None:
+def _open_window(ctx: Context, sender: Endpoint) -> None:
     """The sender just wrote: their 24-hour window is open; release what waited for it."""
     now = timezone.now()
     previous = sender.last_inbound_at
@@ -211,4 +211,4 @@ def _open_window(sender: Endpoint) -> None:
         Endpoint.objects.filter(pk=sender.pk).update(last_inbound_at=now)
         sender.last_inbound_at = now
     if sender.channel == Channel.WHATSAPP:  # only WhatsApp holds text back behind a template
-        outbound.release_waiting(recipient=sender)
+        ctx.released_templates = outbound.release_waiting(recipient=sender)

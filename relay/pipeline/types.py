@@ -60,6 +60,7 @@ class Outcome(models.TextChoices):
     RATE_LIMITED = "rate_limited", "over an abuse limit"
     NOT_ROUTED = "not_routed", "no conversation applies (help, unknown handle, ambiguous)"
     REFERRED = "referred", "a deep link named a listing; the next message goes there"
+    RELEASED = "released", "a reply to a WhatsApp template: the held message goes out instead"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class Context:
     typed_handle: RelayHandle | Literal[False] | None = False  # False: not looked up yet
     body: str = ""  # what will be relayed (tag removed, details masked)
     hold: bool = False
+    released_templates: set[str] = field(default_factory=set)  # WhatsApp templates answered
     notices: list[Notice] = field(default_factory=list)  # told to the sender, message relayed
 
     @property

@@ -216,15 +216,17 @@ def open_secret_params(delivery: Delivery) -> dict[str, str]:
     return opened
 
 
-def release_waiting(*, recipient: Endpoint) -> None:
-    """The recipient wrote, so their window is open: send what waited for it as free text."""
-    waiting = list(
+def release_waiting(*, recipient: Endpoint) -> set[str]:
+    """The recipient wrote, so their window is open: send what waited for it as free text.
+    Return the (keyed) platform ids of the templates that had stood in for it."""
+    waiting = dict(
         Delivery.objects.filter(
             recipient_endpoint=recipient, state=Delivery.State.WAITING
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "provider_message_id")
     )
     if waiting:
-        Delivery.objects.filter(pk__in=waiting, state=Delivery.State.WAITING).update(
+        Delivery.objects.filter(pk__in=list(waiting), state=Delivery.State.WAITING).update(
             state=Delivery.State.PENDING, force_template=False, updated_at=timezone.now()
         )
-        publish(waiting)
+        publish(list(waiting))
+    return {key for key in waiting.values() if key}

@@ -69,6 +69,13 @@ def test_outside_the_24_hour_window_whatsapp_gets_the_template_and_the_text_foll
     world.seller_writes("whatsapp", "show me", reply_to=template["provider_message_id"])
     texts = world.sandbox.wait_for_outbox(SELLER["whatsapp"], 2)
     assert "is the bike still there?" in texts[1]["text"]
+    # "show me" asked for the message; it is not itself relayed to the buyer.
+    world.seller_writes("whatsapp", "Yes, still here", reply_to=texts[1]["provider_message_id"])
+    wait_until(
+        lambda: any("Yes, still here" in r["text"] for r in world.sandbox.outbox(BUYER["sms"])),
+        what="the seller's real answer",
+    )
+    assert not any("show me" in r["text"] for r in world.sandbox.outbox(BUYER["sms"]))
 
 
 def test_fifty_messages_sent_concurrently_arrive_in_the_order_they_were_accepted(
