@@ -194,7 +194,9 @@ def _page_record(channel: str, payload: dict[str, Any]) -> Record:
     text = message.get("text")
     if not isinstance(text, str) and not message.get("attachment"):
         raise ValueError("param message must have text or attachment")
-    if isinstance(text, str) and len(text) > TEXT_LIMITS[channel]:
+    # Instagram's limit is 1,000 bytes of UTF-8, Messenger's 2,000 characters.
+    size = len(text.encode()) if channel == "instagram" and isinstance(text, str) else None
+    if isinstance(text, str) and (size or len(text)) > TEXT_LIMITS[channel]:
         raise ValueError(f"Length of param message[text] must be at most {TEXT_LIMITS[channel]}")
     return {
         "to": recipient,

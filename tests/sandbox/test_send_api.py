@@ -223,3 +223,11 @@ def test_outbox_since_returns_only_newer_sends(
 
     assert [send["text"] for send in newer] == ["message 1", "message 2"]
     assert [send["index"] for send in newer] == [1, 2]
+
+
+def test_instagram_refuses_a_text_over_1000_bytes_as_meta_does(
+    relay_sends: Any,
+) -> None:
+    """Instagram's Send API takes at most 1,000 bytes of text: 600 'é' are 1,200 bytes."""
+    assert relay_sends.instagram("9100000000000099", "é" * 600).status_code == 400
+    assert relay_sends.instagram("9100000000000099", "e" * 600).status_code == 200
