@@ -226,7 +226,7 @@ def test_outbox_since_returns_only_newer_sends(
 
 
 def test_instagram_refuses_a_text_over_1000_bytes_as_meta_does(
-    relay_sends: Any,
+    relay_sends: Relay,
 ) -> None:
     """Instagram's Send API takes at most 1,000 bytes of text: 600 'é' are 1,200 bytes."""
     assert relay_sends.instagram("9100000000000099", "é" * 600).status_code == 400
