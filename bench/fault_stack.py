@@ -79,9 +79,13 @@ class FaultStack:
 
     def start_worker(self) -> Service:
         name = f"faults{self.started + 1}@%h"
+        # As the README runs it: without gossip, mingle and event heartbeats. Gossip's restart
+        # after a lost Redis connection raises AttributeError ('NoneType' has no 'hostname',
+        # kombu #582) and Celery stops the whole worker as an "unrecoverable error".
         argv = [
             self.python, "-m", "celery", "-A", "config", "worker", "--pool", "threads",
             "--concurrency", str(WORKER_THREADS), "--loglevel", "WARNING", "-n", name,
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
         worker = self._service("worker", argv)
         self.workers.append(worker)

@@ -18,6 +18,7 @@ from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
+from redis import exceptions as redis_errors
 
 
 class Channel(filesystem.Channel):
@@ -54,6 +55,13 @@ class RedisChannel(kombu_redis.Channel):
     _sync_client: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
+        if getattr(self.connection, "client", None) is None:
+            # Closing a channel after Redis went away restores unacknowledged messages through
+            # a new client, but the transport has already dropped its connection info: kombu
+            # then raises AttributeError ('NoneType' has no 'hostname') and Celery stops the
+            # worker as an "unrecoverable error". A connection error instead lets the worker
+            # reconnect; the relay's sweeper republishes whatever the restore would have.
+            raise redis_errors.ConnectionError("the broker connection is closed")
         if asynchronous:
             return super()._create_client(asynchronous=True)  # type: ignore[misc]
         pool = self.pool
