@@ -1,6 +1,3 @@
-# RelayHandle is a listing's code and lives in marketplace (marketplace/models.py); this name
-# stays for code written before the move. Relay may import marketplace, never the reverse.
-from marketplace.models import RelayHandle
 from relay.models.api import (
     ApiToken,
     IdempotencyRecord,
@@ -29,7 +26,6 @@ __all__ = [
     "IntegratorWebhook",
     "IntegratorWebhookDelivery",
     "Message",
-    "RelayHandle",
     "RelayIdentity",
     "Report",
     "Sanction",

@@ -1,4 +1,4 @@
-"""Automatic abuse limits and the number guard.
+"""Automatic abuse limits (the number guard is contacts/contact_guard.py).
 
 Counters live in the cache (Redis in production: set CACHE_URL so every web process shares
 them) under keys built from blind indexes and conversation codes, never from a number.
@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 
-from contacts import contact_guard, vault
+from contacts import vault
 from contacts.models import Endpoint
 from marketplace import handles
 from relay.services.counters import Counter, count
@@ -95,13 +95,3 @@ def repeated_across_listings(text: str, listing_id: int) -> bool:
         _failed_open()
         return False
     return len(listings) >= settings.RELAY_DUPLICATE_LISTINGS_PER_HOUR
-
-
-def mask_contact_details(text: str, *, region: str) -> tuple[str, bool]:
-    """Hide contact details in a message; return the text and whether anything was hidden.
-
-    Kept for callers of the old guard: the rules live in `contacts.contact_guard`, which reads
-    numbers as written in the sender's region, RELAY_DEFAULT_REGION and the US.
-    """
-    masked = contact_guard.mask_contact_details(text, regions=contact_guard.regions_for(region))
-    return masked.text, masked.changed
