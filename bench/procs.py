@@ -6,8 +6,10 @@ process-group id; nothing is ever killed by name. Everything listens on 127.0.0.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
+import hashlib
 import os
 import signal
 import socket
@@ -137,12 +139,29 @@ class Ports:
     sandbox: int = field(default_factory=free_port)
 
 
+def bench_keys() -> dict[str, str]:
+    """Fixed keys for the bench's own database, passed like an operator's (DEMO_KEYS is refused
+    with DEBUG off, and the bench measures production settings). Fixed so that a seeded bench
+    database opens in every later run."""
+
+    def key(purpose: str) -> str:
+        digest = hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-bench")
+        return base64.b64encode(digest.digest()).decode()
+
+    return {
+        "SECRET_KEY": "bench-only-" + key("secret-key"),
+        "RELAY_KEYRING": "bench1:" + key("keyring"),
+        "RELAY_INDEX_KEY": key("blind-index"),
+        "RELAY_MODERATION_KEY": key("moderation"),
+    }
+
+
 def base_env(ports: Ports, interpreter: str = "venv") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
-        DEMO_KEYS="1",
+        **bench_keys(),
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
         + os.environ.get("BENCH_DB_QUERY", ""),
         CELERY_BROKER_URL=BROKER,

@@ -27,7 +27,7 @@ def main() -> int:
     from marketplace.handles import live_handle
 
     spec = json.loads(sys.argv[1])
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    call_command("seed_demo", identities_only=True, verbosity=0, stdout=open(os.devnull, "w"))
     out: dict[str, list[dict[str, str]]] = {}
     with transaction.atomic():
         for seller_spec in spec["sellers"]:

@@ -1,8 +1,10 @@
 """Settings, read from the environment (see .env.example for every variable).
 
 DEBUG is off unless set. With DEBUG off the process refuses to start without SECRET_KEY and the
-relay key ring; DEMO_KEYS=1 (the default only when DEBUG is on) derives fixed demo keys instead,
-which is what `make run` and the test suite use.
+relay key ring, and refuses DEMO_KEYS=1: the demo keys are derived from this repository's source,
+so anyone can read them. DEMO_KEYS (on by default only when DEBUG is on) is what `make run` uses;
+the test suite and the bench pass their own keys explicitly (config/settings_test.py,
+bench/procs.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ env = Env()
 
 DEBUG = env.flag("DEBUG", False)
 DEMO_KEYS = env.flag("DEMO_KEYS", DEBUG)
+if DEMO_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "DEMO_KEYS=1 is refused with DEBUG=0: the demo keys are derived from public source code, "
+        "so anyone could read every address and message sealed under them. Unset DEMO_KEYS and "
+        "set SECRET_KEY, RELAY_KEYRING, RELAY_INDEX_KEY and RELAY_MODERATION_KEY (print fresh "
+        "ones with: DEBUG=1 python manage.py generate_keys)."
+    )
 
 
 def _demo_key(purpose: str) -> bytes:
@@ -52,7 +61,7 @@ _moderation_key = env.key("RELAY_MODERATION_KEY")
 if not DEMO_KEYS and not (RELAY_KEYRING and _index_key):
     raise ImproperlyConfigured(
         "RELAY_KEYRING and RELAY_INDEX_KEY must be set when DEBUG and DEMO_KEYS are off "
-        "(print fresh ones with: DEMO_KEYS=1 python manage.py generate_keys)"
+        "(print fresh ones with: DEBUG=1 python manage.py generate_keys)"
     )
 if not DEMO_KEYS and _moderation_key is None:
     raise ImproperlyConfigured("RELAY_MODERATION_KEY must be set when DEBUG and DEMO_KEYS are off")
@@ -166,8 +175,14 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env.flag("SECURE_HSTS_PRELOAD", False)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = env.flag("USE_X_FORWARDED_HOST", False)
+# X-Forwarded-Proto is believed only behind a proxy the operator names: without one, any client
+# could send "X-Forwarded-Proto: https" and pass for a secure request.
+TRUST_PROXY = env.flag("TRUST_PROXY", False)
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+elif env.flag("USE_X_FORWARDED_HOST", False):
+    raise ImproperlyConfigured("USE_X_FORWARDED_HOST=1 needs TRUST_PROXY=1 (a proxy sets it)")
 
 # --- Phone numbers --------------------------------------------------------------------------
 PHONE_DEFAULT_REGION = env.text("PHONE_DEFAULT_REGION", "ID").upper()

@@ -1,12 +1,28 @@
-"""Settings for the test suite: the production settings with demo keys and the sandbox on.
+"""Settings for the test suite: the production settings with test keys and the sandbox on.
+
+The suite runs with DEBUG off, as production does, so it cannot use DEMO_KEYS (refused without
+DEBUG): it passes fixed test keys of its own through the same variables an operator sets. They are
+fixed, not random, because the Celery worker and the other processes a test starts must open what
+the test sealed.
 
 Everything else (DATABASE_URL, CELERY_BROKER_URL) still comes from the environment, so CI runs
 the suite against PostgreSQL and Redis and a bare machine against SQLite and the file broker.
 """
 
+import base64
+import hashlib
 import os
 
-os.environ.setdefault("DEMO_KEYS", "1")
+
+def _test_key(purpose: str) -> str:
+    digest = hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-tests")
+    return base64.b64encode(digest.digest()).decode()
+
+
+os.environ.setdefault("SECRET_KEY", "tests-only-" + _test_key("secret-key"))
+os.environ.setdefault("RELAY_KEYRING", "test1:" + _test_key("keyring-test1"))
+os.environ.setdefault("RELAY_INDEX_KEY", _test_key("blind-index"))
+os.environ.setdefault("RELAY_MODERATION_KEY", _test_key("moderation"))
 os.environ.setdefault("VERIFICATION_SHOW_CODE", "0")
 # Platform credentials are the sandbox's; tests point the API base at their own sandbox.
 os.environ.setdefault("PLATFORM_SANDBOX_URL", "http://127.0.0.1:9")
@@ -14,7 +30,7 @@ os.environ.setdefault(
     "PERANTARA_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
 )
 
-from config.settings import *  # noqa: F403
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

@@ -6,6 +6,8 @@ class RelayConfig(AppConfig):
     verbose_name = "Relay"
 
     def ready(self) -> None:
+        import config.checks  # noqa: F401  (registers the deploy checks)
+
         # Contacts refuses banned numbers at verification but must not import relay (the
         # layers in pyproject.toml): relay hands it the moderators' ban list instead.
         from contacts.services import register_address_refusal

@@ -1,6 +1,10 @@
 """Seed the demo: the sandbox's relay identities, a seller with three listings, a moderator.
 
 Idempotent: running it again keeps what exists and prints the same credentials.
+
+The accounts have a public password (it is printed, and in this file), so seeding them is refused
+unless DEBUG is on; `--identities-only` (the bench's use) adds only the sandbox's relay identities
+and creates no account.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from contacts import services as contacts
@@ -37,9 +41,20 @@ class Command(BaseCommand):
             default=str(Path(settings.BASE_DIR) / "sandbox" / "demo.json"),
             help="the sandbox fixture naming identities and demo people",
         )
+        parser.add_argument(
+            "--identities-only",
+            action="store_true",
+            help="add the sandbox's relay identities only: no accounts (allowed without DEBUG)",
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["identities_only"]:
+            raise CommandError(
+                "seed_demo creates accounts with the public password "
+                f"{DEMO_PASSWORD!r}: it runs only with DEBUG=1 (the demo). "
+                "Use --identities-only to add the sandbox's relay identities alone."
+            )
         fixture = json.loads(Path(options["fixture"]).read_text())
         for identity in fixture.get("identities", []):
             relay.add_relay_identity(
@@ -48,6 +63,25 @@ class Command(BaseCommand):
                 address=identity["address"],
                 label=identity.get("label", ""),
             )
+        if options["identities_only"]:
+            return
+        seller = self._seed_seller(fixture)
+        moderator = User.objects.filter(username="moderator").first()
+        if moderator is None:
+            moderator = User.objects.create_user(
+                username="moderator", email="moderator@example.com", password=DEMO_PASSWORD
+            )
+        seed_moderator_groups(moderator)
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"  Seller:    sari / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Moderator: moderator / {DEMO_PASSWORD}")
+        for listing in Listing.objects.filter(seller=seller):
+            handle = listing.handles.exclude(status="retired").first()
+            self.stdout.write(
+                f"  Listing {listing.title!r}: handle {handle.display if handle else '-'}"
+            )
+
+    def _seed_seller(self, fixture: dict[str, Any]) -> User:
         seller = User.objects.filter(username="sari").first()
         if seller is None:
             seller = contacts.register_user(
@@ -71,20 +105,7 @@ class Command(BaseCommand):
         preferred = seller.endpoints.filter(channel="instagram").first()
         if preferred is not None:
             contacts.set_preferred_endpoint(user=seller, endpoint=preferred)
-        moderator = User.objects.filter(username="moderator").first()
-        if moderator is None:
-            moderator = User.objects.create_user(
-                username="moderator", email="moderator@example.com", password=DEMO_PASSWORD
-            )
-        seed_moderator_groups(moderator)
-        self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(f"  Seller:    sari / {DEMO_PASSWORD}")
-        self.stdout.write(f"  Moderator: moderator / {DEMO_PASSWORD}")
-        for listing in Listing.objects.filter(seller=seller):
-            handle = listing.handles.exclude(status="retired").first()
-            self.stdout.write(
-                f"  Listing {listing.title!r}: handle {handle.display if handle else '-'}"
-            )
+        return seller
 
 
 def seed_moderator_groups(moderator: User) -> None:

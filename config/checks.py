@@ -1,0 +1,82 @@
+"""Deploy checks (`manage.py check --deploy`): keys anyone can read must never reach production.
+
+DEMO_KEYS is already refused at start-up without DEBUG (config/settings.py). These checks catch
+the other road to the same mistake: an operator pasting a key that is derivable from this
+repository (the demo's, the test suite's or the bench's) into the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+# The `person` strings of config/settings.py (demo), config/settings_test.py and bench/procs.py.
+PUBLIC_KEY_FAMILIES = (b"perantara-demo", b"perantara-tests", b"perantara-bench")
+PURPOSES = (
+    "keyring-demo1",
+    "keyring-test1",
+    "keyring",
+    "blind-index",
+    "moderation",
+    "secret-key",
+)
+
+
+def public_keys() -> set[bytes]:
+    """Every key this repository's source derives, in any of its families."""
+    return {
+        hashlib.blake2b(purpose.encode(), digest_size=32, person=person).digest()
+        for person in PUBLIC_KEY_FAMILIES
+        for purpose in PURPOSES
+    }
+
+
+def _configured_keys() -> Iterable[tuple[str, bytes]]:
+    for key_id, key in settings.RELAY_KEYRING.items():
+        yield f"RELAY_KEYRING ({key_id})", bytes(key)
+    yield "RELAY_INDEX_KEY", bytes(settings.RELAY_INDEX_KEY)
+    for name in ("RELAY_MODERATION_KEY",):
+        value = getattr(settings, name, None)
+        if isinstance(value, bytes | bytearray):
+            yield name, bytes(value)
+    for key_id, key in getattr(settings, "RELAY_MODERATION_KEYS", {}).items():
+        yield f"RELAY_MODERATION_KEYS ({key_id})", bytes(key)
+
+
+@register(Tags.security, deploy=True)
+def keys_are_not_public(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    if settings.DEMO_KEYS:
+        errors.append(
+            Error(
+                "DEMO_KEYS=1: every key is derived from public source code.",
+                hint="Unset DEMO_KEYS and set the keys printed by `manage.py generate_keys`.",
+                id="perantara.E001",
+            )
+        )
+    known = public_keys()
+    secret = str(settings.SECRET_KEY)
+    public_secrets = {
+        prefix + base64.b64encode(key).decode()
+        for prefix in ("tests-only-", "bench-only-")
+        for key in known
+    }
+    if secret in public_secrets or secret.startswith("demo-only-"):
+        errors.append(
+            Error("SECRET_KEY is one of this repository's public keys.", id="perantara.E002")
+        )
+    for name, key in _configured_keys():
+        if key in known:
+            errors.append(
+                Error(
+                    f"{name} is one of this repository's public keys (demo, tests or bench).",
+                    hint="Generate fresh keys with `manage.py generate_keys`.",
+                    id="perantara.E002",
+                )
+            )
+    return errors
