@@ -4,6 +4,7 @@ Everything else (DATABASE_URL, CELERY_BROKER_URL) still comes from the environme
 the suite against PostgreSQL and Redis and a bare machine against SQLite and the file broker.
 """
 
+import ipaddress
 import os
 
 os.environ.setdefault("DEMO_KEYS", "1")
@@ -24,3 +25,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The integrator webhook tests POST to receivers on loopback; tests of the SSRF guard set this
+# back to [] (tests/api/test_ssrf.py).
+RELAY_OUTBOUND_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1")]
