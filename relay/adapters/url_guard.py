@@ -188,9 +188,7 @@ def _parse(url: str) -> tuple[str, str, int, str]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedUrl(NOT_HTTP, _("Give an http:// or https:// address."))
     if "@" in parts.netloc:
-        raise RefusedUrl(
-            USERINFO, _("Leave the user name and password out of the address; sign requests.")
-        )
+        raise RefusedUrl(USERINFO, _("Leave the user name and password out of the address."))
     host = _ascii_host(parts.hostname)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80), target
