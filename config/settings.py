@@ -517,3 +517,18 @@ if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
     CELERY_WORKER_DETECT_QUORUM_QUEUES = True
     CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "confirm_publish": True}
+
+# --- Outbound calls on a user's behalf: the SSRF guard (relay/adapters/url_guard.py) -----------
+# (Appended as one block so parallel changes merge cleanly.) The relay calls URLs users give it
+# (integrator webhooks, later media) only at public addresses; these networks are let through
+# anyway, e.g. RELAY_OUTBOUND_ALLOWED_NETWORKS=10.1.2.0/24 for an integrator on the premises.
+# Comma-separated CIDRs (a bare address is one host); empty by default.
+RELAY_OUTBOUND_ALLOWED_NETWORKS: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
+    try:
+        RELAY_OUTBOUND_ALLOWED_NETWORKS.append(ipaddress.ip_network(_network, strict=True))
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"RELAY_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network like 10.1.2.0/24 "
+            f"({_error})"
+        ) from None

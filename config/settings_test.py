@@ -11,6 +11,7 @@ the suite against PostgreSQL and Redis and a bare machine against SQLite and the
 
 import base64
 import hashlib
+import ipaddress
 import os
 
 
@@ -40,3 +41,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The integrator webhook tests POST to receivers on loopback; tests of the SSRF guard set this
+# back to [] (tests/api/test_ssrf.py).
+RELAY_OUTBOUND_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1")]

@@ -8,6 +8,11 @@ call has an explicit (connect, read) timeout, and network failures come back as
 `TransientSendError` so the delivery task can retry them. No cookies are ever kept, so no
 state leaks from one send (or one account) into the next. Nothing here logs: URLs, bodies and
 answers carry addresses and text.
+
+URLs given by users (integrator webhooks, later media) are passed in as a `CheckedUrl` from
+`relay.adapters.url_guard`: the connection then goes to the address the guard checked, with the
+URL's host in the Host header, the TLS SNI and the certificate check, through a pool of its own
+so that many integrators cannot push the platforms' kept-alive connections out.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from relay.adapters.base import TransientSendError
+from relay.adapters.url_guard import CheckedUrl
 
 # Connecting should be quick even when the platform is slow to answer; never wait longer than
 # this for the TCP/TLS handshake, whatever the read timeout is.
@@ -33,6 +39,11 @@ POOLS = 20  # hosts kept (each platform's API is one or two)
 CONNECTIONS_PER_HOST = 100  # a worker's threads sending at once
 
 pool = urllib3.PoolManager(
+    num_pools=POOLS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False
+)
+# For checked user-given URLs: keyed by (scheme, checked address, port, host name), so a kept
+# connection is only reused for the same host at the same checked address.
+checked_pool = urllib3.PoolManager(
     num_pools=POOLS, maxsize=CONNECTIONS_PER_HOST, block=False, retries=False
 )
 
@@ -65,7 +76,7 @@ def timeouts(timeout: float | tuple[float, float]) -> tuple[float, float]:
 
 
 def post(
-    url: str,
+    url: str | CheckedUrl,
     *,
     json: Any = None,
     data: Mapping[str, str] | None = None,
@@ -77,7 +88,8 @@ def post(
     """POST a JSON (`json`), form (`data`) or ready-made (`content`, with its Content-Type in
     `headers`) body; raise `TransientSendError` if the platform is unreachable.
 
-    Any HTTP status comes back as a response: deciding what a 4xx or 5xx means is the adapter's.
+    Any HTTP status comes back as a response (a 3xx is never followed): deciding what a 4xx or
+    5xx means is the adapter's. A `CheckedUrl` is connected to at its checked address only.
     """
     sent = {"User-Agent": USER_AGENT, **(headers or {})}
     if json is not None:
@@ -93,15 +105,7 @@ def post(
         sent["Authorization"] = f"Basic {token}"
     connect, read = timeouts(timeout)
     try:
-        answer = pool.request(
-            "POST",
-            url,
-            body=body,
-            headers=sent,
-            timeout=urllib3.Timeout(connect=connect, read=read),
-            retries=False,
-            redirect=False,
-        )
+        answer = _send(url, body, sent, urllib3.Timeout(connect=connect, read=read))
     except urllib3.exceptions.NewConnectionError as error:
         # Checked before timeouts: urllib3 makes a refused connection a ConnectTimeoutError too.
         raise TransientSendError("could not reach the platform") from error
@@ -117,6 +121,32 @@ def post(
         # happened; retrying is the safe side for an at-least-once relay.
         raise TransientSendError("could not reach the platform", may_have_sent=True) from error
     return Response(answer.status, answer.headers, answer.data)
+
+
+def _send(
+    url: str | CheckedUrl, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+) -> urllib3.BaseHTTPResponse:
+    if isinstance(url, str):
+        return pool.request(
+            "POST", url, body=body, headers=headers, timeout=timeout, retries=False, redirect=False
+        )
+    # Connect to the checked IP: urllib3 never resolves the host name, so DNS cannot answer
+    # differently now than it did to the guard. The host name still names the site: Host
+    # header, SNI, and the certificate must be valid for it.
+    tls = {"server_hostname": url.host, "assert_hostname": url.host}
+    host_pool = checked_pool.connection_from_host(
+        url.address, url.port, url.scheme, pool_kwargs=tls if url.scheme == "https" else None
+    )
+    return host_pool.urlopen(
+        "POST",
+        url.target,
+        body=body,
+        headers={**headers, "Host": url.host_header},
+        timeout=timeout,
+        retries=False,
+        redirect=False,
+        assert_same_host=False,
+    )
 
 
 def retry_after(response: Response) -> float | None:

@@ -15,6 +15,7 @@ from marketplace.public_text import hidden_from_buyers
 from relay.models import (
     ApiToken,
     Conversation,
+    IntegratorWebhook,
     IntegratorWebhookDelivery,
     Report,
 )
@@ -239,3 +240,21 @@ class WebhookDeliveryOutput(serializers.ModelSerializer[IntegratorWebhookDeliver
     class Meta:
         model = IntegratorWebhookDelivery
         fields = ("event", "state", "attempts", "status_code", "created_at", "delivered_at")
+
+
+class WebhookInput(serializers.Serializer[dict[str, Any]]):
+    url = serializers.CharField(max_length=500)
+
+
+class WebhookOutput(serializers.ModelSerializer[IntegratorWebhook]):
+    class Meta:
+        model = IntegratorWebhook
+        fields = ("id", "url", "created_at")
+
+
+class NewWebhookOutput(serializers.ModelSerializer[IntegratorWebhook]):
+    """The signing secret is in this one answer only (the dashboard shows it once too)."""
+
+    class Meta:
+        model = IntegratorWebhook
+        fields = ("id", "url", "created_at", "secret")

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from relay.api import dashboard
-from relay.api.views import conversations, endpoints, listings
+from relay.api.views import conversations, endpoints, listings, webhooks
 
 app_name = "api"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("tokens/<str:prefix>/revoke/", dashboard.api_token_revoke, name="token_revoke"),
     path("webhooks/", dashboard.webhook_add, name="webhook_add"),
     path("webhooks/<int:webhook_id>/remove/", dashboard.webhook_remove, name="webhook_remove"),
+    path("integrator-webhooks/", webhooks.WebhooksView.as_view(), name="webhooks"),
     path("listings/", listings.ListingsView.as_view(), name="listings"),
     path("listings/<str:code>/", listings.ListingView.as_view(), name="listing"),
     path(

@@ -3,6 +3,10 @@
 Payloads carry codes, times and channels only: never a message body, a phone number or a
 platform id (privacy invariant 1). The broker carries the delivery row's id only.
 
+Webhook URLs pass the SSRF guard (relay/adapters/url_guard.py) when registered and again at
+every send, since DNS answers and RELAY_OUTBOUND_ALLOWED_NETWORKS can change in between; the
+POST goes to the address the guard checked, and a redirect is a failure, never followed.
+
 Signature: `X-Perantara-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`
 with `X-Perantara-Timestamp: <unix seconds>`; receivers should reject stale timestamps.
 """
@@ -19,16 +23,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from contacts.models import User
-from relay.adapters import http
+from relay.adapters import http, url_guard
 from relay.adapters.base import TransientSendError
 from relay.models import (
     IntegratorWebhook,
@@ -46,13 +48,20 @@ State = IntegratorWebhookDelivery.State
 # --- Managing webhooks ------------------------------------------------------------------------
 
 
+class UnsafeWebhookUrl(RelayError):
+    """The URL is not one the relay will call (see relay/adapters/url_guard.py)."""
+
+
 def add_integrator_webhook(*, user: User, url: str) -> IntegratorWebhook:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise RelayError(_("Give an http:// or https:// address."))
+    """Register `url` for the user's events; raise `UnsafeWebhookUrl` saying why it is refused
+    (not http(s), a user name in it, or a host that is or resolves to a non-public address)."""
+    try:
+        checked = url_guard.check_url(url)
+    except url_guard.RefusedUrl as refused:
+        raise UnsafeWebhookUrl(refused.message) from None
     snapshot.invalidate()
     return IntegratorWebhook.objects.create(
-        user=user, url=url.strip()[:500], secret=secrets.token_hex(32)
+        user=user, url=checked.url, secret=secrets.token_hex(32)
     )
 
 
@@ -298,11 +307,21 @@ def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[st
 
 def _post(delivery: IntegratorWebhookDelivery) -> str:
     """POST the delivery and record the answer on it (unsaved): delivered | transient |
-    permanent."""
+    permanent.
+
+    The URL is checked again first: a refused one fails permanently with the guard's reason and
+    nothing is sent; a host name that does not resolve now is retried (DNS has bad minutes).
+    """
+    try:
+        checked = url_guard.check_url(delivery.webhook.url)
+    except url_guard.RefusedUrl as refused:
+        delivery.status_code = None
+        delivery.last_error = refused.reason
+        return "transient" if isinstance(refused, url_guard.HostNotFound) else "permanent"
     body, headers = _signed_request(delivery)
     try:
         response = http.post(
-            delivery.webhook.url,
+            checked,
             content=body,
             headers=headers,
             timeout=settings.RELAY_HTTP_TIMEOUT_SECONDS,
@@ -312,6 +331,11 @@ def _post(delivery: IntegratorWebhookDelivery) -> str:
         delivery.last_error = error.reason[:200]
         return "transient"
     delivery.status_code = response.status_code
+    if 300 <= response.status_code < 400:
+        # Following it would go to an address nobody checked; the integrator must give the
+        # final URL.
+        delivery.last_error = f"redirect not followed (HTTP {response.status_code})"
+        return "permanent"
     delivery.last_error = "" if response.ok else f"HTTP {response.status_code}"
     if response.ok:
         delivery.state = State.DELIVERED
