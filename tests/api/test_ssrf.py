@@ -405,7 +405,7 @@ def test_a_redirect_is_not_followed_and_fails_saying_so(
 
 
 def test_a_malformed_allow_list_stops_start_up_naming_the_variable() -> None:
-    result = run_settings({"DEMO_KEYS": "1", "RELAY_OUTBOUND_ALLOWED_NETWORKS": "10.1.2.3/8"})
+    result = run_settings({"DEBUG": "1", "RELAY_OUTBOUND_ALLOWED_NETWORKS": "10.1.2.3/8"})
     assert result.returncode != 0
     assert "RELAY_OUTBOUND_ALLOWED_NETWORKS: '10.1.2.3/8' is not a network" in result.stderr
 
