@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -34,6 +35,10 @@ SEPARATOR = "|"
 # The process-memory cache is per process: a lock of the process makes its read-modify-write
 # of the one dictionary atomic.
 _local = threading.Lock()
+# After a failed count this process stops trying for a while: a Redis that hangs would
+# otherwise cost every message its socket timeout (1 s) on the way to being accepted.
+PAUSE_AFTER_FAILURE_SECONDS = 5.0
+_paused_until = 0.0
 
 
 class Counter(StrEnum):
@@ -76,8 +81,9 @@ def _key() -> str:
 
 def add(increments: Mapping[str, int]) -> None:
     """Add to several counts in one round trip; never raise (the work must go on)."""
+    global _paused_until
     wanted = {name: by for name, by in increments.items() if by > 0}
-    if not wanted:
+    if not wanted or time.monotonic() < _paused_until:
         return
     try:
         client = _redis()
@@ -90,7 +96,14 @@ def add(increments: Mapping[str, int]) -> None:
             pipeline.hincrby(key, name, by)
         pipeline.execute()
     except Exception:
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
         logger.debug("could not count %s", ", ".join(wanted), exc_info=True)
+
+
+def resume() -> None:
+    """Count again at once, without waiting out a pause after a failure (tests use it)."""
+    global _paused_until
+    _paused_until = 0.0
 
 
 def _add_in_memory(wanted: Mapping[str, int]) -> None:
