@@ -1,8 +1,15 @@
-"""Prometheus metrics, computed from the database on each scrape.
+"""Prometheus metrics: event counters kept in the cache, and a few gauges bounded by the queue.
 
-Counting rows instead of keeping counters in memory makes every gunicorn worker and every web
-node answer the same numbers, and survives restarts. The price is a few aggregate queries per
-scrape (measured in the ops report: see tests/ops and the issue note); scrape every 15-60 s.
+Nothing here scans history. Counts (messages accepted, deliveries finished, retries, failures,
+the latency histogram, reports) are taken when their event happens (relay/services/
+event_counts.py) and read with one cache round trip; the queue gauges read only the rows still
+queued, through the (state, ...) index; table sizes come from PostgreSQL's own estimates. A
+scrape therefore costs the same statements on day 1,000 as on day 1 (tests/ops/test_metrics.py
+counts them).
+
+Counters live in the cache (Redis with CACHE_URL: one number for every process; otherwise
+each process's memory) and start again from zero when the cache is flushed; Prometheus handles
+a counter reset. Scrape every 15-60 s.
 
 The text exposition format (version 0.0.4) is written here rather than through
 prometheus-client: these are a handful of families with no in-process state to manage.
@@ -12,22 +19,28 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
+from django.db import connection
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
-from relay.models import Delivery, Message
+from contacts.models import Channel
+from relay.models import Delivery
 from relay.services import counters
+from relay.services import event_counts as events
 from relay.signature_failures import signature_failures
 from relay.webhook_rejections import rejected_events
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LATENCY_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 86400.0)
+LATENCY_BUCKETS = events.LATENCY_BUCKETS
 QUEUED_STATES = (Delivery.State.PENDING, Delivery.State.SENDING)
+RESET_NOTE = "Kept in the cache; starts again from zero when the cache is flushed."
+# Apps whose tables are sized on PostgreSQL (perantara_table_rows_estimate).
+SIZED_APPS = ("contacts", "marketplace", "relay")
 
 
 @dataclass
@@ -64,125 +77,162 @@ def render(families: Iterable[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _messages() -> Family:
+Counts = Mapping[str, list[tuple[list[str], int]]]
+
+
+def _by_family(found: Mapping[str, int]) -> Counts:
+    grouped: dict[str, list[tuple[list[str], int]]] = defaultdict(list)
+    for name in sorted(found):
+        family, labels = counters.labels_of(name)
+        grouped[family].append((labels, found[name]))
+    return grouped
+
+
+def _messages(counts: Counts) -> Family:
     family = Family(
         "perantara_messages_accepted_total",
         "counter",
-        "Messages accepted by the relay (stored encrypted), by the channel they came from.",
+        "Messages accepted by the relay (stored encrypted), by the channel they came from. "
+        + RESET_NOTE,
     )
-    rows = Message.objects.values("channel").annotate(n=Count("id")).order_by("channel")
-    for row in rows:
-        family.add(row["n"], channel=row["channel"])
+    accepted = {labels[0]: value for labels, value in counts.get(events.MESSAGES_ACCEPTED, [])}
+    for channel in sorted({*Channel.values, *accepted}):
+        family.add(accepted.get(channel, 0), channel=channel)
     return family
 
 
-def _deliveries() -> list[Family]:
-    states = Family(
-        "perantara_deliveries",
-        "gauge",
-        "Deliveries by recipient channel, kind (relay or notice) and current state.",
+def _deliveries(counts: Counts) -> list[Family]:
+    finished = Family(
+        "perantara_deliveries_finished_total",
+        "counter",
+        "Deliveries the worker finished, by recipient channel, kind (relay or notice) and "
+        "outcome: sent, delivered (into the web inbox), waiting (a template went out, the text "
+        "waits for the answer) or failed. " + RESET_NOTE,
     )
-    rows = (
-        Delivery.objects.values("channel", "kind", "state")
-        .annotate(n=Count("id"))
-        .order_by("channel", "kind", "state")
-    )
-    for row in rows:
-        states.add(row["n"], channel=row["channel"], kind=row["kind"], state=row["state"])
-
+    for (channel, kind, state), value in _labelled(counts, events.DELIVERIES_FINISHED, 3):
+        finished.add(value, channel=channel, kind=kind, state=state)
     retried = Family(
         "perantara_deliveries_retried_total",
         "counter",
-        "Deliveries that needed more than one attempt, by channel.",
+        "Deliveries that needed more than one attempt, by channel, counted when they finished. "
+        + RESET_NOTE,
     )
+    for (channel,), value in _labelled(counts, events.DELIVERIES_RETRIED, 1):
+        retried.add(value, channel=channel)
     retries = Family(
         "perantara_delivery_retries_total",
         "counter",
-        "Attempts beyond the first, summed over deliveries, by channel.",
+        "Attempts beyond the first, summed over finished deliveries, by channel. " + RESET_NOTE,
     )
-    for retried_row in (
-        Delivery.objects.filter(attempts__gt=1)
-        .values("channel")
-        .annotate(n=Count("id"), extra=Sum(F("attempts") - 1))
-        .order_by("channel")
-    ):
-        retried.add(retried_row["n"], channel=retried_row["channel"])
-        retries.add(retried_row["extra"] or 0, channel=retried_row["channel"])
-
+    for (channel,), value in _labelled(counts, events.DELIVERY_RETRIES, 1):
+        retries.add(value, channel=channel)
     failures = Family(
         "perantara_delivery_failures_total",
         "counter",
-        "Deliveries that ended failed, by channel and reason (the platform or relay error code).",
+        "Deliveries that failed, by channel and reason (the platform or relay error code), "
+        "whether the worker gave up or the platform reported it later. " + RESET_NOTE,
     )
-    for failed_row in (
-        Delivery.objects.filter(state=Delivery.State.FAILED)
-        .values("channel", "error_code")
-        .annotate(n=Count("id"))
-        .order_by("channel", "error_code")
-    ):
-        reason = failed_row["error_code"] or "unknown"
-        failures.add(failed_row["n"], channel=failed_row["channel"], reason=reason)
-    return [states, retried, retries, failures]
+    for (channel, reason), value in _labelled(counts, events.DELIVERY_FAILURES, 2):
+        failures.add(value, channel=channel, reason=reason)
+    return [finished, retried, retries, failures]
+
+
+def _labelled(counts: Counts, family: str, arity: int) -> list[tuple[tuple[str, ...], int]]:
+    """A family's counts whose label values have the expected arity (others are skipped)."""
+    return [
+        (tuple(labels), value) for labels, value in counts.get(family, []) if len(labels) == arity
+    ]
+
+
+def queued_deliveries() -> QuerySet[Delivery, tuple[str, int, dt.datetime | None]]:
+    """(state, how many, oldest created_at) of the pending and sending deliveries.
+
+    Bounded by the queue, not by history: the filter on state walks the (state, updated_at)
+    index, so finished rows are never read (tests/ops/test_metrics.py checks the plan)."""
+    return (
+        Delivery.objects.filter(state__in=QUEUED_STATES)
+        .values("state")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+        .order_by("state")
+        .values_list("state", "n", "oldest")
+    )
 
 
 def _queue() -> list[Family]:
+    """Pending and sending deliveries and the age of the oldest pending one, in one statement."""
     depth = Family(
         "perantara_queue_depth",
         "gauge",
         "Deliveries waiting for a worker (pending) or being sent (sending).",
     )
-    counts = dict(
-        Delivery.objects.filter(state__in=QUEUED_STATES)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+    rows: dict[str, tuple[int, dt.datetime | None]] = {
+        state: (n, oldest_at) for state, n, oldest_at in queued_deliveries()
+    }
     for state in QUEUED_STATES:
-        depth.add(counts.get(state, 0), state=str(state))
+        depth.add(rows.get(state, (0, None))[0], state=str(state))
     oldest = Family(
         "perantara_queue_oldest_pending_seconds",
         "gauge",
         "Age of the oldest pending delivery (0 when none): a stuck queue grows this.",
     )
-    first = Delivery.objects.filter(state=Delivery.State.PENDING).aggregate(at=Min("created_at"))
-    age = (timezone.now() - first["at"]).total_seconds() if first["at"] else 0.0
+    first = rows.get(Delivery.State.PENDING, (0, None))[1]
+    age = (timezone.now() - first).total_seconds() if first else 0.0
     oldest.add(max(age, 0.0))
     return [depth, oldest]
 
 
-def _latency(buckets: Sequence[float] = LATENCY_BUCKETS) -> Family:
-    """Accepted-to-sent time of relayed messages (Delivery.sent_at - Message.created_at)."""
+def _latency(counts: Counts, buckets: Sequence[float] = LATENCY_BUCKETS) -> Family:
+    """Accepted-to-sent time of relayed messages, observed when the platform took each one."""
     family = Family(
         "perantara_delivery_latency_seconds",
         "histogram",
-        "Seconds from accepting a message to the platform (or web inbox) taking it, by channel.",
+        "Seconds from accepting a message to the platform (or web inbox) taking it, by channel. "
+        + RESET_NOTE,
     )
-    latency = ExpressionWrapper(
-        F("sent_at") - F("message__created_at"), output_field=DurationField()
-    )
-    aggregates: dict[str, Any] = {
-        f"le_{index}": Count("id", filter=Q(latency__lte=dt.timedelta(seconds=bound)))
-        for index, bound in enumerate(buckets)
-    }
-    rows = (
-        Delivery.objects.filter(
-            kind=Delivery.Kind.RELAY, sent_at__isnull=False, message__isnull=False
-        )
-        .annotate(latency=latency)
-        .values("channel")
-        .annotate(count=Count("id"), total=Sum("latency"), **aggregates)
-        .order_by("channel")
-    )
-    for row in rows:
-        values: dict[str, Any] = dict(row)
-        for index, bound in enumerate(buckets):
-            family.add(values[f"le_{index}"], "_bucket", channel=row["channel"], le=_number(bound))
-        family.add(row["count"], "_bucket", channel=row["channel"], le="+Inf")
-        total = row["total"]
-        seconds = total.total_seconds() if isinstance(total, dt.timedelta) else 0.0
-        family.add(max(seconds, 0.0), "_sum", channel=row["channel"])
-        family.add(row["count"], "_count", channel=row["channel"])
+    per_bucket: dict[str, list[int]] = defaultdict(lambda: [0] * (len(buckets) + 1))
+    for (channel, position), value in _labelled(counts, events.LATENCY_BUCKET, 2):
+        if position.isdigit() and int(position) <= len(buckets):
+            per_bucket[channel][int(position)] += value
+    sums = dict(_labelled(counts, events.LATENCY_SUM, 1))
+    for channel in sorted(per_bucket):
+        running = 0
+        for index, bound in enumerate([*buckets, float("inf")]):
+            running += per_bucket[channel][index]
+            family.add(running, "_bucket", channel=channel, le=_number(bound))
+        family.add(sums.get((channel,), 0) / 1_000_000, "_sum", channel=channel)
+        family.add(running, "_count", channel=channel)
     return family
+
+
+def _table_sizes() -> list[Family]:
+    """Rows per table from PostgreSQL's planner estimate (`pg_class.reltuples`, kept by
+    autovacuum and ANALYZE): one catalog read, whatever the tables hold. SQLite keeps no
+    estimate and counting would scan, so there the family is left out."""
+    if connection.vendor != "postgresql":
+        return []
+    tables = sorted(
+        model._meta.db_table
+        for app in SIZED_APPS
+        for model in apps.get_app_config(app).get_models()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class "
+            "WHERE relkind IN ('r', 'p') AND relname = ANY(%s) AND relnamespace = "
+            "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+            [tables],
+        )
+        rows = cursor.fetchall()
+    family = Family(
+        "perantara_table_rows_estimate",
+        "gauge",
+        "Rows stored per table, PostgreSQL's estimate (pg_class.reltuples, as of the last "
+        "ANALYZE or autovacuum; tables never analysed are left out).",
+    )
+    for table, estimate in sorted(rows):
+        if estimate >= 0:  # -1: never analysed (PostgreSQL 14+)
+            family.add(round(estimate), table=table)
+    return [family]
 
 
 def _signature_failures() -> Family:
@@ -208,36 +258,36 @@ def _rejected_events() -> Family:
     return family
 
 
-def _reliability() -> Family:
+def _reliability(counts: Mapping[str, int]) -> Family:
     family = Family(
         "perantara_reliability_events_total",
         "counter",
-        "Self-healing events, counted when they happen (kept in the cache): uncertain_resends "
+        "Self-healing events, counted when they happen: uncertain_resends "
         "(a re-send that may duplicate), reclaimed_leases, database_retries, publish_failures, "
-        "limits_failed_open.",
+        "limits_failed_open. " + RESET_NOTE,
     )
-    for event, value in counters.read().items():
+    for event, value in counters.read(counts).items():
         family.add(value, event=event)
     return family
 
 
-def _reports() -> list[Family]:
-    # Reports arrive with the moderation work; until relay.Report exists there is nothing to count.
-    try:
-        report = apps.get_model("relay", "Report")
-    except LookupError:
-        return []
-    family = Family("perantara_reports_opened_total", "counter", "Abuse reports filed.")
-    family.add(report._default_manager.count())
-    return [family]
+def _reports(counts: Counts) -> Family:
+    family = Family(
+        "perantara_reports_opened_total",
+        "counter",
+        "Abuse reports filed (by people and by the spam hold). " + RESET_NOTE,
+    )
+    family.add(sum(value for _, value in counts.get(events.REPORTS_FILED, [])))
+    return family
 
 
 def collect() -> list[Family]:
     started = time.perf_counter()
-    families = [_messages(), *_deliveries(), *_queue(), _latency(), _signature_failures()]
-    families.append(_rejected_events())
-    families.append(_reliability())
-    families += _reports()
+    found = counters.read_all()
+    counts = _by_family(found)
+    families = [_messages(counts), *_deliveries(counts), *_queue(), _latency(counts)]
+    families += [_signature_failures(), _rejected_events(), _reliability(found), _reports(counts)]
+    families += _table_sizes()
     took = Family("perantara_metrics_scrape_seconds", "gauge", "Time spent computing this page.")
     took.add(round(time.perf_counter() - started, 6))
     families.append(took)

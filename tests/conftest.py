@@ -26,13 +26,15 @@ def fresh_cache() -> Iterator[None]:
     """Abuse-limit counters live in the cache: every test starts from zero."""
     from django.core.cache import cache
 
-    from relay.services import snapshot
+    from relay.services import counters, snapshot
 
     cache.clear()
     snapshot.invalidate()
+    counters.resume()  # a test that broke the cache must not pause the next one's counts
     yield
     cache.clear()
     snapshot.invalidate()
+    counters.resume()
 
 
 @pytest.fixture

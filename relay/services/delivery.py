@@ -38,7 +38,7 @@ from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.adapters.whatsapp import UNDELIVERABLE as WHATSAPP_UNDELIVERABLE
 from relay.models import Conversation, Delivery, Message, Side
 from relay.notices import render_notice
-from relay.services import early_statuses, optout, outbound, snapshot, workers
+from relay.services import early_statuses, event_counts, optout, outbound, snapshot, workers
 from relay.services.counters import Counter, count
 
 logger = logging.getLogger(__name__)
@@ -397,6 +397,7 @@ def _finish(delivery: Delivery, state: str) -> DeliveryResult:
     else:
         hotsql.execute(_FINISH, params)
         _publish_next(delivery)
+    event_counts.delivery_finished(delivery, state=state, now=now)
     return DeliveryResult(state if state == "waiting" else "sent")
 
 
@@ -445,14 +446,21 @@ def _retry(delivery: Delivery, error: SendError, *, delay: float | None) -> Deli
 
 def _fail(delivery: Delivery, reason: str, code: str) -> DeliveryResult:
     with transaction.atomic():
-        mark_failed(delivery, reason, code)
+        _record_failure(delivery, reason, code)
+        event_counts.delivery_finished(delivery, state=Delivery.State.FAILED, now=timezone.now())
         _publish_next(delivery)
     return DeliveryResult("failed")
 
 
 def mark_failed(delivery: Delivery, reason: str, code: str) -> None:
-    """Record why a delivery failed and tell its sender, before or after the platform took it
-    (a status webhook can report failure after the send was accepted)."""
+    """Record why a delivery the platform had taken failed after all (a status webhook can
+    report failure after the send was accepted) and tell its sender."""
+    _record_failure(delivery, reason, code)
+    event_counts.delivery_failed_later(delivery)
+
+
+def _record_failure(delivery: Delivery, reason: str, code: str) -> None:
+    """Record why a delivery failed and tell its sender."""
     delivery.state = Delivery.State.FAILED
     delivery.claimed_until = None
     delivery.error_code = code[:32]

@@ -17,7 +17,7 @@ from contacts.models import Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, integrations, lifecycle, outbound, snapshot
+from relay.services import audit, event_counts, integrations, lifecycle, outbound, snapshot
 from relay.services.conversations import recipient_endpoint_for_seller
 from relay.services.errors import RelayError
 from relay.services.evidence import open_for_moderation, seal_for_moderation
@@ -104,6 +104,7 @@ def file_report(
     if note.strip():
         report.note_sealed = seal_for_moderation(note.strip()[:2000])
     report.save()
+    event_counts.report_filed()
     audit.record(
         action="relay.report.filed",
         actor=None,

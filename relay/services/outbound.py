@@ -13,7 +13,7 @@ from contacts import vault
 from contacts.models import Channel, Endpoint
 from relay import crypto
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
-from relay.services import integrations, snapshot
+from relay.services import event_counts, integrations, snapshot
 from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
 from relay.services.counters import Counter, count
 
@@ -152,6 +152,8 @@ def relay_message(
     )
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     message.body_sealed = crypto.encrypt_body(key, message.uid, text)
+    # Counted here, the one place a Message row is created (whatever the road), on commit.
+    event_counts.message_accepted(channel=channel)
     if hold:
         _take_seq(conversation)  # the stream still counts it
         hotsql.insert(message)
