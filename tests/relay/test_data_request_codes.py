@@ -236,3 +236,14 @@ def test_a_seller_account_address_is_exported_but_not_erased_here(
 )
 def test_only_the_word_alone_is_the_data_keyword(text: str, word: str | None) -> None:
     assert keywords.keyword_of(text) == word
+
+
+def test_purging_deletes_used_and_expired_codes_and_keeps_live_ones(buyer: Endpoint) -> None:
+    from relay.services import data_requests
+
+    ask(Client(), KNOWN)  # replaced (used) by the next one
+    ask(Client(), KNOWN)
+    assert data_requests.purge_data_request_codes() == 1
+    live = DataRequestCode.objects.get()
+    assert data_requests.purge_data_request_codes(now=live.expires_at) == 1
+    assert not DataRequestCode.objects.exists()
