@@ -285,6 +285,17 @@ RELAY_LIMIT_WEB_CHATS_PER_BROWSER_PER_HOUR = env.integer(
 RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR = env.integer(
     "RELAY_LIMIT_WEB_CHATS_PER_NETWORK_PER_HOUR", 20, minimum=1
 )
+# Buyers' data requests ("Your data", MYDATA): codes sent per address and per network, and
+# codes typed per network, in an hour. Counted whether or not the address is known.
+RELAY_LIMIT_DATA_REQUESTS_PER_ADDRESS_PER_HOUR = env.integer(
+    "RELAY_LIMIT_DATA_REQUESTS_PER_ADDRESS_PER_HOUR", 3, minimum=1
+)
+RELAY_LIMIT_DATA_REQUESTS_PER_NETWORK_PER_HOUR = env.integer(
+    "RELAY_LIMIT_DATA_REQUESTS_PER_NETWORK_PER_HOUR", 10, minimum=1
+)
+RELAY_LIMIT_DATA_CODE_TRIES_PER_NETWORK_PER_HOUR = env.integer(
+    "RELAY_LIMIT_DATA_CODE_TRIES_PER_NETWORK_PER_HOUR", 30, minimum=1
+)
 # Reverse proxies in front of the web (their X-Forwarded-For entries are trusted, counted from
 # the right): the web chat's per-network limit reads the client's address through them.
 RELAY_TRUSTED_PROXY_HOPS = env.integer("RELAY_TRUSTED_PROXY_HOPS", 0, minimum=0)

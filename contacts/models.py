@@ -107,3 +107,24 @@ class LinkCode(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class DataRequestCode(models.Model):
+    """A one-time code proving that someone holds an address before its data is exported or
+    erased (buyers have no account: the code, sent through the relay, is their only proof).
+
+    Only a keyed hash of the code is stored. `reference` is random and public: the page link a
+    Messenger or Instagram buyer gets carries it (they do not know their own platform id), and
+    the "Your data" page keeps it in the session while the code is typed.
+    """
+
+    reference = models.CharField(max_length=12, unique=True, default=random_code, editable=False)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="data_codes")
+    code_hash = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["endpoint", "-sent_at"])]

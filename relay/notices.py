@@ -11,12 +11,13 @@ NOTICES: dict[str, dict[str, str]] = {
         "en": "Perantara relays messages about marketplace listings without sharing numbers. "
         "To contact a seller, send the listing's handle (like K7Q2-MX9D) with your question. "
         "To answer in a conversation, reply to its message or start with its #TAG. "
-        "Keywords: STOP (START to resume), BLOCK (UNBLOCK to undo), REPORT, HELP.",
+        "Keywords: STOP (START to resume), BLOCK (UNBLOCK to undo), REPORT, HELP, "
+        "MYDATA (download or erase your data).",
         "id": "Perantara meneruskan pesan tentang iklan tanpa membagikan nomor. "
         "Untuk menghubungi penjual, kirim kode iklan (seperti K7Q2-MX9D) beserta pertanyaan Anda. "
         "Untuk membalas, balas pesannya atau awali dengan #TAG. "
         "Kata kunci: BERHENTI (MULAI untuk melanjutkan), BLOKIR (BUKA untuk membatalkan), "
-        "LAPOR, BANTUAN.",
+        "LAPOR, BANTUAN, DATAKU (unduh atau hapus data Anda).",
     },
     "ambiguous": {
         "en": "You have several conversations here, so we don't know which one this is for. "
@@ -69,6 +70,18 @@ NOTICES: dict[str, dict[str, str]] = {
     "verification_code": {
         "en": "Your Perantara code is {code}. It expires in 10 minutes.",
         "id": "Kode Perantara Anda {code}. Berlaku 10 menit.",
+    },
+    "data_request_code": {
+        "en": "Your Perantara data code is {code}. To download or erase what Perantara keeps "
+        "about you, open {url} and enter it within 10 minutes. If you did not ask for it, ignore "
+        "this message: nothing happens without the code.",
+        "id": "Kode data Perantara Anda {code}. Untuk mengunduh atau menghapus data Anda di "
+        "Perantara, buka {url} dan masukkan kode dalam 10 menit. Jika Anda tidak memintanya, "
+        "abaikan pesan ini: tanpa kode tidak ada yang terjadi.",
+    },
+    "data_request_web": {
+        "en": "To download or erase your data, open “Your data”: {url}",
+        "id": "Untuk mengunduh atau menghapus data Anda, buka “Data Anda”: {url}",
     },
     "too_long": {
         "en": "Your message is too long to relay (the limit is {limit} characters). "

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relay import moderation_views, ops, views, webhooks
+from relay import moderation_views, ops, privacy_views, views, webhooks
 from relay.api.views import moderation as api_moderation
 
 app_name = "relay"
@@ -54,6 +54,16 @@ urlpatterns = [
         name="webhook_status",
     ),
     path("webhooks/<str:platform>/", webhooks.webhook, name="webhook"),
+]
+
+urlpatterns += [
+    # "Your data": buyers download or erase what the relay keeps about them.
+    path("privacy/", privacy_views.privacy, name="privacy"),
+    path("privacy/code/", privacy_views.privacy_code, name="privacy_code"),
+    path("privacy/web/", privacy_views.privacy_web, name="privacy_web"),
+    path("privacy/mine/", privacy_views.privacy_mine, name="privacy_mine"),
+    path("privacy/mine/export.json", privacy_views.privacy_export, name="privacy_export"),
+    path("privacy/mine/erase/", privacy_views.privacy_erase, name="privacy_erase"),
 ]
 
 urlpatterns += [

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from relay.pipeline import roads
 from relay.services import lifecycle, moderation, web
 from relay.services.errors import RelayError
 
-BROWSER_COOKIE = "perantara_chat"
+BROWSER_COOKIE = web.BROWSER_COOKIE
 BROWSER_COOKIE_AGE = 365 * 24 * 3600
 
 
@@ -95,16 +94,6 @@ def conversation_lifecycle(request: HttpRequest, code: str, action: str) -> Http
     return redirect("relay:conversation", code=code)
 
 
-def _client_address(request: HttpRequest) -> str:
-    """The address the request came from: REMOTE_ADDR, or the X-Forwarded-For entry that the
-    RELAY_TRUSTED_PROXY_HOPS proxies in front of the web wrote (never trusted by default)."""
-    hops = settings.RELAY_TRUSTED_PROXY_HOPS
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-    if hops and len(forwarded) >= hops and forwarded[-hops]:
-        return forwarded[-hops]
-    return str(request.META.get("REMOTE_ADDR") or "")
-
-
 def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
     listing = public_listing(listing_code)
     error = ""
@@ -117,7 +106,7 @@ def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
                 listing=listing,
                 text=request.POST.get("text", ""),
                 buyer=buyer,
-                network_key=web.network_key(_client_address(request)),
+                network_key=web.network_key(web.client_address(request)),
             )
         except RelayError as problem:
             error = problem.message

@@ -17,6 +17,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       template_answer       a reply quoting WhatsApp's "reply to read it" template releases the
                             held text and is not itself relayed
       help_keyword          HELP needs no conversation
+      data_request_keyword  MYDATA/DATAKU: a one-time code for the "Your data" page, sealed; it
+                            needs no conversation and is never relayed
       report_reason_answer  "2" after REPORT files the report; before routing, which would
                             otherwise relay the digit
     routing.RULES        — written_in, web_chat_start, reply_context, tag, referral,

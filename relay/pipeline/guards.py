@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -28,7 +29,15 @@ from relay.adapters.base import MessageKind
 from relay.models import Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
-from relay.services import lifecycle, limits, moderation, optout, outbound, snapshot
+from relay.services import (
+    data_requests,
+    lifecycle,
+    limits,
+    moderation,
+    optout,
+    outbound,
+    snapshot,
+)
 from relay.services.conversations import recipient_endpoint_for_seller
 
 Guard = Callable[[Context], Stop | None]
@@ -169,6 +178,23 @@ def help_keyword(ctx: Context) -> Stop | None:
     if ctx.keyword != keywords.HELP:
         return None
     return Stop(Outcome.HELP, Notice("help"))
+
+
+def data_request_keyword(ctx: Context) -> Stop | None:
+    """MYDATA / DATAKU answers in the sender's own app with a one-time code and the link of
+    the "Your data" page, where they download or erase their data (at most
+    RELAY_LIMIT_DATA_REQUESTS_PER_ADDRESS_PER_HOUR codes). The code travels sealed, never as
+    a plain notice parameter. On the web roads the answer names the page: a web-chat browser
+    proves itself with its cookie, and sellers sign in."""
+    if ctx.keyword != keywords.MY_DATA:
+        return None
+    assert ctx.sender is not None
+    if not ctx.road.is_platform:
+        url = settings.RELAY_PUBLIC_URL + reverse("relay:privacy")
+        return Stop(Outcome.DATA_REQUEST, Notice("data_request_web", {"url": url}))
+    if not data_requests.send_code_to(endpoint=ctx.sender, identity=ctx.identity):
+        return Stop(Outcome.RATE_LIMITED, Notice("slow_down"))
+    return Stop(Outcome.DATA_REQUEST)
 
 
 def report_reason_answer(ctx: Context) -> Stop | None:
@@ -392,6 +418,7 @@ BEFORE_ROUTING: tuple[Guard, ...] = (
     carrier_keywords,
     template_answer,
     help_keyword,
+    data_request_keyword,
     report_reason_answer,
 )
 AFTER_ROUTING: tuple[Guard, ...] = (

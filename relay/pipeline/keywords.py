@@ -14,6 +14,9 @@ BLOCK = "block"
 UNBLOCK = "unblock"
 REPORT = "report"
 HELP = "help"
+# A buyer's data request. Not "DATA": alone it is an everyday answer ("data?" about a phone's
+# plan); MYDATA and DATAKU ("my data") are six letters, so they can never be a listing handle.
+MY_DATA = "my_data"
 
 KEYWORDS = {
     "STOP": STOP,
@@ -28,6 +31,8 @@ KEYWORDS = {
     "LAPOR": REPORT,
     "HELP": HELP,
     "BANTUAN": HELP,
+    "MYDATA": MY_DATA,
+    "DATAKU": MY_DATA,
 }
 # Twilio's reserved words (https://help.twilio.com/articles/223134027): the carrier opts the
 # sender out of (or back in to) the whole relay number, whatever the relay does.

@@ -26,6 +26,7 @@ ACCEPTED = frozenset(
         Outcome.BLOCKED,
         Outcome.UNBLOCKED,
         Outcome.HELP,
+        Outcome.DATA_REQUEST,
         Outcome.REPORT_MENU,
         Outcome.REPORT_FILED,
     }

@@ -49,6 +49,7 @@ class Outcome(models.TextChoices):
     UNSUPPORTED = "unsupported", "content the relay cannot carry"
     EMPTY = "empty", "empty or invisible-only text"
     HELP = "help", "the HELP keyword"
+    DATA_REQUEST = "data_request", "MYDATA: a one-time code for the data page was sent"
     REPORT_MENU = "report_menu", "REPORT: the reason menu was sent"
     REPORT_FILED = "report_filed", "a numbered answer filed the waiting report"
     STOPPED = "stopped", "STOP ended the conversation"

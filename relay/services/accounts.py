@@ -21,11 +21,19 @@ from django.utils import timezone
 from nacl.utils import random as random_bytes
 
 from contacts import vault
-from contacts.models import Endpoint, LinkCode, User, VerificationCode
+from contacts.models import (
+    Channel,
+    DataRequestCode,
+    Endpoint,
+    LinkCode,
+    User,
+    VerificationCode,
+    random_code,
+)
 from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, Side
+from relay.models import Conversation, Delivery, Message, Report, Side
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -174,6 +182,8 @@ class ErasureSummary:
     deliveries_cancelled: int = 0
     handles_deleted: int = 0
     listings_closed: int = 0
+    conversations_closed: int = 0
+    reports_shredded: int = 0
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -181,9 +191,12 @@ def _erase_endpoint(endpoint: Endpoint) -> None:
 
     The blind index is replaced too: it is a keyed hash of the number, so keeping it would let
     anyone holding the index key confirm the number. A later message from that number simply
-    creates a new endpoint.
+    creates a new endpoint. The public code changes as well, so the web-chat cookie and chat
+    links that named the endpoint stop working (a web buyer starts afresh too).
     """
     index = secrets.token_hex(32)
+    endpoint.code = random_code()
+    endpoint.pending_referral = ""
     endpoint.user = None
     endpoint.blind_index = index
     endpoint.alternate_index = None
@@ -197,6 +210,8 @@ def _erase_endpoint(endpoint: Endpoint) -> None:
     endpoint.last_inbound_at = None
     endpoint.save(
         update_fields=[
+            "code",
+            "pending_referral",
             "user",
             "blind_index",
             "alternate_index",
@@ -266,6 +281,7 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
             _erase_endpoint(endpoint)
         summary.endpoints_erased = len(endpoints)
         VerificationCode.objects.filter(Q(user=user) | Q(endpoint_id__in=endpoint_ids)).delete()
+        DataRequestCode.objects.filter(endpoint_id__in=endpoint_ids).delete()
         LinkCode.objects.filter(user=user).delete()
         if progress is not None:
             progress(1)
@@ -300,3 +316,144 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
 
 
 ERASE_STEPS = 5
+
+
+# --- Buyers: no account, an address proved by a code (relay/services/data_requests.py) ---------
+
+
+def export_endpoint_data(*, endpoints: list[Endpoint]) -> dict[str, Any]:
+    """A buyer's own data as a JSON-ready document: their addresses and their conversations as
+    a buyer with the bodies decrypted, the seller only as a pseudonym (like the buyer part of
+    `export_user_data`). The caller has checked that the person holds these endpoints."""
+    conversations = (
+        Conversation.objects.filter(buyer_endpoint__in=endpoints)
+        .select_related("listing")
+        .order_by("id")
+    )
+    addresses = []
+    for endpoint in endpoints:
+        address: str | None = None
+        if endpoint.channel != Channel.WEB:  # a browser's random id is no address of theirs
+            try:
+                address = endpoint_address(endpoint)
+            except vault.VaultError:
+                address = None
+        addresses.append(
+            {
+                "channel": endpoint.channel,
+                "address": address,
+                "language": endpoint.language,
+                "opted_out": endpoint.opted_out,
+                "created_at": _when(endpoint.created_at),
+            }
+        )
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "addresses": addresses,
+        "conversations_as_buyer": [
+            _conversation(conversation, my_side=Side.BUYER) for conversation in conversations
+        ],
+    }
+
+
+def _overwrite_bodies(messages: Any) -> int:
+    """Replace each message's ciphertext with random bytes of the same length: no key opens it
+    any more, and the row (its place in the other side's history) stays."""
+    overwritten = 0
+    for message in messages.only("pk", "body_sealed").iterator(chunk_size=500):
+        Message.objects.filter(pk=message.pk).update(
+            body_sealed=random_bytes(len(bytes(message.body_sealed)))
+        )
+        overwritten += 1
+    return overwritten
+
+
+def _shred_report_evidence(endpoint_ids: list[int]) -> int:
+    """Forget the sealed evidence and notes of every report about or by these endpoints, or on
+    one of their conversations; return how many reports lost them.
+
+    Stand-in until relay.services.evidence.shred_reports lands (the merger swaps it in): the
+    sealed columns are set to NULL, so there is nothing left for any key to open."""
+    concerning = Report.objects.filter(
+        Q(reported_endpoint_id__in=endpoint_ids)
+        | Q(reporter_endpoint_id__in=endpoint_ids)
+        | Q(conversation__buyer_endpoint_id__in=endpoint_ids)
+    ).filter(Q(evidence_sealed__isnull=False) | Q(note_sealed__isnull=False))
+    return concerning.update(evidence_sealed=None, note_sealed=None)
+
+
+def _close_buyer_conversations(conversation_ids: list[int], *, now: Any) -> int:
+    """Closed is final: no route reopens them, and a new message starts a new conversation."""
+    closed = (
+        Conversation.objects.filter(pk__in=conversation_ids)
+        .exclude(status=Conversation.Status.CLOSED)
+        .update(status=Conversation.Status.CLOSED, blocked_by=Side.RELAY)
+    )
+    Conversation.objects.filter(pk__in=conversation_ids, closed_at__isnull=True).update(
+        closed_at=now
+    )
+    return closed
+
+
+def _cancel_deliveries(endpoint_ids: list[int], conversation_ids: list[int], *, now: Any) -> int:
+    """Nothing more goes to the erased addresses or through their conversations, and the sealed
+    notice parameters (a code) queued for them are forgotten."""
+    concerned = Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=conversation_ids)
+    cancelled = Delivery.objects.filter(concerned, state__in=Delivery.BLOCKING_STATES).update(
+        state=Delivery.State.FAILED,
+        error_code="data_erased",
+        error_reason="The buyer erased their data.",
+        updated_at=now,
+    )
+    Delivery.objects.filter(concerned, sealed_params__isnull=False).update(sealed_params=None)
+    return cancelled
+
+
+def erase_endpoint_data(
+    *, endpoints: list[Endpoint], progress: Progress | None = None
+) -> ErasureSummary:
+    """Erase a buyer's data in one transaction; afterwards none of it can be read.
+
+    - the bodies the buyer wrote are overwritten with random bytes. Their conversations' keys
+      are not shredded: that would destroy the seller's own messages too, which are the
+      seller's record, not the buyer's; the buyer's words are unreadable either way;
+    - their conversations are closed (final); undelivered deliveries to them or in those
+      conversations are cancelled, sealed notice parameters to them cleared;
+    - report evidence and notes about, by or on them are shredded (`_shred_report_evidence`);
+    - their verification and data-request codes are deleted;
+    - the endpoints' address, blind index and public code are overwritten (`_erase_endpoint`):
+      the same number writing again is a stranger, the web chat's cookie names no one.
+
+    Endpoints attached to an account belong to it: erase those with `erase_user`.
+    """
+    summary = ErasureSummary()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = list(Endpoint.objects.select_for_update().filter(pk__in=[e.pk for e in endpoints]))
+        ids = [endpoint.pk for endpoint in locked]
+        conversation_ids = list(
+            Conversation.objects.filter(buyer_endpoint_id__in=ids).values_list("pk", flat=True)
+        )
+        written = Message.objects.filter(
+            Q(sender_endpoint_id__in=ids)
+            | Q(conversation_id__in=conversation_ids, sender_side=Side.BUYER)
+        )
+        summary.messages_overwritten = _overwrite_bodies(written)
+        if progress is not None:
+            progress(1)
+        summary.conversations_closed = _close_buyer_conversations(conversation_ids, now=now)
+        summary.deliveries_cancelled = _cancel_deliveries(ids, conversation_ids, now=now)
+        summary.reports_shredded = _shred_report_evidence(ids)
+        if progress is not None:
+            progress(1)
+        VerificationCode.objects.filter(endpoint_id__in=ids).delete()
+        DataRequestCode.objects.filter(endpoint_id__in=ids).delete()
+        for endpoint in locked:
+            _erase_endpoint(endpoint)
+        summary.endpoints_erased = len(locked)
+        if progress is not None:
+            progress(1)
+    return summary
+
+
+ERASE_ENDPOINT_STEPS = 3

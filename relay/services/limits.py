@@ -95,3 +95,23 @@ def repeated_across_listings(text: str, listing_id: int) -> bool:
         _failed_open()
         return False
     return len(listings) >= settings.RELAY_DUPLICATE_LISTINGS_PER_HOUR
+
+
+def allow_data_request(*, address_key: str, network_key: str = "") -> bool:
+    """Data-request codes sent per address (its blind index, known or not) and per network in
+    an hour: the page cannot be used to flood someone with codes, nor to probe many numbers.
+    The operator's command has no network (empty key): only the address counts."""
+    by_address = _hit(f"limit:datareq:a:{address_key}", HOUR)
+    if by_address > settings.RELAY_LIMIT_DATA_REQUESTS_PER_ADDRESS_PER_HOUR:
+        return False
+    if not network_key:
+        return True
+    by_network = _hit(f"limit:datareq:n:{network_key}", HOUR)
+    return by_network <= settings.RELAY_LIMIT_DATA_REQUESTS_PER_NETWORK_PER_HOUR
+
+
+def allow_data_code_try(network_key: str) -> bool:
+    """Codes typed on the "Your data" page per network in an hour (each code also allows only
+    VERIFICATION_MAX_ATTEMPTS wrong tries)."""
+    tries = _hit(f"limit:datareq:try:{network_key}", HOUR)
+    return tries <= settings.RELAY_LIMIT_DATA_CODE_TRIES_PER_NETWORK_PER_HOUR

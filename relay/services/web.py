@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.conf import settings
 from django.core import signing
+from django.http import HttpRequest
 
 from contacts import services as contacts
 from contacts import vault
 from contacts.models import Channel, Endpoint, User
 
 BROWSER_SALT = "relay.web-chat-browser"
+BROWSER_COOKIE = "perantara_chat"  # names a web-chat buyer's browser endpoint, signed
 
 
 def seller_web_endpoint(user: User) -> Endpoint:
@@ -24,15 +27,21 @@ def seller_web_endpoint(user: User) -> Endpoint:
 def browser_endpoint(*, signed: str | None, language: str) -> Endpoint:
     """A web-chat buyer's endpoint, one per browser (its signed cookie names it), so bans,
     suspensions and limits hold across the chats that browser starts."""
-    if signed:
-        try:
-            code = signing.loads(signed, salt=BROWSER_SALT)
-        except signing.BadSignature:
-            code = None
-        found = Endpoint.objects.filter(code=code, channel=Channel.WEB, user=None).first()
-        if found is not None:
-            return found
+    found = known_browser_endpoint(signed)
+    if found is not None:
+        return found
     return contacts.create_web_endpoint(language=language)
+
+
+def known_browser_endpoint(signed: str | None) -> Endpoint | None:
+    """The web-chat buyer's endpoint the signed cookie names, if any; never creates one."""
+    if not signed:
+        return None
+    try:
+        code = signing.loads(signed, salt=BROWSER_SALT)
+    except signing.BadSignature:
+        return None
+    return Endpoint.objects.filter(code=code, channel=Channel.WEB, user=None).first()
 
 
 def browser_cookie(endpoint: Endpoint) -> str:
@@ -50,3 +59,13 @@ def network_key(address: str) -> str:
         prefix = 64 if parsed.version == 6 else 32
         network = str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
     return vault.keyed_hash(network.encode(), purpose="web-network")
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the request came from: REMOTE_ADDR, or the X-Forwarded-For entry that the
+    RELAY_TRUSTED_PROXY_HOPS proxies in front of the web wrote (never trusted by default)."""
+    hops = settings.RELAY_TRUSTED_PROXY_HOPS
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+    if hops and len(forwarded) >= hops and forwarded[-hops]:
+        return forwarded[-hops]
+    return str(request.META.get("REMOTE_ADDR") or "")
