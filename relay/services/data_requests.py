@@ -20,6 +20,7 @@ from enum import Enum
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -213,9 +214,13 @@ def erasable(endpoints: list[Endpoint]) -> bool:
     return all(endpoint.user_id is None for endpoint in endpoints)
 
 
+def finished_data_request_codes(*, now: dt.datetime | None = None) -> QuerySet[DataRequestCode]:
+    """Codes that can no longer be used: expired or already used."""
+    now = now or timezone.now()
+    return DataRequestCode.objects.filter(Q(expires_at__lte=now) | Q(consumed_at__isnull=False))
+
+
 def purge_data_request_codes(*, now: dt.datetime | None = None) -> int:
     """Delete used and expired codes (with their references); return how many. For `purge`."""
-    now = now or timezone.now()
-    deleted, _rows = DataRequestCode.objects.filter(expires_at__lte=now).delete()
-    used, _rows = DataRequestCode.objects.filter(consumed_at__isnull=False).delete()
-    return deleted + used
+    deleted, _rows = finished_data_request_codes(now=now).delete()
+    return deleted

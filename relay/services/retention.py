@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay.models import Conversation, Delivery, EarlyStatus, IdempotencyRecord
-from relay.services import early_statuses, lifecycle
+from relay.services import data_requests, early_statuses, lifecycle
 
 Progress = Callable[[int], None]
 ENDED = (Conversation.Status.CLOSED,)
@@ -34,6 +34,7 @@ class PurgeSummary:
     notice_parameters: int = 0
     idempotency_records: int = 0
     early_statuses: int = 0  # status webhooks that never found their delivery
+    data_request_codes: int = 0  # buyers' one-time codes, used or expired
     dry_run: bool = False
 
 
@@ -106,6 +107,7 @@ def purge_expired(
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
     summary.early_statuses = early_statuses.forget_expired(now=now)
+    summary.data_request_codes = data_requests.purge_data_request_codes(now=now)
     return summary
 
 
@@ -125,6 +127,7 @@ def _count_expired(summary: PurgeSummary, *, now: dt.datetime | None) -> None:
     summary.early_statuses = EarlyStatus.objects.filter(
         received_at__lt=early_statuses.expired_cutoff(now=now)
     ).count()
+    summary.data_request_codes = data_requests.finished_data_request_codes(now=now).count()
 
 
 def expired_idempotency_records(*, now: dt.datetime | None = None) -> QuerySet[IdempotencyRecord]:

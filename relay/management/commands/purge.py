@@ -57,5 +57,6 @@ class Command(BaseCommand):
             f"{summary.notice_parameters} sealed notice parameters; "
             f"{'would delete' if summary.dry_run else 'deleted'} "
             f"{summary.idempotency_records} stored API responses past their retry window and "
-            f"{summary.early_statuses} status webhooks that never matched a message."
+            f"{summary.early_statuses} status webhooks that never matched a message and "
+            f"{summary.data_request_codes} used or expired data-request codes."
         )
