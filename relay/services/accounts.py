@@ -26,6 +26,7 @@ from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
 from relay.models import Conversation, Delivery, Message, Side
+from relay.services import evidence
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -174,6 +175,8 @@ class ErasureSummary:
     deliveries_cancelled: int = 0
     handles_deleted: int = 0
     listings_closed: int = 0
+    reports_shredded: int = 0  # report evidence and notes on or by or against the user
+    reports_held: int = 0  # under an active legal hold: shredded on schedule once it ends
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -219,6 +222,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       random bytes (the other side's own messages stay readable to them);
     - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
       undelivered messages to them cancelled, their sealed notice parameters cleared;
+    - reports on the user's listings and conversations, or by or against them: evidence and
+      notes shredded, except under an active legal hold;
     - the listings' handles deleted, the listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
@@ -230,6 +235,9 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         own = Conversation.objects.filter(listing__seller=user)
         summary.conversations_shredded = own.filter(wrapped_key__isnull=False).count()
         own_ids = list(own.values_list("pk", flat=True))
+        involved = evidence.reports_involving(endpoint_ids, user.pk)
+        shredded = evidence.shred_reports(involved, now=now)
+        summary.reports_shredded, summary.reports_held = shredded.shredded, shredded.held
         Conversation.objects.filter(pk__in=own_ids).update(
             wrapped_key=None, status=Conversation.Status.CLOSED, blocked_by=Side.RELAY
         )

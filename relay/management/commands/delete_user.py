@@ -41,5 +41,7 @@ class Command(BaseCommand):
             f"overwrote {summary.messages_overwritten} messages sent elsewhere, erased "
             f"{summary.endpoints_erased} endpoints, cancelled {summary.deliveries_cancelled} "
             f"deliveries, deleted {summary.handles_deleted} handles, closed "
-            f"{summary.listings_closed} listings; the account is now {user.username} (inactive)."
+            f"{summary.listings_closed} listings, shredded the evidence of "
+            f"{summary.reports_shredded} reports ({summary.reports_held} kept under a legal "
+            f"hold); the account is now {user.username} (inactive)."
         )
