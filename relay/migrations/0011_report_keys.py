@@ -8,6 +8,8 @@ typed reasons for report actions out of the plaintext `AuditEntry.reason` into
 or RELAY_MODERATION_KEYS): run `migrate` where one is set. A fresh database needs none.
 """
 
+import json
+
 import contacts.models
 import django.db.models.deletion
 from django.conf import settings
@@ -63,7 +65,7 @@ def key_reports(apps, schema_editor):
                 continue
             public = public_of[entry.target_code] = bytes(report.public_key)
         sealed = evidence_crypto.seal_field(
-            public, entry.target_code, f"moderator-note:{entry.action}", entry.reason.encode()
+            public, entry.target_code, f"moderator-note:{entry.action}", json.dumps(entry.reason).encode()
         )
         AuditEntry.objects.filter(pk=entry.pk).update(reason="", reason_sealed=sealed)
 
