@@ -297,6 +297,10 @@ def test_a_process_with_only_public_moderation_keys_files_reports_but_cannot_ope
         evidence.open_report_fields(report)
     with pytest.raises(evidence_crypto.ModerationKeyMissing):
         moderation.open_evidence(report=report, moderator=moderator)
+    page = Client()
+    page.force_login(moderator)
+    refused = page.post(reverse("relay:moderation_evidence", args=[report.code]))
+    assert refused.status_code == 503 and "RELAY_MODERATION_KEYS" in refused.content.decode()
     settings.RELAY_MODERATION_KEYS = {"m7": private}  # a moderation web process
     assert readable(report)[:2] == ([f"{shop.handle} {BUYER_SAYS}"], NOTE)
 
