@@ -152,7 +152,7 @@ def bench_keys() -> dict[str, str]:
         "SECRET_KEY": "bench-only-" + key("secret-key"),
         "RELAY_KEYRING": "bench1:" + key("keyring"),
         "RELAY_INDEX_KEY": key("blind-index"),
-        "RELAY_MODERATION_KEY": key("moderation"),
+        "RELAY_MODERATION_KEYS": "m1:" + key("moderation"),
     }
 
 

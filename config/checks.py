@@ -40,11 +40,7 @@ def _configured_keys() -> Iterable[tuple[str, bytes]]:
     for key_id, key in settings.RELAY_KEYRING.items():
         yield f"RELAY_KEYRING ({key_id})", bytes(key)
     yield "RELAY_INDEX_KEY", bytes(settings.RELAY_INDEX_KEY)
-    for name in ("RELAY_MODERATION_KEY",):
-        value = getattr(settings, name, None)
-        if isinstance(value, bytes | bytearray):
-            yield name, bytes(value)
-    for key_id, key in getattr(settings, "RELAY_MODERATION_KEYS", {}).items():
+    for key_id, key in settings.RELAY_MODERATION_KEYS.items():
         yield f"RELAY_MODERATION_KEYS ({key_id})", bytes(key)
 
 

@@ -34,7 +34,7 @@ if DEMO_KEYS and not DEBUG:
     raise ImproperlyConfigured(
         "DEMO_KEYS=1 is refused with DEBUG=0: the demo keys are derived from public source code, "
         "so anyone could read every address and message sealed under them. Unset DEMO_KEYS and "
-        "set SECRET_KEY, RELAY_KEYRING, RELAY_INDEX_KEY and RELAY_MODERATION_KEY (print fresh "
+        "set SECRET_KEY, RELAY_KEYRING, RELAY_INDEX_KEY and RELAY_MODERATION_KEYS (print fresh "
         "ones with: DEBUG=1 python manage.py generate_keys)."
     )
 
@@ -57,24 +57,71 @@ if not SECRET_KEY:
 RELAY_KEYRING = env.keyring("RELAY_KEYRING")
 RELAY_KEY_CURRENT = env.text("RELAY_KEY_CURRENT")
 _index_key = env.key("RELAY_INDEX_KEY")
-_moderation_key = env.key("RELAY_MODERATION_KEY")
 if not DEMO_KEYS and not (RELAY_KEYRING and _index_key):
     raise ImproperlyConfigured(
         "RELAY_KEYRING and RELAY_INDEX_KEY must be set when DEBUG and DEMO_KEYS are off "
         "(print fresh ones with: DEBUG=1 python manage.py generate_keys)"
     )
-if not DEMO_KEYS and _moderation_key is None:
-    raise ImproperlyConfigured("RELAY_MODERATION_KEY must be set when DEBUG and DEMO_KEYS are off")
 RELAY_KEYRING = RELAY_KEYRING or {"demo1": _demo_key("keyring-demo1")}
 RELAY_INDEX_KEY: bytes = _index_key or _demo_key("blind-index")
-# Seals abuse-report evidence: only the moderation service holds it.
-RELAY_MODERATION_KEY: bytes = _moderation_key or _demo_key("moderation")
 if not RELAY_KEY_CURRENT:
     if len(RELAY_KEYRING) != 1:
         raise ImproperlyConfigured("RELAY_KEY_CURRENT must name one of the RELAY_KEYRING ids")
     RELAY_KEY_CURRENT = next(iter(RELAY_KEYRING))
 if RELAY_KEY_CURRENT not in RELAY_KEYRING:
     raise ImproperlyConfigured(f"RELAY_KEY_CURRENT={RELAY_KEY_CURRENT!r} is not in RELAY_KEYRING")
+
+# --- The moderation key ring (report evidence; see relay/evidence_crypto.py) ----------------
+# Each report's own key is wrapped to the public half of a moderation key. Only the processes
+# that open evidence hold private halves: the web processes serving the moderation pages and
+# API, and `rotate_moderation_key`. Processes that only file reports (Celery workers, webhook
+# nodes) get the public halves alone and can seal but never open.
+#   RELAY_MODERATION_KEYS="m1:<base64 private>,m2:..."   private halves, by key id
+#   RELAY_MODERATION_KEY_CURRENT=m2                       the one new reports are wrapped to
+#   RELAY_MODERATION_PUBLIC_KEYS="m1:<base64 public>,..." public halves, for sealing-only processes
+# The single RELAY_MODERATION_KEY of earlier versions still works: it is key id m1.
+from nacl.public import PrivateKey as _X25519PrivateKey  # noqa: E402
+
+RELAY_MODERATION_KEYS: dict[str, bytes] = env.keyring("RELAY_MODERATION_KEYS")
+RELAY_MODERATION_PUBLIC_KEYS: dict[str, bytes] = env.keyring("RELAY_MODERATION_PUBLIC_KEYS")
+RELAY_MODERATION_KEY_CURRENT = env.text("RELAY_MODERATION_KEY_CURRENT")
+_legacy_moderation_key = env.key("RELAY_MODERATION_KEY")
+if _legacy_moderation_key is not None:
+    if RELAY_MODERATION_KEYS.get("m1", _legacy_moderation_key) != _legacy_moderation_key:
+        raise ImproperlyConfigured(
+            "RELAY_MODERATION_KEY is moderation key m1, but RELAY_MODERATION_KEYS has another m1"
+        )
+    RELAY_MODERATION_KEYS = {"m1": _legacy_moderation_key, **RELAY_MODERATION_KEYS}
+if DEMO_KEYS and not (RELAY_MODERATION_KEYS or RELAY_MODERATION_PUBLIC_KEYS):
+    RELAY_MODERATION_KEYS = {"m1": _demo_key("moderation")}
+if not (RELAY_MODERATION_KEYS or RELAY_MODERATION_PUBLIC_KEYS):
+    raise ImproperlyConfigured(
+        "RELAY_MODERATION_KEYS (or, in processes that only file reports, "
+        "RELAY_MODERATION_PUBLIC_KEYS) must be set when DEBUG and DEMO_KEYS are off "
+        "(print fresh ones with: DEBUG=1 python manage.py generate_keys)"
+    )
+for _key_id, _private_half in RELAY_MODERATION_KEYS.items():
+    _public_half = bytes(_X25519PrivateKey(_private_half).public_key)
+    if RELAY_MODERATION_PUBLIC_KEYS.get(_key_id, _public_half) != _public_half:
+        raise ImproperlyConfigured(
+            f"RELAY_MODERATION_PUBLIC_KEYS: key {_key_id!r} is not the public half of "
+            f"RELAY_MODERATION_KEYS' {_key_id!r}"
+        )
+    RELAY_MODERATION_PUBLIC_KEYS[_key_id] = _public_half
+if not RELAY_MODERATION_KEY_CURRENT:
+    if len(RELAY_MODERATION_PUBLIC_KEYS) != 1:
+        raise ImproperlyConfigured(
+            "RELAY_MODERATION_KEY_CURRENT must name one of the moderation key ids"
+        )
+    RELAY_MODERATION_KEY_CURRENT = next(iter(RELAY_MODERATION_PUBLIC_KEYS))
+if RELAY_MODERATION_KEY_CURRENT not in RELAY_MODERATION_PUBLIC_KEYS:
+    raise ImproperlyConfigured(
+        f"RELAY_MODERATION_KEY_CURRENT={RELAY_MODERATION_KEY_CURRENT!r} is not in "
+        "RELAY_MODERATION_KEYS or RELAY_MODERATION_PUBLIC_KEYS"
+    )
+# Report evidence, reporters' notes and moderators' notes are shredded this many days after the
+# report is resolved or dismissed (`purge`), unless a legal hold is active.
+RELAY_EVIDENCE_RETENTION_DAYS = env.integer("RELAY_EVIDENCE_RETENTION_DAYS", 180, minimum=1)
 
 ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")

@@ -23,7 +23,7 @@ def _test_key(purpose: str) -> str:
 os.environ.setdefault("SECRET_KEY", "tests-only-" + _test_key("secret-key"))
 os.environ.setdefault("RELAY_KEYRING", "test1:" + _test_key("keyring-test1"))
 os.environ.setdefault("RELAY_INDEX_KEY", _test_key("blind-index"))
-os.environ.setdefault("RELAY_MODERATION_KEY", _test_key("moderation"))
+os.environ.setdefault("RELAY_MODERATION_KEYS", "m1:" + _test_key("moderation"))
 os.environ.setdefault("VERIFICATION_SHOW_CODE", "0")
 # Platform credentials are the sandbox's; tests point the API base at their own sandbox.
 os.environ.setdefault("PLATFORM_SANDBOX_URL", "http://127.0.0.1:9")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -12,11 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts.models import User
 from relay.models import AuditEntry, Report
-from relay.services import moderation
+from relay.services import evidence, legal_holds, moderation
 
 MODERATOR_GROUP = "moderator"
 
@@ -34,7 +37,13 @@ def moderator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_moderator(request.user):
             raise PermissionDenied("Moderators only")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except evidence.ModerationKeyMissing as error:
+            # A deployment that routes moderation to a process holding only public keys.
+            return HttpResponse(
+                f"503: {error}", status=503, content_type="text/plain; charset=utf-8"
+            )
 
     return guarded
 
@@ -86,19 +95,25 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest,
     report: Report,
-    evidence: list[dict[str, str]] | None,
+    opened: list[dict[str, str]] | None,
     revealed: list[str] | None = None,
 ) -> HttpResponse:
+    holds = [
+        (hold, evidence.open_hold_reason(report, hold))
+        for hold in legal_holds.active_holds_of(report)
+    ]
     return render(
         request,
         "relay/moderation/report.html",
         {
             "report": report,
             "facts": moderation.facts_about_reported(report),
-            "evidence": evidence,
+            "evidence": opened,
             "can_unmask": request.user.has_perm("relay.unmask_address"),
             "revealed": revealed,
             "actions": moderation.ACTIONS,
+            "holds": holds,
+            "hold_max_days": legal_holds.MAX_HOLD_DAYS,
         },
     )
 
@@ -112,8 +127,12 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def report_evidence(request: HttpRequest, code: str) -> HttpResponse:
     report = _report(code)
-    evidence = moderation.open_evidence(report=report, moderator=_moderator(request))
-    return _detail(request, report, evidence)
+    try:
+        opened = moderation.open_evidence(report=report, moderator=_moderator(request))
+    except moderation.ModerationError as error:
+        messages.error(request, error.message)
+        return redirect("relay:moderation_report", code=code)
+    return _detail(request, report, opened)
 
 
 @moderator_required
@@ -162,6 +181,54 @@ def report_unmask(request: HttpRequest, code: str) -> HttpResponse:
     return _detail(request, report, None, revealed)
 
 
+def _hold_until(raw: str) -> dt.datetime | None:
+    """The hold covers its whole end date (UTC)."""
+    day = parse_date(raw.strip()) if raw.strip() else None
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+
+@moderator_required
+@require_POST
+def report_hold(request: HttpRequest, code: str) -> HttpResponse:
+    report = _report(code)
+    try:
+        until = _hold_until(request.POST.get("until", ""))
+    except ValueError:
+        until = None
+    try:
+        legal_holds.place_legal_hold(
+            report=report,
+            moderator=_moderator(request),
+            reason=request.POST.get("reason", ""),
+            until=until,
+        )
+    except legal_holds.LegalHoldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Legal hold placed."))
+    return redirect("relay:moderation_report", code=code)
+
+
+@moderator_required
+@require_POST
+def report_hold_release(request: HttpRequest, code: str, hold: str) -> HttpResponse:
+    report = _report(code)
+    found = report.legal_holds.filter(code=hold).first()
+    if found is None:
+        raise Http404("No such hold")
+    try:
+        legal_holds.release_legal_hold(
+            hold=found, moderator=_moderator(request), reason=request.POST.get("reason", "")
+        )
+    except legal_holds.LegalHoldError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Legal hold released."))
+    return redirect("relay:moderation_report", code=code)
+
+
 def _audit_rows(request: HttpRequest) -> Any:
     rows = AuditEntry.objects.select_related("actor")
     action = request.GET.get("action", "")
@@ -176,12 +243,18 @@ def _audit_rows(request: HttpRequest) -> Any:
     return rows
 
 
+def _with_reasons(entries: list[AuditEntry]) -> list[tuple[AuditEntry, str]]:
+    """Each row with the reason to show: sealed moderator notes opened, "(shredded)" after."""
+    reasons = evidence.moderator_notes(entries)
+    return [(entry, reasons[entry.pk]) for entry in entries]
+
+
 @moderator_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "relay/moderation/audit.html",
-        {"entries": _audit_rows(request)[:500], "query": request.GET.urlencode()},
+        {"rows": _with_reasons(list(_audit_rows(request)[:500])), "query": request.GET.urlencode()},
     )
 
 
@@ -191,15 +264,22 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="perantara-audit.csv"'
     writer = csv.writer(response)
     writer.writerow(["time", "action", "actor", "target_type", "target", "reason"])
-    for entry in _audit_rows(request).iterator():
-        writer.writerow(
-            [
-                entry.created_at.isoformat(),
-                entry.action,
-                entry.actor.username if entry.actor else "system",
-                entry.target_type,
-                entry.target_code,
-                entry.reason,
-            ]
-        )
+    rows = _audit_rows(request).order_by("-pk")
+    last: int | None = None
+    while True:  # newest first by keyset; each chunk's notes open with one query for reports
+        chunk = list((rows if last is None else rows.filter(pk__lt=last))[:500])
+        if not chunk:
+            break
+        for entry, reason in _with_reasons(chunk):
+            writer.writerow(
+                [
+                    entry.created_at.isoformat(),
+                    entry.action,
+                    entry.actor.username if entry.actor else "system",
+                    entry.target_type,
+                    entry.target_code,
+                    reason,
+                ]
+            )
+        last = chunk[-1].pk
     return response

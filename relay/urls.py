@@ -94,6 +94,16 @@ urlpatterns += [
         name="moderation_unmask",
     ),
     path(
+        "moderation/reports/<str:code>/hold/",
+        moderation_views.report_hold,
+        name="moderation_hold",
+    ),
+    path(
+        "moderation/reports/<str:code>/hold/<str:hold>/release/",
+        moderation_views.report_hold_release,
+        name="moderation_hold_release",
+    ),
+    path(
         "api/moderation/reports/",
         api_moderation.ModerationReportsView.as_view(),
         name="api_moderation_reports",
@@ -102,5 +112,15 @@ urlpatterns += [
         "api/moderation/reports/<str:code>/",
         api_moderation.ModerationReportView.as_view(),
         name="api_moderation_report",
+    ),
+    path(
+        "api/moderation/reports/<str:code>/holds/",
+        api_moderation.ModerationLegalHoldsView.as_view(),
+        name="api_moderation_holds",
+    ),
+    path(
+        "api/moderation/reports/<str:code>/holds/<str:hold>/release/",
+        api_moderation.ModerationLegalHoldReleaseView.as_view(),
+        name="api_moderation_hold_release",
     ),
 ]

@@ -17,9 +17,10 @@ from relay.models import (
     Conversation,
     IntegratorWebhook,
     IntegratorWebhookDelivery,
+    LegalHold,
     Report,
 )
-from relay.services import moderation
+from relay.services import legal_holds, moderation
 
 # --- Errors (documentation only) -----------------------------------------------------------
 
@@ -197,9 +198,27 @@ class LinkCodeOutput(serializers.Serializer[dict[str, Any]]):
 # --- Moderation ---------------------------------------------------------------------------------
 
 
+class LegalHoldOutput(serializers.ModelSerializer[LegalHold]):
+    """A hold without its reason: the reason is a moderator's note, shown on the report page."""
+
+    class Meta:
+        model = LegalHold
+        fields = ("code", "until", "placed_at", "released_at")
+
+
+class LegalHoldInput(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField()
+    until = serializers.DateTimeField()
+
+
+class ReleaseInput(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField()
+
+
 class ReportOutput(serializers.ModelSerializer[Report]):
     listing = serializers.CharField(source="listing.title", default=None, allow_null=True)
     reported = serializers.SerializerMethodField()
+    legal_holds = serializers.SerializerMethodField()
 
     class Meta:
         model = Report
@@ -215,10 +234,17 @@ class ReportOutput(serializers.ModelSerializer[Report]):
             "created_at",
             "resolution",
             "resolved_at",
+            "evidence_shredded_at",
+            "legal_holds",
         )
 
     def get_reported(self, report: Report) -> str:
         return report.reported_pseudonym
+
+    @extend_schema_field(LegalHoldOutput(many=True))
+    def get_legal_holds(self, report: Report) -> list[dict[str, Any]]:
+        """The active holds only."""
+        return list(LegalHoldOutput(legal_holds.active_holds_of(report), many=True).data)
 
 
 class ActionInput(serializers.Serializer[dict[str, Any]]):

@@ -13,7 +13,7 @@ from relay.models.core import (
     Side,
     SmsOptOut,
 )
-from relay.models.moderation import AuditEntry, Ban, Report, Sanction
+from relay.models.moderation import AuditEntry, Ban, LegalHold, Report, Sanction
 
 __all__ = [
     "ApiToken",
@@ -25,6 +25,7 @@ __all__ = [
     "IdempotencyRecord",
     "IntegratorWebhook",
     "IntegratorWebhookDelivery",
+    "LegalHold",
     "Message",
     "RelayIdentity",
     "Report",

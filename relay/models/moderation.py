@@ -1,8 +1,10 @@
-"""Reports, sanctions, bans and the append-only audit log.
+"""Reports, sanctions, bans, legal holds and the append-only audit log.
 
-Evidence and reporters' notes are sealed to the moderation key (a SealedBox to its public
-half): the database, operators and the relay pipeline cannot read them, only the moderation
-service that holds the private key, and every opening writes an audit row.
+Evidence, reporters' notes, moderators' notes and legal-hold reasons are sealed to the report's
+own key pair, whose private half is stored wrapped to a moderation key
+(relay/evidence_crypto.py): the database, operators and the relay pipeline cannot read them,
+only the processes holding a moderation private key, and every opening of evidence writes an
+audit row. Shredding a report deletes its wrapped key and ciphertexts.
 """
 
 from __future__ import annotations
@@ -52,8 +54,13 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=12, choices=Reason.choices, blank=True)
+    # The report key: private half wrapped to a moderation key (names its key id), public half
+    # plain so that sealing-only processes can add notes. Both NULL once shredded.
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    public_key = models.BinaryField(null=True, blank=True)
     note_sealed = models.BinaryField(null=True, blank=True)
     evidence_sealed = models.BinaryField(null=True, blank=True)
+    evidence_shredded_at = models.DateTimeField(null=True, blank=True)
     evidence_count = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     urgent = models.BooleanField(default=False)
@@ -133,6 +140,28 @@ class Ban(models.Model):
         indexes = [models.Index(fields=["blind_index"])]
 
 
+class LegalHold(models.Model):
+    """While active (not released, `until` in the future) neither purge nor account erasure
+    shreds the report's evidence; afterwards the normal schedule applies."""
+
+    code = models.CharField(max_length=12, unique=True, default=random_code, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="legal_holds")
+    reason_sealed = models.BinaryField(null=True, blank=True)  # under the report's key
+    until = models.DateTimeField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [models.Index(fields=["report", "until"])]
+
+
 class AppendOnly(Exception):
     """The audit log is never updated or deleted through the app."""
 
@@ -152,7 +181,10 @@ class AuditEntry(models.Model):
     )
     target_type = models.CharField(max_length=32)
     target_code = models.CharField(max_length=32)
+    # A moderator's typed reason for an action on a report is sealed under the report's key
+    # (reason_sealed) and dies with it; `reason` stays for system text and non-report rows.
     reason = models.TextField(blank=True)
+    reason_sealed = models.BinaryField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)  # pseudonyms and codes only, never an address
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -33,7 +33,8 @@ from contacts.models import (
 from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, Report, Side
+from relay.models import Conversation, Delivery, Message, Side
+from relay.services import evidence
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -183,7 +184,8 @@ class ErasureSummary:
     handles_deleted: int = 0
     listings_closed: int = 0
     conversations_closed: int = 0
-    reports_shredded: int = 0
+    reports_shredded: int = 0  # report evidence and notes on or by or against the user
+    reports_held: int = 0  # under an active legal hold: shredded on schedule once it ends
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -234,6 +236,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       random bytes (the other side's own messages stay readable to them);
     - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
       undelivered messages to them cancelled, their sealed notice parameters cleared;
+    - reports on the user's listings and conversations, or by or against them: evidence and
+      notes shredded, except under an active legal hold;
     - the listings' handles deleted, the listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
@@ -245,6 +249,9 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         own = Conversation.objects.filter(listing__seller=user)
         summary.conversations_shredded = own.filter(wrapped_key__isnull=False).count()
         own_ids = list(own.values_list("pk", flat=True))
+        involved = evidence.reports_involving(endpoint_ids, user.pk)
+        shredded = evidence.shred_reports(involved, now=now)
+        summary.reports_shredded, summary.reports_held = shredded.shredded, shredded.held
         Conversation.objects.filter(pk__in=own_ids).update(
             wrapped_key=None, status=Conversation.Status.CLOSED, blocked_by=Side.RELAY
         )
@@ -368,20 +375,6 @@ def _overwrite_bodies(messages: Any) -> int:
     return overwritten
 
 
-def _shred_report_evidence(endpoint_ids: list[int]) -> int:
-    """Forget the sealed evidence and notes of every report about or by these endpoints, or on
-    one of their conversations; return how many reports lost them.
-
-    Stand-in until relay.services.evidence.shred_reports lands (the merger swaps it in): the
-    sealed columns are set to NULL, so there is nothing left for any key to open."""
-    concerning = Report.objects.filter(
-        Q(reported_endpoint_id__in=endpoint_ids)
-        | Q(reporter_endpoint_id__in=endpoint_ids)
-        | Q(conversation__buyer_endpoint_id__in=endpoint_ids)
-    ).filter(Q(evidence_sealed__isnull=False) | Q(note_sealed__isnull=False))
-    return concerning.update(evidence_sealed=None, note_sealed=None)
-
-
 def _close_buyer_conversations(conversation_ids: list[int], *, now: Any) -> int:
     """Closed is final: no route reopens them, and a new message starts a new conversation."""
     closed = (
@@ -419,7 +412,8 @@ def erase_endpoint_data(
       seller's record, not the buyer's; the buyer's words are unreadable either way;
     - their conversations are closed (final); undelivered deliveries to them or in those
       conversations are cancelled, sealed notice parameters to them cleared;
-    - report evidence and notes about, by or on them are shredded (`_shred_report_evidence`);
+    - report evidence and notes about, by or on them are shredded (`evidence.shred_reports`),
+      except under a legal hold;
     - their verification and data-request codes are deleted;
     - the endpoints' address, blind index and public code are overwritten (`_erase_endpoint`):
       the same number writing again is a stranger, the web chat's cookie names no one.
@@ -443,7 +437,8 @@ def erase_endpoint_data(
             progress(1)
         summary.conversations_closed = _close_buyer_conversations(conversation_ids, now=now)
         summary.deliveries_cancelled = _cancel_deliveries(ids, conversation_ids, now=now)
-        summary.reports_shredded = _shred_report_evidence(ids)
+        shredded = evidence.shred_reports(evidence.reports_involving(ids, None), now=now)
+        summary.reports_shredded, summary.reports_held = shredded.shredded, shredded.held
         if progress is not None:
             progress(1)
         VerificationCode.objects.filter(endpoint_id__in=ids).delete()

@@ -17,10 +17,17 @@ from contacts.models import Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
 from relay.models import Ban, Conversation, Message, Report, Sanction, Side
-from relay.services import audit, event_counts, integrations, lifecycle, outbound, snapshot
+from relay.services import (
+    audit,
+    event_counts,
+    evidence,
+    integrations,
+    lifecycle,
+    outbound,
+    snapshot,
+)
 from relay.services.conversations import recipient_endpoint_for_seller
 from relay.services.errors import RelayError
-from relay.services.evidence import open_for_moderation, seal_for_moderation
 
 REASON_BY_NUMBER = {
     "1": Report.Reason.SPAM,
@@ -95,6 +102,7 @@ def file_report(
         automatic=automatic,
         status=Report.Status.OPEN if reason else Report.Status.AWAITING_REASON,
     )
+    evidence.key_report(report)  # public keys suffice: workers and webhooks file reports
     if conversation is not None:
         _report_conversation(report, conversation, reporter_side)
     else:
@@ -102,7 +110,7 @@ def file_report(
         report.reported_side = Side.SELLER
         report.reported_user = listing.seller
     if note.strip():
-        report.note_sealed = seal_for_moderation(note.strip()[:2000])
+        evidence.seal_note(report, note.strip()[:2000])
     report.save()
     event_counts.report_filed()
     audit.record(
@@ -125,9 +133,9 @@ def _report_conversation(report: Report, conversation: Conversation, reporter_si
         report.reported_endpoint = conversation.buyer_endpoint
     else:
         report.reported_user = conversation.listing.seller
-    evidence = _evidence(conversation, report.reported_side)
-    report.evidence_sealed = seal_for_moderation(evidence)
-    report.evidence_count = len(evidence)
+    items = _evidence(conversation, report.reported_side)
+    evidence.seal_evidence(report, items)
+    report.evidence_count = len(items)
 
 
 def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
@@ -135,8 +143,8 @@ def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
     report.reason = reason
     report.status = Report.Status.OPEN
     if note.strip():
-        report.note_sealed = seal_for_moderation(note.strip()[:2000])
-    report.save(update_fields=["reason", "status", "note_sealed"])
+        evidence.seal_note(report, note.strip()[:2000])
+    report.save(update_fields=["reason", "status", "note_sealed", "wrapped_key", "public_key"])
     _auto_suspend_if_needed(report)
     return report
 
@@ -260,7 +268,12 @@ def facts_about_reported(report: Report) -> ReportedFacts:
 
 
 def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
-    """The reported messages, for a moderator's eyes; writes an audit row first."""
+    """The reported messages, for a moderator's eyes; writes an audit row first.
+
+    Raises ModerationError once the evidence was shredded, and
+    evidence.ModerationKeyMissing in a process that holds only public moderation keys."""
+    if report.evidence_shredded_at is not None:
+        raise ModerationError(_("This report's evidence was shredded."))
     audit.record(
         action="relay.report.evidence_opened",
         actor=moderator,
@@ -268,11 +281,11 @@ def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
         target_code=report.code,
         data={"messages": report.evidence_count},
     )
-    opened = open_for_moderation(report.evidence_sealed) or []
-    note = open_for_moderation(report.note_sealed)
-    if note:
-        opened = [*opened, {"author": "Reporter's note", "text": note, "sent_at": ""}]
-    return list(opened)
+    opened = evidence.open_report_fields(report)
+    items = list(opened.evidence)
+    if opened.note:
+        items.append({"author": "Reporter's note", "text": opened.note, "sent_at": ""})
+    return items
 
 
 def _reported_endpoints(report: Report) -> list[Endpoint]:
@@ -347,12 +360,11 @@ def _decide(
             lifted_at=None,
         ).update(lifted_at=now)
     snapshot.invalidate()
-    audit.record(
+    audit.record_on_report(
         action=f"relay.report.{action}",
         actor=moderator,
-        target_type="report",
-        target_code=report.code,
-        reason=reason.strip(),
+        report=report,
+        note=reason,
         data={"days": days} if days else {},
     )
     transaction.on_commit(lambda: integrations.report_resolved(report.pk))
@@ -494,12 +506,8 @@ def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
     _require_reason(reason)
     lifted = _active_suspensions_of(report).update(lifted_at=timezone.now())
     snapshot.invalidate()
-    audit.record(
-        action="relay.participant.suspension_lifted",
-        actor=moderator,
-        target_type="report",
-        target_code=report.code,
-        reason=reason.strip(),
+    audit.record_on_report(
+        action="relay.participant.suspension_lifted", actor=moderator, report=report, note=reason
     )
     return lifted
 
@@ -515,12 +523,8 @@ def unban(*, report: Report, moderator: User, reason: str) -> int:
         report.reported_user.is_active = True
         report.reported_user.save(update_fields=["is_active"])
     snapshot.invalidate()
-    audit.record(
-        action="relay.participant.unbanned",
-        actor=moderator,
-        target_type="report",
-        target_code=report.code,
-        reason=reason.strip(),
+    audit.record_on_report(
+        action="relay.participant.unbanned", actor=moderator, report=report, note=reason
     )
     return lifted
 

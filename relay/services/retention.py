@@ -5,6 +5,10 @@ close once idle (relay/services/lifecycle.py), which `purge` applies first.
 
 Shredding deletes the wrapped data key, so every body of the conversation becomes unreadable
 (privacy invariant 5) while the rows stay for counts, order and moderation history.
+
+Reports resolved or dismissed more than RELAY_EVIDENCE_RETENTION_DAYS ago have their evidence,
+reporter's note and moderators' notes shredded the same way (their report key is deleted),
+unless a legal hold is active (relay/services/legal_holds.py).
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from relay.models import Conversation, Delivery, EarlyStatus, IdempotencyRecord
-from relay.services import data_requests, early_statuses, lifecycle
+from relay.models import Conversation, Delivery, EarlyStatus, IdempotencyRecord, Report
+from relay.services import data_requests, early_statuses, evidence, lifecycle
 
 Progress = Callable[[int], None]
 ENDED = (Conversation.Status.CLOSED,)
@@ -35,6 +39,9 @@ class PurgeSummary:
     idempotency_records: int = 0
     early_statuses: int = 0  # status webhooks that never found their delivery
     data_request_codes: int = 0  # buyers' one-time codes, used or expired
+    evidence_cutoff: dt.datetime | None = None
+    reports_shredded: int = 0  # evidence, notes and moderator notes of old reports
+    reports_held: int = 0  # due, but under an active legal hold
     dry_run: bool = False
 
 
@@ -59,22 +66,41 @@ def expired_notice_parameters(*, cutoff: dt.datetime) -> QuerySet[Delivery]:
     )
 
 
+def expired_reports(*, cutoff: dt.datetime) -> QuerySet[Report]:
+    """Reports resolved or dismissed before the cutoff that still hold something sealed
+    (legal holds are applied by evidence.shred_reports)."""
+    return Report.objects.filter(
+        status__in=(Report.Status.RESOLVED, Report.Status.DISMISSED), resolved_at__lt=cutoff
+    ).filter(
+        Q(wrapped_key__isnull=False)
+        | Q(public_key__isnull=False)
+        | Q(evidence_sealed__isnull=False)
+        | Q(note_sealed__isnull=False)
+    )
+
+
 def purge_expired(
     *,
     days: int,
+    evidence_days: int | None = None,
     dry_run: bool = False,
     batch_size: int = 500,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> PurgeSummary:
     """Shred expired conversations and clear their sealed notice parameters, batch by batch;
-    delete expired idempotency records and status webhooks that never found their delivery.
+    shred the evidence of reports resolved more than `evidence_days` (default
+    RELAY_EVIDENCE_RETENTION_DAYS) ago unless held; delete expired idempotency records and
+    status webhooks that never found their delivery.
 
     Idle conversations are closed first (the lifecycle's schedule). The shredding UPDATE
     repeats the expiry conditions, so a row that changed after it was listed is left alone.
     """
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     summary = PurgeSummary(cutoff=cutoff, dry_run=dry_run)
+    summary.evidence_cutoff = (now or timezone.now()) - dt.timedelta(
+        days=evidence_days or settings.RELAY_EVIDENCE_RETENTION_DAYS
+    )
     if dry_run:
         _count_expired(summary, now=now)
         if progress is not None:
@@ -108,6 +134,10 @@ def purge_expired(
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
     summary.early_statuses = early_statuses.forget_expired(now=now)
     summary.data_request_codes = data_requests.purge_data_request_codes(now=now)
+    reports = evidence.shred_reports(
+        expired_reports(cutoff=summary.evidence_cutoff), now=now or timezone.now()
+    )
+    summary.reports_shredded, summary.reports_held = reports.shredded, reports.held
     return summary
 
 
@@ -128,6 +158,11 @@ def _count_expired(summary: PurgeSummary, *, now: dt.datetime | None) -> None:
         received_at__lt=early_statuses.expired_cutoff(now=now)
     ).count()
     summary.data_request_codes = data_requests.finished_data_request_codes(now=now).count()
+    assert summary.evidence_cutoff is not None
+    due = expired_reports(cutoff=summary.evidence_cutoff)
+    held = evidence.active_holds(now=now).values("report_id")
+    summary.reports_held = due.filter(pk__in=held).count()
+    summary.reports_shredded = due.count() - summary.reports_held
 
 
 def expired_idempotency_records(*, now: dt.datetime | None = None) -> QuerySet[IdempotencyRecord]:

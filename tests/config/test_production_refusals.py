@@ -26,7 +26,7 @@ PRODUCTION = {
     "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-" + "x" * 20,
     "RELAY_KEYRING": f"k1:{KEY}",
     "RELAY_INDEX_KEY": KEY,
-    "RELAY_MODERATION_KEY": KEY,
+    "RELAY_MODERATION_KEYS": f"m1:{KEY}",
     "ALLOWED_HOSTS": "relay.example.com",
     "SECURE_SSL_REDIRECT": "1",
     "SECURE_HSTS_SECONDS": "31536000",
@@ -67,7 +67,7 @@ def test_demo_keys_still_run_the_demo_with_debug() -> None:
         SECRET_KEY="",
         RELAY_KEYRING="",
         RELAY_INDEX_KEY="",
-        RELAY_MODERATION_KEY="",
+        RELAY_MODERATION_KEYS="",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
@@ -83,7 +83,7 @@ def _public(person: bytes, purpose: str) -> str:
     [
         ("RELAY_INDEX_KEY", _public(b"perantara-tests", "blind-index")),
         ("RELAY_KEYRING", "k1:" + _public(b"perantara-demo", "keyring-demo1")),
-        ("RELAY_MODERATION_KEY", _public(b"perantara-bench", "moderation")),
+        ("RELAY_MODERATION_KEYS", "m1:" + _public(b"perantara-bench", "moderation")),
     ],
 )
 def test_check_deploy_fails_on_a_key_this_repository_publishes(variable: str, value: str) -> None:
@@ -102,7 +102,7 @@ def test_the_test_suites_own_settings_fail_check_deploy() -> None:
         SECRET_KEY="",
         RELAY_KEYRING="",
         RELAY_INDEX_KEY="",
-        RELAY_MODERATION_KEY="",
+        RELAY_MODERATION_KEYS="",
     )
     output = result.stderr + result.stdout
     assert result.returncode != 0

@@ -13,7 +13,7 @@ from django.urls import reverse
 from contacts.models import User
 from relay.models import AuditEntry, Report
 from relay.models.moderation import AppendOnly
-from relay.services.evidence import open_for_moderation
+from relay.services import evidence
 from tests.relay.conftest import BUYER, SELLER, World, people
 
 pytestmark = pytest.mark.worker
@@ -67,8 +67,9 @@ def test_a_buyer_reports_the_seller_from_any_channel_with_the_evidence_sealed(
     assert (report.status, report.reason, report.reported_side) == ("open", "scam", "seller")
     sealed = bytes(report.evidence_sealed or b"")
     assert all(text.encode() not in sealed for text in SELLER_SAYS)
-    assert [item["text"] for item in open_for_moderation(sealed)] == SELLER_SAYS
-    assert open_for_moderation(report.note_sealed) == "asked for a transfer"
+    opened = evidence.open_report_fields(report)
+    assert [item["text"] for item in opened.evidence] == SELLER_SAYS
+    assert opened.note == "asked for a transfer"
     # The reported seller is not told who reported, or that anyone did.
     assert not any("report" in r["text"].lower() for r in world.sandbox.outbox(SELLER["instagram"]))
 

@@ -15,7 +15,7 @@ from relay.api.idempotency import idempotent
 from relay.api.permissions import IsModerator
 from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
 from relay.models import Report
-from relay.services import moderation
+from relay.services import legal_holds, moderation
 
 
 class ModerationView(ApiView):
@@ -40,17 +40,21 @@ class ModerationReportsView(ModerationView):
         return Response(io.ReportOutput(reports.order_by("created_at")[:200], many=True).data)
 
 
+def _report(code: str) -> Report:
+    report = (
+        Report.objects.exclude(status=Report.Status.AWAITING_REASON)
+        .select_related("listing", "conversation__listing")
+        .filter(code=code)
+        .first()
+    )
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
 class ModerationReportView(ModerationView):
     def _report(self, code: str) -> Report:
-        report = (
-            Report.objects.exclude(status=Report.Status.AWAITING_REASON)
-            .select_related("listing", "conversation__listing")
-            .filter(code=code)
-            .first()
-        )
-        if report is None:
-            raise Http404("No such report.")
-        return report
+        return _report(code)
 
     @extend_schema(
         operation_id="moderation_reports_retrieve",
@@ -84,3 +88,60 @@ class ModerationReportView(ModerationView):
             days=data.validated_data.get("days"),
         )
         return Response(io.ReportOutput(report).data)
+
+
+class ModerationLegalHoldsView(ModerationView):
+    @extend_schema(
+        operation_id="moderation_legal_holds_place",
+        summary="Place a legal hold on a report's evidence (audited)",
+        description=(
+            "Neither purge nor account erasure shreds the report's evidence until `until` "
+            "(in the future, at most 730 days away) or until the hold is released."
+        ),
+        request=io.LegalHoldInput,
+        responses={
+            201: io.LegalHoldOutput,
+            **INVALID,
+            **NOT_FOUND,
+            **UNPROCESSABLE,
+            **COMMON_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request, code: str) -> Response:
+        report = _report(code)
+        data = io.LegalHoldInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = legal_holds.place_legal_hold(
+            report=report,
+            moderator=self.caller(request),
+            reason=data.validated_data["reason"],
+            until=data.validated_data["until"],
+        )
+        return Response(io.LegalHoldOutput(hold).data, status=201)
+
+
+class ModerationLegalHoldReleaseView(ModerationView):
+    @extend_schema(
+        operation_id="moderation_legal_holds_release",
+        summary="Release a legal hold (audited)",
+        request=io.ReleaseInput,
+        responses={
+            200: io.LegalHoldOutput,
+            **INVALID,
+            **NOT_FOUND,
+            **UNPROCESSABLE,
+            **COMMON_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request, code: str, hold: str) -> Response:
+        found = _report(code).legal_holds.filter(code=hold).first()
+        if found is None:
+            raise Http404("No such hold.")
+        data = io.ReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        released = legal_holds.release_legal_hold(
+            hold=found, moderator=self.caller(request), reason=data.validated_data["reason"]
+        )
+        return Response(io.LegalHoldOutput(released).data)

@@ -54,7 +54,8 @@ class Command(BaseCommand):
             f"Erased the buyer: overwrote {summary.messages_overwritten} messages, closed "
             f"{summary.conversations_closed} conversations, cancelled "
             f"{summary.deliveries_cancelled} deliveries, shredded the evidence of "
-            f"{summary.reports_shredded} reports, erased {summary.endpoints_erased} address."
+            f"{summary.reports_shredded} reports ({summary.reports_held} kept under a legal "
+            f"hold), erased {summary.endpoints_erased} address."
         )
 
     def _seller(self, username: str, *, confirmed: bool) -> None:
@@ -75,5 +76,7 @@ class Command(BaseCommand):
             f"overwrote {summary.messages_overwritten} messages sent elsewhere, erased "
             f"{summary.endpoints_erased} endpoints, cancelled {summary.deliveries_cancelled} "
             f"deliveries, deleted {summary.handles_deleted} handles, closed "
-            f"{summary.listings_closed} listings; the account is now {user.username} (inactive)."
+            f"{summary.listings_closed} listings, shredded the evidence of "
+            f"{summary.reports_shredded} reports ({summary.reports_held} kept under a legal "
+            f"hold); the account is now {user.username} (inactive)."
         )

@@ -16,7 +16,9 @@ from relay.services import retention
 class Command(BaseCommand):
     help = (
         "Shred (delete the keys of) closed and blocked conversations that ended more than "
-        "--days ago, making their bodies unreadable, and clear their sealed notice parameters."
+        "--days ago, making their bodies unreadable, and clear their sealed notice parameters; "
+        "shred the evidence, reporters' notes and moderators' notes of reports resolved more "
+        "than --evidence-days ago, except under an active legal hold."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,13 +28,19 @@ class Command(BaseCommand):
             default=settings.RELAY_RETENTION_DAYS,
             help="retention window in days (default RELAY_RETENTION_DAYS)",
         )
+        parser.add_argument(
+            "--evidence-days",
+            type=int,
+            default=settings.RELAY_EVIDENCE_RETENTION_DAYS,
+            help="report evidence window in days (default RELAY_EVIDENCE_RETENTION_DAYS)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="count, change nothing")
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]
-        if days < 1:
-            raise CommandError("--days must be at least 1")
+        if days < 1 or options["evidence_days"] < 1:
+            raise CommandError("--days and --evidence-days must be at least 1")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
         now = timezone.now()
@@ -41,6 +49,7 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stderr, total, label="conversations")
         summary = retention.purge_expired(
             days=days,
+            evidence_days=options["evidence_days"],
             now=now,
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
@@ -58,5 +67,9 @@ class Command(BaseCommand):
             f"{'would delete' if summary.dry_run else 'deleted'} "
             f"{summary.idempotency_records} stored API responses past their retry window and "
             f"{summary.early_statuses} status webhooks that never matched a message and "
-            f"{summary.data_request_codes} used or expired data-request codes."
+            f"{summary.data_request_codes} used or expired data-request codes. "
+            f"{verb} the evidence and notes of {summary.reports_shredded} reports resolved "
+            f"before {summary.evidence_cutoff:%Y-%m-%d %H:%M} UTC "
+            f"({options['evidence_days']} days); {summary.reports_held} more are under a "
+            "legal hold."
         )
