@@ -23,7 +23,7 @@ from contacts import services as contacts
 from contacts.models import DataRequestCode, Endpoint
 from relay import crypto
 from relay.models import Conversation, Message, Report, Side
-from relay.services.evidence import open_for_moderation
+from relay.services import evidence
 from tests.relay.conftest import BUYER, IDENTITY, World, people, wait_until
 
 pytestmark = pytest.mark.worker
@@ -56,9 +56,19 @@ def buyer_talks_and_reports(world: World) -> Conversation:
     world.buyer_writes("whatsapp", "2 asked me to pay first")
     report = wait_until(lambda: Report.objects.filter(status="open").first(), what="the report")
     # The evidence opens before the erasure: the checks after it can fail.
-    assert open_for_moderation(report.note_sealed) == "asked me to pay first"
-    assert open_for_moderation(report.evidence_sealed)
+    opened = evidence.open_report_fields(report)
+    assert opened.note == "asked me to pay first"
+    assert opened.evidence
     return conversation
+
+
+def assert_shredded(report: Report) -> None:
+    """Nothing of the report opens with the keys this process has, and the bytes are gone."""
+    assert report.wrapped_key is None
+    assert report.evidence_sealed is None
+    assert report.note_sealed is None
+    with pytest.raises(evidence.EvidenceShredded):
+        evidence.open_report_fields(report)
 
 
 def readable(message: Message) -> bool:
@@ -128,8 +138,7 @@ def test_a_whatsapp_buyer_gets_a_code_on_their_phone_exports_and_erases_their_da
     assert all(readable(message) for message in seller_wrote)
     # The report's evidence and note are gone: the moderation key opens nothing.
     report = Report.objects.get(status="open")
-    assert open_for_moderation(report.evidence_sealed) is None
-    assert open_for_moderation(report.note_sealed) is None
+    assert_shredded(report)
     assert not DataRequestCode.objects.exists()
     # The grant died with the data.
     assert browser.get(reverse("relay:privacy_export")).status_code == 302
@@ -217,7 +226,7 @@ def test_the_operator_exports_and_deletes_a_buyer_only_with_the_code_they_receiv
     assert contacts.find_endpoint(channel="whatsapp", address=ANA) is None
     ana_wrote = Message.objects.filter(conversation=conversation, sender_side=Side.BUYER)
     assert not any(readable(message) for message in ana_wrote)
-    assert open_for_moderation(Report.objects.get(status="open").evidence_sealed) is None
+    assert_shredded(Report.objects.get(status="open"))
     with pytest.raises(CommandError, match="No buyer has written"):
         call_command("delete_user", channel="whatsapp", address=ANA, code=code, yes=True)
 
