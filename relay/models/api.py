@@ -31,19 +31,26 @@ class ApiToken(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an `Idempotency-Key`, replayed on retries."""
+    """The first response to a POST carrying an `Idempotency-Key`, replayed on retries.
+
+    Nothing here is readable on its own (privacy invariant 5): the key and the request are
+    keyed hashes, and the response is sealed under a key derived from the client's raw
+    Idempotency-Key, which is never stored (relay/api/idempotency.py). Deleting the row, as
+    `purge` does after API_IDEMPOTENCY_HOURS and `delete_user` does at once, is the shredding.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method_path = models.CharField(max_length=300)
-    request_hash = models.CharField(max_length=64)
+    key_hash = models.CharField(max_length=64)
+    request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True, blank=True)
+    response_sealed = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
+            models.UniqueConstraint(
+                fields=["user", "key_hash"], name="idempotency_user_key_hash_unique"
+            )
         ]
 
 

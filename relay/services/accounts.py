@@ -25,7 +25,7 @@ from contacts.models import Endpoint, LinkCode, User, VerificationCode
 from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, Side
+from relay.models import Conversation, Delivery, IdempotencyRecord, Message, Side
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -219,6 +219,7 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       random bytes (the other side's own messages stay readable to them);
     - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
       undelivered messages to them cancelled, their sealed notice parameters cleared;
+    - the user's idempotency records deleted;
     - the listings' handles deleted, the listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
@@ -267,6 +268,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         summary.endpoints_erased = len(endpoints)
         VerificationCode.objects.filter(Q(user=user) | Q(endpoint_id__in=endpoint_ids)).delete()
         LinkCode.objects.filter(user=user).delete()
+        # Stored API responses are sealed, but they may quote the user's numbers and messages.
+        IdempotencyRecord.objects.filter(user=user).delete()
         if progress is not None:
             progress(1)
 
