@@ -14,6 +14,11 @@ urlpatterns = [
     path("tokens/<str:prefix>/revoke/", dashboard.api_token_revoke, name="token_revoke"),
     path("webhooks/", dashboard.webhook_add, name="webhook_add"),
     path("webhooks/<int:webhook_id>/remove/", dashboard.webhook_remove, name="webhook_remove"),
+    path(
+        "webhooks/<str:code>/rotate-secret/",
+        dashboard.webhook_rotate_secret,
+        name="webhook_rotate_secret",
+    ),
     path("listings/", listings.ListingsView.as_view(), name="listings"),
     path("listings/<str:code>/", listings.ListingView.as_view(), name="listing"),
     path(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -54,15 +56,24 @@ class IdempotencyRecord(models.Model):
         ]
 
 
+def new_webhook_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class IntegratorWebhook(models.Model):
     """Where a seller's backend wants to hear about new conversations, messages and reports."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integrator_webhooks"
     )
+    # The public id, and the sealed secret's associated data: known before the row is inserted.
+    code = models.CharField(max_length=24, unique=True, default=new_webhook_code)
     url = models.URLField(max_length=500)
-    # Kept readable: every delivery is signed with it (HMAC-SHA256).
-    secret = models.CharField(max_length=64)
+    # The HMAC-SHA256 signing secret, sealed in the address vault (aad
+    # `integrator-webhook:<code>`); opened only to sign a delivery. Shown to its owner once.
+    secret_sealed = models.BinaryField(null=True, blank=True)
+    # The first characters of the secret, so the owner can tell which one is in use.
+    secret_prefix = models.CharField(max_length=8, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,6 +26,7 @@ from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
 from relay.models import Conversation, Delivery, IdempotencyRecord, Message, Side
+from relay.services.integrations import erase_integrator_webhooks
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -219,7 +220,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       random bytes (the other side's own messages stay readable to them);
     - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
       undelivered messages to them cancelled, their sealed notice parameters cleared;
-    - the user's idempotency records deleted;
+    - the user's idempotency records deleted, their integrator webhooks deactivated and their
+      signing secrets erased;
     - the listings' handles deleted, the listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
@@ -268,8 +270,10 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         summary.endpoints_erased = len(endpoints)
         VerificationCode.objects.filter(Q(user=user) | Q(endpoint_id__in=endpoint_ids)).delete()
         LinkCode.objects.filter(user=user).delete()
-        # Stored API responses are sealed, but they may quote the user's numbers and messages.
+        # Stored API responses (sealed, but they may quote the user's numbers and messages)
+        # and the webhooks' signing secrets outlive nothing of the account.
         IdempotencyRecord.objects.filter(user=user).delete()
+        erase_integrator_webhooks(user=user)
         if progress is not None:
             progress(1)
 

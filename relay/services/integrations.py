@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts import vault
 from contacts.models import User
 from relay.adapters import http
 from relay.adapters.base import TransientSendError
@@ -46,20 +47,85 @@ State = IntegratorWebhookDelivery.State
 # --- Managing webhooks ------------------------------------------------------------------------
 
 
-def add_integrator_webhook(*, user: User, url: str) -> IntegratorWebhook:
+@dataclass(frozen=True)
+class IssuedWebhookSecret:
+    """A webhook and its signing secret in plaintext: show the secret to its owner now, once."""
+
+    webhook: IntegratorWebhook
+    secret: str
+
+
+def _secret_aad(code: str) -> bytes:
+    return f"integrator-webhook:{code}".encode()
+
+
+def _seal_new_secret(webhook: IntegratorWebhook) -> str:
+    """Draw a secret, seal it onto the (unsaved) row, and return it in plaintext."""
+    secret = secrets.token_hex(32)
+    webhook.secret_sealed = vault.seal(secret.encode(), aad=_secret_aad(webhook.code))
+    webhook.secret_prefix = secret[:8]
+    return secret
+
+
+def webhook_secret(webhook: IntegratorWebhook) -> str:
+    """The signing secret, opened from the vault. Raises vault.VaultError once it was erased."""
+    if webhook.secret_sealed is None:
+        raise vault.VaultError("the webhook's secret was erased")
+    return vault.open_sealed(webhook.secret_sealed, aad=_secret_aad(webhook.code)).decode()
+
+
+def reseal_webhook_secret(webhook: IntegratorWebhook) -> bool:
+    """Re-seal the secret under the current key id (rotate_keys); False if already there."""
+    assert webhook.secret_sealed is not None
+    if vault.sealed_key_id(webhook.secret_sealed) == vault.current_key_id():
+        return False
+    webhook.secret_sealed = vault.seal(
+        webhook_secret(webhook).encode(), aad=_secret_aad(webhook.code)
+    )
+    webhook.save(update_fields=["secret_sealed"])
+    return True
+
+
+def add_integrator_webhook(*, user: User, url: str) -> IssuedWebhookSecret:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise RelayError(_("Give an http:// or https:// address."))
     snapshot.invalidate()
-    return IntegratorWebhook.objects.create(
-        user=user, url=url.strip()[:500], secret=secrets.token_hex(32)
-    )
+    webhook = IntegratorWebhook(user=user, url=url.strip()[:500])
+    secret = _seal_new_secret(webhook)
+    webhook.save()
+    return IssuedWebhookSecret(webhook=webhook, secret=secret)
+
+
+def rotate_integrator_webhook_secret(*, user: User, code: str) -> IssuedWebhookSecret | None:
+    """Replace an active webhook's secret; the old one stops verifying at once. None if the
+    user has no such webhook."""
+    with transaction.atomic():
+        webhook = (
+            IntegratorWebhook.objects.select_for_update()
+            .filter(user=user, code=code, active=True)
+            .first()
+        )
+        if webhook is None:
+            return None
+        secret = _seal_new_secret(webhook)
+        webhook.save(update_fields=["secret_sealed", "secret_prefix"])
+    return IssuedWebhookSecret(webhook=webhook, secret=secret)
 
 
 def remove_integrator_webhook(*, user: User, webhook_id: int) -> bool:
     snapshot.invalidate()
     return bool(
         IntegratorWebhook.objects.filter(user=user, pk=webhook_id, active=True).update(active=False)
+    )
+
+
+def erase_integrator_webhooks(*, user: User) -> int:
+    """Deactivate the user's webhooks and drop their sealed secrets (account deletion):
+    nothing signed in the user's name can be sent afterwards. Returns how many were erased."""
+    snapshot.invalidate()
+    return IntegratorWebhook.objects.filter(user=user).update(
+        active=False, secret_sealed=None, secret_prefix=""
     )
 
 
@@ -291,7 +357,7 @@ def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[st
         "Content-Type": "application/json",
         "X-Perantara-Event": delivery.event,
         "X-Perantara-Timestamp": timestamp,
-        "X-Perantara-Signature": sign(delivery.webhook.secret, timestamp, body),
+        "X-Perantara-Signature": sign(webhook_secret(delivery.webhook), timestamp, body),
     }
     return body, headers
 
@@ -299,7 +365,12 @@ def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[st
 def _post(delivery: IntegratorWebhookDelivery) -> str:
     """POST the delivery and record the answer on it (unsaved): delivered | transient |
     permanent."""
-    body, headers = _signed_request(delivery)
+    try:
+        body, headers = _signed_request(delivery)
+    except vault.VaultError:
+        delivery.status_code = None
+        delivery.last_error = "the signing secret does not open"
+        return "permanent"
     try:
         response = http.post(
             delivery.webhook.url,
