@@ -15,6 +15,7 @@ from marketplace.public_text import hidden_from_buyers
 from relay.models import (
     ApiToken,
     Conversation,
+    IntegratorWebhook,
     IntegratorWebhookDelivery,
     Report,
 )
@@ -239,3 +240,26 @@ class WebhookDeliveryOutput(serializers.ModelSerializer[IntegratorWebhookDeliver
     class Meta:
         model = IntegratorWebhookDelivery
         fields = ("event", "state", "attempts", "status_code", "created_at", "delivered_at")
+
+
+class WebhookInput(serializers.Serializer[dict[str, Any]]):
+    url = serializers.CharField(max_length=500)
+
+
+class WebhookOutput(serializers.ModelSerializer[IntegratorWebhook]):
+    """A webhook as lists show it: the secret's first characters only, never the secret."""
+
+    class Meta:
+        model = IntegratorWebhook
+        fields: tuple[str, ...] = ("code", "url", "secret_prefix", "created_at")
+
+
+class NewWebhookSecretOutput(WebhookOutput):
+    """The one response that carries the signing secret: creating a webhook or rotating it."""
+
+    secret = serializers.CharField(
+        help_text="HMAC-SHA256 key for X-Perantara-Signature. Shown only in this response."
+    )
+
+    class Meta(WebhookOutput.Meta):
+        fields = (*WebhookOutput.Meta.fields, "secret")

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from relay.api import dashboard
-from relay.api.views import conversations, endpoints, listings
+from relay.api.views import conversations, endpoints, listings, webhooks
 
 app_name = "api"
 urlpatterns = [
@@ -58,6 +58,16 @@ urlpatterns = [
         "conversations/<str:code>/messages/",
         conversations.MessagesView.as_view(),
         name="messages",
+    ),
+    path(
+        "integrator-webhooks/",
+        webhooks.WebhooksView.as_view(),
+        name="integrator_webhooks",
+    ),
+    path(
+        "integrator-webhooks/<str:code>/rotate-secret/",
+        webhooks.WebhookRotateSecretView.as_view(),
+        name="integrator_webhook_rotate_secret",
     ),
     path("endpoints/", endpoints.EndpointsView.as_view(), name="endpoints"),
     path("endpoints/link-codes/", endpoints.LinkCodesView.as_view(), name="link_codes"),
