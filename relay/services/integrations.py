@@ -5,6 +5,10 @@ platform id (privacy invariant 1). The broker carries the delivery row's id only
 
 Signature: `X-Perantara-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`
 with `X-Perantara-Timestamp: <unix seconds>`; receivers should reject stale timestamps.
+
+The secret is sealed in the address vault (associated data `integrator-webhook:<code>`) and
+opened only to sign a delivery. Its owner sees it once, when the webhook is added or its secret
+rotated; afterwards only its first 8 characters are shown.
 """
 
 from __future__ import annotations
