@@ -51,13 +51,23 @@ def api_token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
 @require_POST
 def webhook_add(request: HttpRequest) -> HttpResponse:
     try:
-        webhook = integrations.add_integrator_webhook(
+        issued = integrations.add_integrator_webhook(
             user=signed_in(request), url=request.POST.get("url", "")
         )
     except RelayError as error:
         messages.error(request, error.message)
         return redirect("api:tokens")
-    return _page(request, new_webhook=webhook)
+    # The secret is on this one response only; it is stored sealed and never shown again.
+    return _page(request, new_webhook=issued.webhook, new_webhook_secret=issued.secret)
+
+
+@login_required
+@require_POST
+def webhook_rotate_secret(request: HttpRequest, code: str) -> HttpResponse:
+    issued = integrations.rotate_integrator_webhook_secret(user=signed_in(request), code=code)
+    if issued is None:
+        return redirect("api:tokens")
+    return _page(request, new_webhook=issued.webhook, new_webhook_secret=issued.secret)
 
 
 @login_required

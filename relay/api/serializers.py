@@ -273,14 +273,19 @@ class WebhookInput(serializers.Serializer[dict[str, Any]]):
 
 
 class WebhookOutput(serializers.ModelSerializer[IntegratorWebhook]):
-    class Meta:
-        model = IntegratorWebhook
-        fields = ("id", "url", "created_at")
-
-
-class NewWebhookOutput(serializers.ModelSerializer[IntegratorWebhook]):
-    """The signing secret is in this one answer only (the dashboard shows it once too)."""
+    """A webhook as lists show it: the secret's first characters only, never the secret."""
 
     class Meta:
         model = IntegratorWebhook
-        fields = ("id", "url", "created_at", "secret")
+        fields: tuple[str, ...] = ("code", "url", "secret_prefix", "created_at")
+
+
+class NewWebhookSecretOutput(WebhookOutput):
+    """The one response that carries the signing secret: creating a webhook or rotating it."""
+
+    secret = serializers.CharField(
+        help_text="HMAC-SHA256 key for X-Perantara-Signature. Shown only in this response."
+    )
+
+    class Meta(WebhookOutput.Meta):
+        fields = (*WebhookOutput.Meta.fields, "secret")

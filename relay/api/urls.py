@@ -14,7 +14,11 @@ urlpatterns = [
     path("tokens/<str:prefix>/revoke/", dashboard.api_token_revoke, name="token_revoke"),
     path("webhooks/", dashboard.webhook_add, name="webhook_add"),
     path("webhooks/<int:webhook_id>/remove/", dashboard.webhook_remove, name="webhook_remove"),
-    path("integrator-webhooks/", webhooks.WebhooksView.as_view(), name="webhooks"),
+    path(
+        "webhooks/<str:code>/rotate-secret/",
+        dashboard.webhook_rotate_secret,
+        name="webhook_rotate_secret",
+    ),
     path("listings/", listings.ListingsView.as_view(), name="listings"),
     path("listings/<str:code>/", listings.ListingView.as_view(), name="listing"),
     path(
@@ -54,6 +58,16 @@ urlpatterns = [
         "conversations/<str:code>/messages/",
         conversations.MessagesView.as_view(),
         name="messages",
+    ),
+    path(
+        "integrator-webhooks/",
+        webhooks.WebhooksView.as_view(),
+        name="integrator_webhooks",
+    ),
+    path(
+        "integrator-webhooks/<str:code>/rotate-secret/",
+        webhooks.WebhookRotateSecretView.as_view(),
+        name="integrator_webhook_rotate_secret",
     ),
     path("endpoints/", endpoints.EndpointsView.as_view(), name="endpoints"),
     path("endpoints/link-codes/", endpoints.LinkCodesView.as_view(), name="link_codes"),

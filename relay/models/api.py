@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -31,20 +33,31 @@ class ApiToken(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an `Idempotency-Key`, replayed on retries."""
+    """The first response to a POST carrying an `Idempotency-Key`, replayed on retries.
+
+    Nothing here is readable on its own (privacy invariant 5): the key and the request are
+    keyed hashes, and the response is sealed under a key derived from the client's raw
+    Idempotency-Key, which is never stored (relay/api/idempotency.py). Deleting the row, as
+    `purge` does after API_IDEMPOTENCY_HOURS and `delete_user` does at once, is the shredding.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method_path = models.CharField(max_length=300)
-    request_hash = models.CharField(max_length=64)
+    key_hash = models.CharField(max_length=64)
+    request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True, blank=True)
+    response_sealed = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
+            models.UniqueConstraint(
+                fields=["user", "key_hash"], name="idempotency_user_key_hash_unique"
+            )
         ]
+
+
+def new_webhook_code() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class IntegratorWebhook(models.Model):
@@ -53,9 +66,14 @@ class IntegratorWebhook(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integrator_webhooks"
     )
+    # The public id, and the sealed secret's associated data: known before the row is inserted.
+    code = models.CharField(max_length=24, unique=True, default=new_webhook_code)
     url = models.URLField(max_length=500)
-    # Kept readable: every delivery is signed with it (HMAC-SHA256).
-    secret = models.CharField(max_length=64)
+    # The HMAC-SHA256 signing secret, sealed in the address vault (aad
+    # `integrator-webhook:<code>`); opened only to sign a delivery. Shown to its owner once.
+    secret_sealed = models.BinaryField(null=True, blank=True)
+    # The first characters of the secret, so the owner can tell which one is in use.
+    secret_prefix = models.CharField(max_length=8, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -33,8 +33,9 @@ from contacts.models import (
 from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, Side
+from relay.models import Conversation, Delivery, IdempotencyRecord, Message, Side
 from relay.services import evidence
+from relay.services.integrations import erase_integrator_webhooks
 
 Progress = Callable[[int], None]
 ERASED_ADDRESS = b"(erased)"
@@ -238,6 +239,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       undelivered messages to them cancelled, their sealed notice parameters cleared;
     - reports on the user's listings and conversations, or by or against them: evidence and
       notes shredded, except under an active legal hold;
+    - the user's idempotency records deleted, their integrator webhooks deactivated and their
+      signing secrets erased;
     - the listings' handles deleted, the listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
@@ -290,6 +293,10 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         VerificationCode.objects.filter(Q(user=user) | Q(endpoint_id__in=endpoint_ids)).delete()
         DataRequestCode.objects.filter(endpoint_id__in=endpoint_ids).delete()
         LinkCode.objects.filter(user=user).delete()
+        # Stored API responses (sealed, but they may quote the user's numbers and messages)
+        # and the webhooks' signing secrets outlive nothing of the account.
+        IdempotencyRecord.objects.filter(user=user).delete()
+        erase_integrator_webhooks(user=user)
         if progress is not None:
             progress(1)
 

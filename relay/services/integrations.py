@@ -9,6 +9,10 @@ POST goes to the address the guard checked, and a redirect is a failure, never f
 
 Signature: `X-Perantara-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`
 with `X-Perantara-Timestamp: <unix seconds>`; receivers should reject stale timestamps.
+
+The secret is sealed in the address vault (associated data `integrator-webhook:<code>`) and
+opened only to sign a delivery. Its owner sees it once, when the webhook is added or its secret
+rotated; afterwards only its first 8 characters are shown.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from contacts import vault
 from contacts.models import User
 from relay.adapters import http, url_guard
 from relay.adapters.base import TransientSendError
@@ -52,7 +57,46 @@ class UnsafeWebhookUrl(RelayError):
     """The URL is not one the relay will call (see relay/adapters/url_guard.py)."""
 
 
-def add_integrator_webhook(*, user: User, url: str) -> IntegratorWebhook:
+@dataclass(frozen=True)
+class IssuedWebhookSecret:
+    """A webhook and its signing secret in plaintext: show the secret to its owner now, once."""
+
+    webhook: IntegratorWebhook
+    secret: str
+
+
+def _secret_aad(code: str) -> bytes:
+    return f"integrator-webhook:{code}".encode()
+
+
+def _seal_new_secret(webhook: IntegratorWebhook) -> str:
+    """Draw a secret, seal it onto the (unsaved) row, and return it in plaintext."""
+    secret = secrets.token_hex(32)
+    webhook.secret_sealed = vault.seal(secret.encode(), aad=_secret_aad(webhook.code))
+    webhook.secret_prefix = secret[:8]
+    return secret
+
+
+def webhook_secret(webhook: IntegratorWebhook) -> str:
+    """The signing secret, opened from the vault. Raises vault.VaultError once it was erased."""
+    if webhook.secret_sealed is None:
+        raise vault.VaultError("the webhook's secret was erased")
+    return vault.open_sealed(webhook.secret_sealed, aad=_secret_aad(webhook.code)).decode()
+
+
+def reseal_webhook_secret(webhook: IntegratorWebhook) -> bool:
+    """Re-seal the secret under the current key id (rotate_keys); False if already there."""
+    assert webhook.secret_sealed is not None
+    if vault.sealed_key_id(webhook.secret_sealed) == vault.current_key_id():
+        return False
+    webhook.secret_sealed = vault.seal(
+        webhook_secret(webhook).encode(), aad=_secret_aad(webhook.code)
+    )
+    webhook.save(update_fields=["secret_sealed"])
+    return True
+
+
+def add_integrator_webhook(*, user: User, url: str) -> IssuedWebhookSecret:
     """Register `url` for the user's events; raise `UnsafeWebhookUrl` saying why it is refused
     (not http(s), a user name in it, or a host that is or resolves to a non-public address)."""
     try:
@@ -60,15 +104,41 @@ def add_integrator_webhook(*, user: User, url: str) -> IntegratorWebhook:
     except url_guard.RefusedUrl as refused:
         raise UnsafeWebhookUrl(refused.message) from None
     snapshot.invalidate()
-    return IntegratorWebhook.objects.create(
-        user=user, url=checked.url, secret=secrets.token_hex(32)
-    )
+    webhook = IntegratorWebhook(user=user, url=checked.url)
+    secret = _seal_new_secret(webhook)
+    webhook.save()
+    return IssuedWebhookSecret(webhook=webhook, secret=secret)
+
+
+def rotate_integrator_webhook_secret(*, user: User, code: str) -> IssuedWebhookSecret | None:
+    """Replace an active webhook's secret; the old one stops verifying at once. None if the
+    user has no such webhook."""
+    with transaction.atomic():
+        webhook = (
+            IntegratorWebhook.objects.select_for_update()
+            .filter(user=user, code=code, active=True)
+            .first()
+        )
+        if webhook is None:
+            return None
+        secret = _seal_new_secret(webhook)
+        webhook.save(update_fields=["secret_sealed", "secret_prefix"])
+    return IssuedWebhookSecret(webhook=webhook, secret=secret)
 
 
 def remove_integrator_webhook(*, user: User, webhook_id: int) -> bool:
     snapshot.invalidate()
     return bool(
         IntegratorWebhook.objects.filter(user=user, pk=webhook_id, active=True).update(active=False)
+    )
+
+
+def erase_integrator_webhooks(*, user: User) -> int:
+    """Deactivate the user's webhooks and drop their sealed secrets (account deletion):
+    nothing signed in the user's name can be sent afterwards. Returns how many were erased."""
+    snapshot.invalidate()
+    return IntegratorWebhook.objects.filter(user=user).update(
+        active=False, secret_sealed=None, secret_prefix=""
     )
 
 
@@ -300,7 +370,7 @@ def _signed_request(delivery: IntegratorWebhookDelivery) -> tuple[bytes, dict[st
         "Content-Type": "application/json",
         "X-Perantara-Event": delivery.event,
         "X-Perantara-Timestamp": timestamp,
-        "X-Perantara-Signature": sign(delivery.webhook.secret, timestamp, body),
+        "X-Perantara-Signature": sign(webhook_secret(delivery.webhook), timestamp, body),
     }
     return body, headers
 
@@ -318,7 +388,12 @@ def _post(delivery: IntegratorWebhookDelivery) -> str:
         delivery.status_code = None
         delivery.last_error = refused.reason
         return "transient" if isinstance(refused, url_guard.HostNotFound) else "permanent"
-    body, headers = _signed_request(delivery)
+    try:
+        body, headers = _signed_request(delivery)
+    except vault.VaultError:
+        delivery.status_code = None
+        delivery.last_error = "the signing secret does not open"
+        return "permanent"
     try:
         response = http.post(
             checked,

@@ -1,8 +1,9 @@
 """Key rotation: re-seal everything the key ring protects under RELAY_KEY_CURRENT.
 
-Three columns hold blobs sealed under a ring key: endpoint addresses, conversation data keys
-and sealed notice parameters. Message bodies are sealed under their conversation's data key,
-which does not change, so re-wrapping the data key is enough for them.
+Four columns hold blobs sealed under a ring key: endpoint addresses, conversation data keys,
+sealed notice parameters and integrator webhook signing secrets. Message bodies are sealed under
+their conversation's data key, which does not change, so re-wrapping the data key is enough for
+them.
 
 The rotation runs while the relay serves traffic: the operator first adds the new key and
 points RELAY_KEY_CURRENT at it (new data is sealed under it from then on), runs this, and
@@ -22,7 +23,8 @@ from contacts import vault
 from contacts.models import Endpoint
 from contacts.services import reseal_endpoint
 from relay import crypto
-from relay.models import Conversation, Delivery
+from relay.models import Conversation, Delivery, IntegratorWebhook
+from relay.services.integrations import reseal_webhook_secret
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,12 @@ TARGETS = (
         lambda: Delivery.objects.filter(sealed_params__isnull=False),
         "sealed_params",
         _reseal_delivery,  # type: ignore[arg-type]
+    ),
+    Target(
+        "integrator webhook secrets",
+        lambda: IntegratorWebhook.objects.filter(secret_sealed__isnull=False),
+        "secret_sealed",
+        reseal_webhook_secret,  # type: ignore[arg-type]
     ),
 )
 

@@ -57,7 +57,7 @@ def receiver() -> Iterator[Receiver]:
 def test_a_new_message_is_posted_signed_and_without_its_body(
     shop: Shop, receiver: Receiver
 ) -> None:
-    webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    issued = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
     replied = roads.seller_reply(
         seller=shop.seller, conversation=shop.conversation, text="Secret meeting place"
     )
@@ -68,7 +68,7 @@ def test_a_new_message_is_posted_signed_and_without_its_body(
     assert tasks.deliver_integrator_webhook(delivery.pk) == "delivered"
     [(headers, body)] = receiver.received
     expected = hmac.new(
-        webhook.secret.encode(),
+        issued.secret.encode(),
         headers["X-Perantara-Timestamp"].encode() + b"." + body,
         hashlib.sha256,
     ).hexdigest()
@@ -145,18 +145,21 @@ def test_the_dashboard_adds_a_webhook_and_shows_its_delivery_log(
     seller_client: Any, shop: Shop, receiver: Receiver
 ) -> None:
     page = seller_client.post("/api/webhooks/", {"url": receiver.url})
-    assert page.status_code == 200 and page.context["new_webhook"].secret in page.content.decode()
+    secret = page.context["new_webhook_secret"]
+    assert page.status_code == 200 and secret in page.content.decode()
+    assert "it will not be shown again" in page.content.decode()
     first = Message.objects.filter(conversation=shop.conversation).get()
     integrations.message_relayed(first.pk)
     log = seller_client.get("/api/tokens/").content.decode()
     assert "conversation.created" in log and "message.created" in log
+    assert secret not in log and f"{secret[:8]}…" in log
     bad = seller_client.post("/api/webhooks/", {"url": "ftp://example.com"}, follow=True)
     assert "http://" in bad.content.decode()
 
 
 def stranded(shop: Shop, receiver: Receiver, **fields: Any) -> IntegratorWebhookDelivery:
     """A delivery as a lost publish or a dead worker leaves it (created without publishing)."""
-    webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url)
+    webhook = integrations.add_integrator_webhook(user=shop.seller, url=receiver.url).webhook
     return IntegratorWebhookDelivery.objects.create(
         webhook=webhook,
         event="conversation.created",

@@ -76,16 +76,15 @@ def test_purge_forgets_idempotency_keys_past_their_retry_window(shop: Shop) -> N
 
     from django.utils import timezone
 
+    from relay.api.idempotency import key_hash
     from relay.models import IdempotencyRecord
 
     def record(key: str, hours_old: int) -> None:
         stored = IdempotencyRecord.objects.create(
             user=shop.seller,
-            key=key,
-            method_path="POST /api/listings/",
-            request_hash="h",
+            key_hash=key_hash(user_id=shop.seller.pk, key=key),
+            request_fingerprint="h",
             response_status=201,
-            response_body={},
         )
         IdempotencyRecord.objects.filter(pk=stored.pk).update(
             created_at=timezone.now() - dt.timedelta(hours=hours_old)
@@ -96,4 +95,6 @@ def test_purge_forgets_idempotency_keys_past_their_retry_window(shop: Shop) -> N
     assert "would delete 1 stored API responses" in purge(dry_run=True)
     assert IdempotencyRecord.objects.count() == 2
     assert "deleted 1 stored API responses" in purge()
-    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
+    assert list(IdempotencyRecord.objects.values_list("key_hash", flat=True)) == [
+        key_hash(user_id=shop.seller.pk, key="fresh")
+    ]
