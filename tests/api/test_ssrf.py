@@ -178,6 +178,14 @@ def no_allow_list(settings: Any) -> None:
     settings.RELAY_OUTBOUND_ALLOWED_NETWORKS = []
 
 
+def stored_webhook(shop: Shop, url: str) -> IntegratorWebhook:
+    """A row written straight to the table, as rows registered before the guard existed."""
+    webhook = IntegratorWebhook(user=shop.seller, url=url)
+    integrations._seal_new_secret(webhook)
+    webhook.save()
+    return webhook
+
+
 def delivery_for(webhook: IntegratorWebhook, shop: Shop) -> IntegratorWebhookDelivery:
     return IntegratorWebhookDelivery.objects.create(
         webhook=webhook, event="conversation.created", payload={"c": shop.conversation.code}
@@ -266,7 +274,7 @@ def test_an_allow_listed_network_is_accepted_and_called_at_that_address(
 
     answer = shop.api.post("/api/integrator-webhooks/", {"url": "http://10.1.2.3:8080/hook"})
     assert answer.status_code == 201 and len(answer.json()["secret"]) == 64
-    assert shop.api.get("/api/integrator-webhooks/").json()[0]["url"] == (
+    assert shop.api.get("/api/integrator-webhooks/").json()["results"][0]["url"] == (
         "http://10.1.2.3:8080/hook"
     )
     webhook = IntegratorWebhook.objects.get()
@@ -292,7 +300,7 @@ def test_a_webhook_registered_under_the_allow_list_is_refused_once_it_is_removed
 ) -> None:
     webhook = integrations.add_integrator_webhook(
         user=shop.seller, url=f"http://{host}:{listener.port}/hook"
-    )
+    ).webhook
     settings.RELAY_OUTBOUND_ALLOWED_NETWORKS = []
 
     delivery = send(delivery_for(webhook, shop))
@@ -313,7 +321,7 @@ def test_the_same_webhook_is_called_while_loopback_is_allowed(
     settings.RELAY_HTTP_TIMEOUT_SECONDS = 0.3
     webhook = integrations.add_integrator_webhook(
         user=shop.seller, url=f"http://127.0.0.1:{listener.port}/hook"
-    )
+    ).webhook
     delivery = send(delivery_for(webhook, shop))
     assert connections.attempts == [("127.0.0.1", listener.port)] and listener.connected()
     assert delivery.last_error == "the platform did not answer in time"
@@ -326,7 +334,7 @@ def test_a_name_that_now_resolves_to_loopback_is_refused_at_send(
     resolver.names["moving.test"] = [[DOCUMENTATION], ["127.0.0.1"]]
     webhook = integrations.add_integrator_webhook(
         user=shop.seller, url=f"http://moving.test:{listener.port}/"
-    )
+    ).webhook
 
     delivery = send(delivery_for(webhook, shop))
 
@@ -339,9 +347,7 @@ def test_a_webhook_stored_before_the_guard_existed_is_refused_at_send(
     url: str, shop: Shop, listener: Listener, connections: Connections
 ) -> None:
     # Rows registered before this release were never checked; loopback is even allowed here.
-    webhook = IntegratorWebhook.objects.create(
-        user=shop.seller, url=url.format(port=listener.port), secret="s" * 64
-    )
+    webhook = stored_webhook(shop, url.format(port=listener.port))
     delivery = send(delivery_for(webhook, shop))
     assert delivery.state == "failed"
     assert delivery.last_error == "refused: a number written as a host name"
@@ -353,9 +359,7 @@ def test_dns_rebinding_cannot_turn_the_checked_address_into_loopback(
 ) -> None:
     # A name whose first answer (to the guard) is public and every later one loopback.
     settings.RELAY_OUTBOUND_ALLOWED_NETWORKS = [ipaddress.ip_network("192.0.2.0/24")]
-    webhook = IntegratorWebhook.objects.create(
-        user=shop.seller, url=f"http://rebind.test:{listener.port}/hook", secret="s" * 64
-    )
+    webhook = stored_webhook(shop, f"http://rebind.test:{listener.port}/hook")
     resolver.names["rebind.test"] = [[DOCUMENTATION], ["127.0.0.1"]]
 
     delivery = send(delivery_for(webhook, shop))
@@ -389,7 +393,7 @@ def test_a_redirect_is_not_followed_and_fails_saying_so(
     try:
         webhook = integrations.add_integrator_webhook(
             user=shop.seller, url=f"http://127.0.0.1:{server.server_port}/hook"
-        )
+        ).webhook
         delivery = send(delivery_for(webhook, shop))
     finally:
         server.shutdown()
@@ -455,7 +459,7 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_hos
     resolver.names["impostor.test"] = [["127.0.0.1"]]
     good = integrations.add_integrator_webhook(
         user=shop.seller, url=f"https://hooks.secure.test:{port}/hook"
-    )
+    ).webhook
     assert send(delivery_for(good, shop)).state == "delivered"
     assert tls_receiver.hosts == [f"hooks.secure.test:{port}"]  # type: ignore[attr-defined]
     assert connections.attempts == [("127.0.0.1", port)]
@@ -463,7 +467,7 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_hos
     # Same address, a name the certificate does not carry: the TLS check refuses it.
     wrong = integrations.add_integrator_webhook(
         user=shop.seller, url=f"https://impostor.test:{port}/hook"
-    )
+    ).webhook
     delivery = send(delivery_for(wrong, shop))
     assert delivery.state == "pending" and delivery.last_error == "could not reach the platform"
     assert len(tls_receiver.hosts) == 1  # type: ignore[attr-defined]
