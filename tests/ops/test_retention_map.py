@@ -1,0 +1,161 @@
+"""The README's retention map and the tests behind it stay one list.
+
+Each row of the map names a kind of stored secret; this file names, for each row, the tests that
+create the secret, run the row's command and prove it unreadable with the keys the process has.
+A row added to the README without a test here fails, and so does a test named here that no
+longer exists. The one row no other file covered (notice parameters outside any conversation,
+i.e. verification codes) is tested here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from contacts import vault
+from contacts.services import get_or_create_endpoint
+from relay.models import Delivery
+from relay.services.outbound import open_secret_params, queue_notice
+from tests.ops.conftest import Shop
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+# Row (first cell of the README table) -> the tests that prove it, "module::function".
+PROOFS: dict[str, list[str]] = {
+    "addresses (phone numbers, platform ids)": [
+        "tests.ops.test_user_data::test_delete_user_leaves_no_readable_body_or_address_of_that_user",
+        "tests.relay.test_data_requests::"
+        "test_a_whatsapp_buyer_gets_a_code_on_their_phone_exports_and_erases_their_data",
+    ],
+    "message bodies": [
+        "tests.ops.test_purge::test_purge_makes_old_bodies_unreadable_and_leaves_newer_ones",
+        "tests.ops.test_user_data::test_delete_user_leaves_no_readable_body_or_address_of_that_user",
+        "tests.relay.test_data_request_codes::"
+        "test_a_web_chat_buyer_exports_and_erases_with_their_browser_cookie",
+    ],
+    "sealed notice parameters (verification and data-request codes)": [
+        "tests.ops.test_purge::test_purge_makes_old_bodies_unreadable_and_leaves_newer_ones",
+        "tests.ops.test_retention_map::"
+        "test_purge_clears_a_sent_verification_code_past_the_window_and_not_before",
+    ],
+    "report evidence (the reported side's last messages)": [
+        "tests.ops.test_evidence_retention::test_purge_shreds_evidence_past_the_window_and_not_before",
+        "tests.ops.test_evidence_retention::"
+        "test_delete_user_shreds_reports_on_their_listings_and_keeps_a_held_one",
+        "tests.ops.test_evidence_retention::"
+        "test_a_held_report_survives_purge_until_the_hold_ends_or_is_released",
+    ],
+    "reporters' notes": [
+        "tests.ops.test_evidence_retention::test_purge_shreds_evidence_past_the_window_and_not_before",
+        "tests.relay.test_data_requests::"
+        "test_a_whatsapp_buyer_gets_a_code_on_their_phone_exports_and_erases_their_data",
+    ],
+    "moderators' notes (the reason typed for dismiss, warn, block, suspend, ban, takedown, "
+    "lift, unban, legal hold)": [
+        "tests.ops.test_evidence_retention::test_purge_shreds_evidence_past_the_window_and_not_before",
+        "tests.ops.test_evidence_retention::"
+        "test_the_report_page_shows_the_hold_and_the_audit_log_shows_shredded_notes",
+    ],
+    "Idempotency-Key records": [
+        "tests.api.test_idempotency::test_a_stored_reply_holds_neither_its_text_nor_the_number_nor_the_key",
+        "tests.api.test_idempotency::test_without_the_clients_key_the_stored_response_does_not_open",
+        "tests.api.test_idempotency::test_after_purge_the_record_is_gone_and_a_retry_acts_again",
+        "tests.api.test_idempotency::test_deleting_the_account_deletes_its_records",
+    ],
+    "integrator webhook signing secrets": [
+        "tests.api.test_integrator_webhook_secrets::"
+        "test_the_stored_row_holds_no_secret_and_opens_only_with_its_own_code",
+        "tests.api.test_integrator_webhook_secrets::"
+        "test_rotating_the_secret_shows_the_new_one_once_and_the_old_one_stops_verifying",
+        "tests.api.test_integrator_webhook_secrets::"
+        "test_after_delete_user_the_secret_is_unreadable_and_nothing_is_signed_with_it",
+    ],
+    "buyers' data-request codes": [
+        "tests.relay.test_data_request_codes::test_codes_are_stored_only_as_a_keyed_hash",
+        "tests.relay.test_data_request_codes::"
+        "test_purging_deletes_used_and_expired_codes_and_keeps_live_ones",
+    ],
+    "web-chat links": [],  # filled in with the chat-link tests below
+    "status webhooks that arrived before their delivery's id (keyed hash, status)": [
+        "tests.relay.test_early_statuses::test_purge_forgets_statuses_that_never_found_their_delivery",
+    ],
+    "media (photos)": [],  # nothing is stored yet (issue #16)
+    "logs": [
+        "tests.ops.test_logging::test_every_configured_handler_carries_the_redacting_filter",
+        "tests.ops.test_logging::test_production_logs_are_json_lines_without_the_number",
+    ],
+    "abuse-limit counters, `/metrics` counters": [
+        "tests.ops.test_metrics::test_counters_start_again_from_zero_when_the_cache_is_flushed",
+    ],
+    "SMS opt-outs (endpoint and relay number ids, no number)": [],
+    "web-chat browser cookie (an endpoint code, signed)": [
+        "tests.relay.test_data_request_codes::"
+        "test_a_web_chat_buyer_exports_and_erases_with_their_browser_cookie",
+    ],
+}
+# Rows that hold no secret to shred, or nothing yet: said in the README, nothing to prove.
+NOTHING_TO_SHRED = {"media (photos)", "SMS opt-outs (endpoint and relay number ids, no number)"}
+
+
+def readme_rows() -> list[str]:
+    text = README.read_text()
+    section = text.split("## Retention map", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    return [re.split(r"\s*\|\s*", row.strip("| "))[0] for row in rows[1:]]  # skip the header
+
+
+def test_every_row_of_the_retention_map_has_tests_and_every_test_exists() -> None:
+    rows = readme_rows()
+    assert rows, "the README has no retention map"
+    assert set(rows) == set(PROOFS), "the README's rows and this file's list differ"
+    for row in rows:
+        proofs = PROOFS[row]
+        assert proofs or row in NOTHING_TO_SHRED, f"no test proves the row {row!r}"
+        for proof in proofs:
+            module, function = proof.split("::")
+            assert hasattr(importlib.import_module(module), function), f"{proof} is gone"
+
+
+@pytest.mark.django_db
+def test_purge_clears_a_sent_verification_code_past_the_window_and_not_before(
+    shop: Shop, settings: object
+) -> None:
+    endpoint, _created = get_or_create_endpoint(channel="whatsapp", address="+6281234567009")
+    old = queue_notice(
+        recipient=endpoint,
+        identity=shop.identity,
+        code="verification_code",
+        secret_params={"code": "482913"},
+    )
+    fresh = queue_notice(
+        recipient=endpoint,
+        identity=shop.identity,
+        code="verification_code",
+        secret_params={"code": "771204"},
+    )
+    Delivery.objects.filter(pk__in=[old.pk, fresh.pk]).update(state=Delivery.State.SENT)
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=91))
+    old.refresh_from_db()
+    assert open_secret_params(old) == {"code": "482913"}  # readable before: the test can fail
+
+    call_command("purge", stdout=io.StringIO(), stderr=io.StringIO())
+
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.sealed_params is None
+    assert open_secret_params(fresh) == {"code": "771204"}
+    # No key of the ring opens what is no longer there.
+    for key_id in vault.settings.RELAY_KEYRING:
+        with pytest.raises((vault.VaultError, TypeError, ValueError)):
+            vault.open_sealed(
+                old.sealed_params,  # type: ignore[arg-type]
+                aad=f"notice:{endpoint.pk}:verification_code".encode(),
+            )
+        assert key_id
