@@ -78,7 +78,7 @@ def _save(conversation: Conversation, status: str, **fields: object) -> None:
     update_fields = ["status", *fields]
     if status in RETIRES_CHAT_LINKS:
         # F(): two transitions at once must both move the generation past every issued link.
-        conversation.chat_epoch = F("chat_epoch") + 1  # type: ignore[assignment]
+        conversation.chat_epoch = F("chat_epoch") + 1
         update_fields.append("chat_epoch")
     conversation.save(update_fields=update_fields)
     if status in RETIRES_CHAT_LINKS:
