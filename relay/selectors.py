@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
@@ -46,22 +47,26 @@ CHAT_LINK_RENEW_FRACTION = 0.1
 
 
 class ChatLinkRefused(Exception):
-    """A chat link that opens nothing; the page says why and what the buyer can do next.
+    """A chat link that opens nothing; the page says why and what the buyer can do next."""
 
-    `invalid` (404): not a link the relay issued (altered, cut short, made up).
-    `expired` (410): issued, but more than RELAY_CHAT_LINK_DAYS ago.
-    `ended` (410): issued, but the conversation was ended, blocked or closed since (by the seller,
-    a moderator or time; a buyer who does it themselves is handed the new link), or is gone.
-    """
+    class Reason(StrEnum):
+        INVALID = "invalid"  # 404: not a link the relay issued (altered, cut short, made up)
+        EXPIRED = "expired"  # 410: issued more than RELAY_CHAT_LINK_DAYS ago
+        # 410: the conversation was ended, blocked or closed since (by the seller, a moderator
+        # or time; a buyer who did it themselves was handed the new link), or is gone.
+        ENDED = "ended"
 
-    def __init__(self, reason: str, listing: Listing | None = None) -> None:
+    def __init__(self, reason: Reason, listing: Listing | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.listing = listing
 
     @property
     def status(self) -> int:
-        return 404 if self.reason == "invalid" else 410
+        return 404 if self.reason == self.Reason.INVALID else 410
+
+
+Refusal = ChatLinkRefused.Reason
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def _conversation_named(data: object) -> Conversation | None:
 def _expired(token: str) -> ChatLinkRefused:
     conversation = _conversation_named(signing.loads(token, salt=CHAT_SALT))
     listing = conversation.listing if conversation is not None else None
-    return ChatLinkRefused("expired", listing and _listing_to_start_again(listing))
+    return ChatLinkRefused(Refusal.EXPIRED, listing and _listing_to_start_again(listing))
 
 
 def open_chat_link(token: str) -> ChatAccess:
@@ -123,17 +128,17 @@ def open_chat_link(token: str) -> ChatAccess:
     except signing.SignatureExpired:
         raise _expired(token) from None
     except signing.BadSignature:
-        raise ChatLinkRefused("invalid") from None
+        raise ChatLinkRefused(Refusal.INVALID) from None
     conversation = _conversation_named(data)
     if conversation is None:  # signed by the relay, so it existed: shredded or erased since
-        raise ChatLinkRefused("ended")
+        raise ChatLinkRefused(Refusal.ENDED)
     assert isinstance(data, dict)
     if (
         conversation.status == Conversation.Status.CLOSED
         or conversation.wrapped_key is None
         or data.get("g", 0) != conversation.chat_epoch
     ):
-        raise ChatLinkRefused("ended", _listing_to_start_again(conversation.listing))
+        raise ChatLinkRefused(Refusal.ENDED, _listing_to_start_again(conversation.listing))
     age = time.time() - _issued_at(token)
     renewed = age > max_age.total_seconds() * CHAT_LINK_RENEW_FRACTION
     if renewed:
