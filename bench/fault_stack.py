@@ -73,6 +73,7 @@ class FaultStack:
             self.python, "-m", "gunicorn", "config.wsgi:application",
             "--bind", f"127.0.0.1:{self.ports.web}", "--workers", str(WEB_WORKERS),
             "--worker-class", "gthread", "--threads", str(WEB_THREADS), "--backlog", "2048",
+            "--config", "python:config.gunicorn",
         ]  # fmt: skip
         self.web = self._service("web", argv)
         procs.wait_http(f"http://127.0.0.1:{self.ports.web}/healthz", 60, service=self.web)

@@ -12,6 +12,12 @@ What counts as an address (redacted):
 - a bare run of 10 or more digits (WhatsApp's `wa_id` is E.164 without the plus), or of 8 or
   more starting with the trunk 0 (`081234567890`); 15+ digits (PSID, IGSID) always.
 
+What counts as a secret path (redacted, the rest of the URL kept):
+- a buyer's web-chat link `/chat/<token>/…` (whoever holds it reads the chat; `/chat/start/`
+  names a public listing and stays);
+- a password-reset link `/reset/<uid>/<token>/`;
+- any value signed with django.core.signing (`payload:timestamp:signature`), wherever it is.
+
 What is left alone: fewer than 7 digits, thousands-grouped amounts (`Rp 3.500.000`,
 `1,250,000`), decimals (`3500000.00`), dates (`2024-05-01`), IPv4 addresses, UUIDs, and bare
 runs of 7-9 digits not starting with 0 (a price or an id is likelier than a phone there).
@@ -40,6 +46,12 @@ THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*(?:[.,]\d
 DECIMAL = re.compile(r"\d+[.,]\d+")
 DATE = re.compile(r"\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.]\d{4}")
 IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+# Secret path segments: the segment up to the next slash, space, quote or query goes.
+_SEGMENT = r"[^/\s?#\"'<>]+"
+CHAT_LINK = re.compile(rf"(/chat/)(?!start/){_SEGMENT}")
+PASSWORD_RESET_LINK = re.compile(rf"(/reset/{_SEGMENT}/)(?!set-password/){_SEGMENT}")
+# django.core.signing: base64 payload (a leading dot when compressed), base62 time, signature.
+SIGNED_VALUE = re.compile(r"\.?[A-Za-z0-9_-]{8,}:[0-9A-Za-z]{4,8}:[A-Za-z0-9_-]{20,}")
 
 
 def _looks_like_address(candidate: str) -> bool:
@@ -53,10 +65,19 @@ def _looks_like_address(candidate: str) -> bool:
     return not any(pattern.fullmatch(candidate) for pattern in (THOUSANDS, DECIMAL, DATE, IPV4))
 
 
+def redact_secret_links(text: str) -> str:
+    """Return `text` with chat links, password-reset links and signed values replaced."""
+    text = CHAT_LINK.sub(rf"\g<1>{REDACTED}", text)
+    text = PASSWORD_RESET_LINK.sub(rf"\g<1>{REDACTED}", text)
+    return SIGNED_VALUE.sub(REDACTED, text)
+
+
 def redact(text: str) -> str:
-    """Return `text` with every e-mail address and phone-like number replaced by [redacted]."""
+    """Return `text` with every secret link, e-mail address and phone-like number replaced by
+    [redacted]."""
     if not text:
         return text
+    text = redact_secret_links(text)
     text = EMAIL.sub(REDACTED, text)
     protected = [match.span() for match in UUID.finditer(text)]
 

@@ -349,6 +349,8 @@ RELAY_TRUSTED_PROXY_HOPS = env.integer("RELAY_TRUSTED_PROXY_HOPS", 0, minimum=0)
 # Conversation lifecycle (relay/services/lifecycle.py): when an idle conversation closes.
 RELAY_CLOSE_AFTER_DAYS = env.integer("RELAY_CLOSE_AFTER_DAYS", 7, minimum=1)
 RELAY_IDLE_CLOSE_DAYS = env.integer("RELAY_IDLE_CLOSE_DAYS", 60, minimum=1)
+# A buyer's web-chat link stops opening this many days after it was issued; using it renews it.
+RELAY_CHAT_LINK_DAYS = env.integer("RELAY_CHAT_LINK_DAYS", 30, minimum=1)
 # How long a process may use its snapshot of identities, suspensions and bans (0 = always reload).
 RELAY_SNAPSHOT_SECONDS = env.number("RELAY_SNAPSHOT_SECONDS", 5.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE = {

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from contacts.selectors import signed_in
@@ -18,6 +25,8 @@ from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
 BROWSER_COOKIE_AGE = 365 * 24 * 3600
+# A poll answered with a renewed chat link names it here (templates/relay/_live.html).
+CHAT_LINK_HEADER = "X-Chat-Link"
 
 
 def _show(request: HttpRequest, result: roads.Result) -> None:
@@ -112,6 +121,7 @@ def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
             error = problem.message
         else:
             assert result.conversation is not None
+            result.conversation.refresh_from_db(fields=["chat_epoch"])  # a STOP moved it on
             token = selectors.chat_token(endpoint=buyer, conversation=result.conversation)
             _show(request, result)
             messages.info(
@@ -130,24 +140,53 @@ def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
     return render(request, "relay/chat_start.html", {"listing": listing, "error": error})
 
 
-def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
-    buyer, current = selectors.conversation_for_chat_token(token)
+ChatView = Callable[..., HttpResponse]
+
+
+def _with_chat_link(view: ChatView) -> ChatView:
+    """Open the buyer's chat link before the view, or answer the page that says why it does not
+    open (404 altered, 410 expired or ended), with no history. Never cached: a page of history
+    must not outlive the link in a shared proxy or the back button."""
+
+    @functools.wraps(view)
+    def opened(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+        try:
+            access = selectors.open_chat_link(token)
+        except selectors.ChatLinkRefused as refused:
+            context = {
+                "reason": refused.reason,
+                "listing": refused.listing,
+                "chat_link_days": settings.RELAY_CHAT_LINK_DAYS,
+            }
+            return render(request, "relay/chat_gone.html", context, status=refused.status)
+        return view(request, access, **kwargs)
+
+    return never_cache(opened)
+
+
+def _back_to_chat(access: selectors.ChatAccess) -> HttpResponse:
+    return redirect("relay:buyer_chat", token=selectors.chat_token_after_buyer_action(access))
+
+
+@_with_chat_link
+def buyer_chat(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
+    current = access.conversation
     if request.method == "POST":
         try:
             result = roads.buyer_message(
-                buyer=buyer, conversation=current, text=request.POST.get("text", "")
+                buyer=access.buyer, conversation=current, text=request.POST.get("text", "")
             )
         except RelayError as error:
             messages.error(request, error.message)
         else:
             _show(request, result)
-        return redirect("relay:buyer_chat", token=token)
+        return _back_to_chat(access)
     return render(
         request,
         "relay/chat.html",
         {
             "current": current,
-            "token": token,
+            "token": access.token,
             "shown": selectors.stream_for(current, viewer_side=Side.BUYER),
             "can_unblock": lifecycle.can_unblock(current, Side.BUYER),
             "can_resume": lifecycle.can_resume(current, Side.BUYER),
@@ -155,17 +194,23 @@ def buyer_chat(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def buyer_chat_messages(request: HttpRequest, token: str) -> HttpResponse:
-    _buyer, current = selectors.conversation_for_chat_token(token)
+@_with_chat_link
+def buyer_chat_messages(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
+    current = access.conversation
     shown = selectors.stream_for(current, viewer_side=Side.BUYER)
-    return render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
+    response = render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
+    if access.renewed:  # the page's script moves its address, forms and polls to this link
+        response[CHAT_LINK_HEADER] = reverse("relay:buyer_chat", args=[access.token])
+    return response
 
 
 @require_POST
-def buyer_chat_lifecycle(request: HttpRequest, token: str, action: str) -> HttpResponse:
-    _buyer, current = selectors.conversation_for_chat_token(token)
-    _transition(request, current, Side.BUYER, action)
-    return redirect("relay:buyer_chat", token=token)
+@_with_chat_link
+def buyer_chat_lifecycle(
+    request: HttpRequest, access: selectors.ChatAccess, action: str
+) -> HttpResponse:
+    _transition(request, access.conversation, Side.BUYER, action)
+    return _back_to_chat(access)
 
 
 REPORT_REASONS = Report.Reason.choices
@@ -196,18 +241,22 @@ def conversation_report(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def buyer_chat_report(request: HttpRequest, token: str) -> HttpResponse:
-    buyer, current = selectors.conversation_for_chat_token(token)
+@_with_chat_link
+def buyer_chat_report(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
     reason, note = _report_form(request)
     try:
         moderation.file_report(
-            conversation=current, reporter_side=Side.BUYER, reporter=buyer, reason=reason, note=note
+            conversation=access.conversation,
+            reporter_side=Side.BUYER,
+            reporter=access.buyer,
+            reason=reason,
+            note=note,
         )
     except RelayError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Thank you. Our moderators will look at it."))
-    return redirect("relay:buyer_chat", token=token)
+    return _back_to_chat(access)
 
 
 @require_POST

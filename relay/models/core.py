@@ -95,6 +95,10 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The generation of the buyer's web-chat links: every link carries the value it was issued
+    # at, and ending, blocking or closing the conversation bumps it, so a link copied before
+    # then opens no history afterwards (relay/selectors.py, open_chat_link).
+    chat_epoch = models.PositiveIntegerField(default=0)
 
     # Not columns: what the transaction that opened this conversation already knows, so the
     # message that opened it needs no second lookup (services.conversations.create_conversation).

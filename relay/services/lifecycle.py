@@ -5,6 +5,9 @@
     any but closed ──idle (listing over + RELAY_CLOSE_AFTER_DAYS; RELAY_IDLE_CLOSE_DAYS)──▶ closed
     closed: final; `purge` shreds it after RELAY_RETENTION_DAYS; the handle opens a new one.
 
+Ending, blocking and closing move the conversation to a new generation of web-chat links
+(`chat_epoch`): the buyer's old links then open a "this chat has ended" page with no history.
+
 A moderator's block (by_side=relay) can be undone by no participant. Each transition that
 changes what the other side can do is told to them, in their language, in the conversation's
 stream; the side that acted hears it from its own road (a notice on its app, a message on the
@@ -18,7 +21,7 @@ import datetime as dt
 from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,11 +65,24 @@ def _tell_other(conversation: Conversation, *, actor: str, code: str) -> None:
         )
 
 
+# Leaving `open` for one of these retires the buyer's web-chat links (relay/selectors.py): a
+# link copied before a STOP, a block or a close opens no history afterwards. Coming back
+# (resume, unblock) keeps the generation: the buyer who acted was handed the new link.
+RETIRES_CHAT_LINKS = (Status.ENDED, Status.BLOCKED, Status.CLOSED)
+
+
 def _save(conversation: Conversation, status: str, **fields: object) -> None:
     conversation.status = status
     for name, value in fields.items():
         setattr(conversation, name, value)
-    conversation.save(update_fields=["status", *fields])
+    update_fields = ["status", *fields]
+    if status in RETIRES_CHAT_LINKS:
+        # F(): two transitions at once must both move the generation past every issued link.
+        conversation.chat_epoch = F("chat_epoch") + 1
+        update_fields.append("chat_epoch")
+    conversation.save(update_fields=update_fields)
+    if status in RETIRES_CHAT_LINKS:
+        conversation.refresh_from_db(fields=["chat_epoch"])
 
 
 def end(conversation: Conversation, *, by_side: str) -> None:
@@ -137,7 +153,7 @@ def close_idle(*, now: dt.datetime | None = None) -> int:
     """Close every conversation due (celery beat runs this hourly; `purge` runs it first)."""
     moment = now or timezone.now()
     return Conversation.objects.filter(idle_conversations(now=moment)).update(
-        status=Status.CLOSED, closed_at=moment
+        status=Status.CLOSED, closed_at=moment, chat_epoch=F("chat_epoch") + 1
     )
 
 

@@ -135,7 +135,14 @@ class Road:
         client, url = self.chat
         if on is not None:
             url = reverse("relay:buyer_chat_start", args=[on.code])
-        return html.unescape(client.post(url, {"text": text}, follow=True).content.decode())
+        response = client.post(url, {"text": text}, follow=True)
+        if response.status_code == 410:
+            # The other side's block or end retired the chat link; the page that says so sends
+            # the buyer to the listing page to start again, and that road meets the rule.
+            assert "This chat has ended" in response.content.decode()
+            url = reverse("relay:buyer_chat_start", args=[self.world.listing.code])
+            response = client.post(url, {"text": text}, follow=True)
+        return html.unescape(response.content.decode())
 
     def _api(self, text: str) -> str:
         assert self.conversation is not None

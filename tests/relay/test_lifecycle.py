@@ -187,13 +187,19 @@ def test_web_participants_read_the_relay_s_words_in_their_conversation(world: Wo
     client, url = world.buyer_writes("web", f"{world.handle} hi")
     conversation = Conversation.objects.get()
     world.seller_web.post(reverse("relay:conversation_block", args=[conversation.code]))
-    chat = client.get(url).content.decode()
-    assert "The seller ended the conversation about “Mountain bike”" in chat
-    assert 'class="composer"' not in chat  # nothing to write into
+    # The seller's block retires the buyer's link: it says the chat ended and shows nothing more.
+    gone = client.get(url)
+    assert gone.status_code == 410 and "This chat has ended" in gone.content.decode()
+    assert 'class="composer"' not in gone.content.decode()  # nothing to write into
     client.post(url + "unblock/")  # only the blocker can undo it: the buyer cannot
     assert Conversation.objects.get().status == "blocked"
     world.seller_web.post(reverse("relay:conversation_unblock", args=[conversation.code]))
-    chat = client.get(url).content.decode()
+    # Back from the listing page, the same browser reads what the relay told it meanwhile.
+    again = client.post(
+        reverse("relay:buyer_chat_start", args=[world.listing.code]), {"text": "hi again"}
+    )
+    chat = client.get(again["Location"]).content.decode()
+    assert "The seller ended the conversation about “Mountain bike”" in chat
     assert "The seller is back in the conversation" in chat and 'class="composer"' in chat
 
 

@@ -104,9 +104,12 @@ def test_a_web_chat_buyer_who_typed_stop_can_resume_from_the_page(
             selectors.chat_token(endpoint=conversation.buyer_endpoint, conversation=conversation)
         ],
     )
-    page = html.unescape(browser.post(url, {"text": "STOP"}, follow=True).content.decode())
+    response = browser.post(url, {"text": "STOP"}, follow=True)
+    page = html.unescape(response.content.decode())
     assert "Done: you won't get more messages" in page and "Resume conversation" in page
     assert 'class="composer"' not in page
+    # The STOP retired the link the buyer wrote from; the page they landed on carries its heir.
+    url = response.redirect_chain[-1][0]
     page = html.unescape(browser.post(url + "resume/", follow=True).content.decode())
     assert "Resumed." in page and 'class="composer"' in page
     conversation.refresh_from_db()
