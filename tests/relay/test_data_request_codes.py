@@ -203,7 +203,9 @@ def test_a_web_chat_buyer_exports_and_erases_with_their_browser_cookie(listing: 
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     with pytest.raises(crypto.BodyUnreadable):
         crypto.decrypt_body(key, message.uid, message.body_sealed)
-    assert browser.get(chat_url).status_code == 404  # the chat link named the old endpoint
+    gone = browser.get(chat_url)  # the conversation is closed and its link names no one
+    assert gone.status_code == 410
+    assert "Masih ada?" not in gone.content.decode()
     browser.post(reverse("relay:buyer_chat_start", args=[listing.code]), {"text": "Halo lagi"})
     fresh = Conversation.objects.exclude(pk=conversation.pk).get()
     assert fresh.buyer_endpoint_id != buyer_id
