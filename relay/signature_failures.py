@@ -40,7 +40,11 @@ def record_signature_failure(platform: str) -> None:
 
 
 def signature_failures() -> dict[str, int]:
-    found = cache.get_many([KEY_PREFIX + platform for platform in PLATFORMS])
+    """The counts, or none while the cache is away (a scrape must still answer)."""
+    try:
+        found = cache.get_many([KEY_PREFIX + platform for platform in PLATFORMS])
+    except Exception:
+        return {}
     return {platform: int(found.get(KEY_PREFIX + platform, 0)) for platform in PLATFORMS}
 
 

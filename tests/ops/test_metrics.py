@@ -325,6 +325,16 @@ def unreachable_cache(settings: Any) -> Iterator[None]:
     caches["default"].close()
 
 
+def test_metrics_answer_while_the_cache_is_unreachable(
+    client: Client, shop: Shop, unreachable_cache: None
+) -> None:
+    """A Redis outage must not turn the scrape into a 500: the queue gauges still come from the
+    database, and the counters are simply absent until the cache is back."""
+    text = scrape(client)
+    assert "perantara_queue_depth" in text
+    counters.resume()
+
+
 def test_a_message_is_relayed_and_delivered_while_the_cache_cannot_count_it(
     shop: Shop, committed: Committed, unreachable_cache: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
