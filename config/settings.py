@@ -592,3 +592,8 @@ for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
             f"RELAY_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network like 10.1.2.0/24 "
             f"({_error})"
         ) from None
+
+# --- Error pages and sessions (templates/4xx.html, 500.html, config/errors.py) ----------------
+# (Appended as one block so parallel changes merge cleanly.) A failed CSRF check explains itself
+# in the user's language and offers the way back; on the log-in form it redirects instead.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
