@@ -151,6 +151,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.NoStoreForLoggedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -158,7 +159,7 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "contacts.User"
 LOGIN_URL = "contacts:login"
-LOGIN_REDIRECT_URL = "marketplace:dashboard"
+LOGIN_REDIRECT_URL = "contacts:landing"  # the queue for a moderator, the listings for a seller
 LOGOUT_REDIRECT_URL = "marketplace:home"
 
 TEMPLATES = [
