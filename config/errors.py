@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -64,18 +65,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # The view's name, not the path: some paths carry a secret (chat links).
     view = request.resolver_match.view_name if request.resolver_match else "?"
     logger.info("CSRF check failed on %s: %s", view, reason)
-    if request.method == "POST" and request.path == resolve_url(settings.LOGIN_URL):
-        if request.user.is_authenticated:
-            messages.info(request, _("You are already logged in."))
-            return redirect(_safe_next(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
-        messages.warning(
-            request,
-            _("That log-in form had expired (it was open in another tab). Please log in again."),
-        )
-        login_url = resolve_url(settings.LOGIN_URL)
-        next_url = _safe_next(request)
-        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+    # Without the cookie at all the browser refuses cookies: a redirect would only loop back to
+    # the same form, so that case gets the page, which says to allow cookies.
+    stale_login_form = reason != REASON_NO_CSRF_COOKIE and request.method == "POST"
+    if stale_login_form and request.path == resolve_url(settings.LOGIN_URL):
+        return _after_stale_login_form(request)
     return render(request, "403_csrf.html", {"back_url": _back_url(request)}, status=403)
+
+
+def _after_stale_login_form(request: HttpRequest) -> HttpResponse:
+    """Already logged in (in the other tab): go on. Else a fresh form, still heading to `next`."""
+    next_url = _safe_next(request)
+    if request.user.is_authenticated:
+        messages.info(request, _("You are already logged in."))
+        return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    messages.warning(
+        request,
+        _("That log-in form had expired (it was open in another tab). Please log in again."),
+    )
+    login_url = resolve_url(settings.LOGIN_URL)
+    return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
 
 
 def _safe_next(request: HttpRequest) -> str:

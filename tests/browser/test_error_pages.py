@@ -65,3 +65,22 @@ def test_logging_in_from_a_second_tab_lands_on_the_dashboard(
     assert browser.find_element(By.TAG_NAME, "h1").text == "Your listings"
     browser.close()
     browser.switch_to.window(first_tab)
+
+
+def test_back_after_logging_out_does_not_show_the_inbox(browser: Any, live_server: Any) -> None:
+    contacts.register_user(
+        username="sari", email="sari@example.com", password="pw-sari-12345", display_name="Sari"
+    )
+    browser.delete_all_cookies()
+    browser.get(live_server.url + reverse("contacts:login") + "?next=" + reverse("relay:inbox"))
+    browser.find_element(By.NAME, "username").send_keys("sari")
+    browser.find_element(By.NAME, "password").send_keys("pw-sari-12345")
+    browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda driver: driver.current_url.endswith("/inbox/"))
+    browser.find_element(By.XPATH, "//form[contains(@action, '/logout/')]/button").click()
+    WebDriverWait(browser, 15).until(lambda driver: driver.current_url == live_server.url + "/")
+
+    browser.back()
+
+    WebDriverWait(browser, 15).until(lambda driver: "/accounts/login/" in driver.current_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Log in"

@@ -133,3 +133,12 @@ def test_the_log_out_answer_is_not_kept_either(seller_client: Any) -> None:
 def test_public_pages_for_anonymous_visitors_stay_cacheable(client: Any, db: None) -> None:
     response = client.get(reverse("marketplace:home"))
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_a_browser_that_refuses_cookies_is_told_so_instead_of_looping(seller: User) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    token = open_login_form(browser)
+    del browser.cookies["csrftoken"]
+    response = log_in(browser, token)
+    assert response.status_code == 403
+    assert "accepts cookies" in response.content.decode()
