@@ -19,9 +19,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
@@ -35,6 +36,13 @@ def database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, OperationalError | InterfaceError) or (
         isinstance(error, DatabaseError) and "connection" in str(error).lower()
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: the page without the request's context. A 400 is often a request the
+    middleware refused half-way (a foreign Host header) and the context processors would trip
+    over what is missing (`request.user`), turning the 400 into a 500."""
+    return HttpResponseBadRequest(render_to_string("400.html"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -60,11 +68,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     On the log-in form the usual cause is a second tab: someone already logged in sends them
     to their landing page, anyone else gets a fresh log-in form (with a new token) and a line
     saying why. Any other form answers 403 with a page that links back to where it came from.
-    The reason Django gives is for developers: it is logged, not shown.
+    The reason Django gives is for developers: Django's `django.security.csrf` logger has it.
     """
-    # The view's name, not the path: some paths carry a secret (chat links).
-    view = request.resolver_match.view_name if request.resolver_match else "?"
-    logger.info("CSRF check failed on %s: %s", view, reason)
     # Without the cookie at all the browser refuses cookies: a redirect would only loop back to
     # the same form, so that case gets the page, which says to allow cookies.
     stale_login_form = reason != REASON_NO_CSRF_COOKIE and request.method == "POST"

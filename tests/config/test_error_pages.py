@@ -166,3 +166,12 @@ def test_the_way_back_never_leads_to_another_site(seller: User) -> None:
     assert response.status_code == 403
     assert "evil.example" not in response.content.decode()
     assert 'href="/" data-testid="csrf-back"' in response.content.decode()
+
+
+@pytest.mark.urls("tests.config.error_urls")
+def test_a_refused_request_inside_a_view_is_the_same_branded_400(db: None) -> None:
+    response = Client(raise_request_exception=False).get(
+        "/test-suspicious/", headers={"accept-language": "id"}
+    )
+    assert response.status_code == 400
+    assert "Kami tidak bisa membaca permintaan itu" in response.content.decode()
