@@ -84,3 +84,26 @@ def test_back_after_logging_out_does_not_show_the_inbox(browser: Any, live_serve
 
     WebDriverWait(browser, 15).until(lambda driver: "/accounts/login/" in driver.current_url)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Log in"
+
+
+def test_the_tokens_page_with_a_new_secret_fits_a_phone(browser: Any, live_server: Any) -> None:
+    contacts.register_user(
+        username="sari", email="sari@example.com", password="pw-sari-12345", display_name="Sari"
+    )
+    browser.delete_all_cookies()
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(live_server.url + reverse("contacts:login") + "?next=" + reverse("api:tokens"))
+        browser.find_element(By.NAME, "username").send_keys("sari")
+        browser.find_element(By.NAME, "password").send_keys("pw-sari-12345")
+        browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
+        browser.find_element(By.NAME, "name").send_keys("shop backend")
+        browser.find_element(By.XPATH, "//button[contains(., 'Create a token')]").click()
+        secret = browser.find_element(By.CSS_SELECTOR, "[data-testid=new-token]")
+        assert secret.text.replace("\n", "").startswith("prt_")
+        assert "Authorization: Bearer <token>" in browser.find_element(By.TAG_NAME, "main").text
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        ), "the tokens page scrolls sideways on a phone"
+    finally:
+        browser.set_window_size(412, 915)
