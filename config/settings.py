@@ -151,6 +151,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.NoStoreForLoggedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -158,7 +159,7 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "contacts.User"
 LOGIN_URL = "contacts:login"
-LOGIN_REDIRECT_URL = "marketplace:dashboard"
+LOGIN_REDIRECT_URL = "contacts:landing"  # the queue for a moderator, the listings for a seller
 LOGOUT_REDIRECT_URL = "marketplace:home"
 
 TEMPLATES = [
@@ -592,3 +593,8 @@ for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
             f"RELAY_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network like 10.1.2.0/24 "
             f"({_error})"
         ) from None
+
+# --- Error pages and sessions (templates/4xx.html, 500.html, config/errors.py) ----------------
+# (Appended as one block so parallel changes merge cleanly.) A failed CSRF check explains itself
+# in the user's language and offers the way back; on the log-in form it redirects instead.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

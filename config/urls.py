@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("marketplace.urls")),
 ]
 
+handler400 = "config.errors.bad_request"
 handler500 = "config.errors.server_error"

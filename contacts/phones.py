@@ -68,6 +68,13 @@ def region_of(e164: str) -> str:
         return ""
 
 
+def last_digits(e164: str, count: int = 3) -> str:
+    """The last `count` digits of a number (`"…001"` on a page): all a seller needs to see that
+    a code went to the right phone. Short inputs give fewer digits, never the whole number."""
+    digits = "".join(character for character in e164 if character.isdigit())
+    return digits[-count:] if len(digits) > count * 2 else ""
+
+
 def masked(e164: str) -> str:
     """`+62 812-****-7001`: enough for an owner to recognise their own number."""
     if len(e164) < 6:

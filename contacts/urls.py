@@ -6,7 +6,8 @@ from contacts import views
 app_name = "contacts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(template_name="contacts/login.html"), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("start/", views.landing, name="landing"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
