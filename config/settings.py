@@ -592,3 +592,10 @@ for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
             f"RELAY_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network like 10.1.2.0/24 "
             f"({_error})"
         ) from None
+
+# --- Notifications for sellers away from the inbox (relay/services/notifications.py) ----------
+# (Appended as one block so parallel changes merge cleanly.) A seller who wants e-mail gets one
+# when a buyer opens a conversation, and one per seller for buyer messages still unread after
+# this many minutes (checked every minute by beat).
+RELAY_NOTIFY_UNREAD_MINUTES = env.integer("RELAY_NOTIFY_UNREAD_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["notify-unread"] = {"task": "relay.notify_unread", "schedule": 60.0}
