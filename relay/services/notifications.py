@@ -189,7 +189,6 @@ def build_email(seller: User, items: list[Unread], *, new: bool) -> EmailMultiAl
     with translation.override(seller.language or settings.LANGUAGE_CODE):
         context = {
             "new": new,
-            "minutes": settings.RELAY_NOTIFY_UNREAD_MINUTES,
             "items": [
                 {
                     "line": _line(item, new=new),
