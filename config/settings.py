@@ -598,3 +598,9 @@ for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
 # (Appended as one block so parallel changes merge cleanly.) A failed CSRF check explains itself
 # in the user's language and offers the way back; on the log-in form it redirects instead.
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+# --- Notifications for sellers away from the inbox (relay/services/notifications.py) ----------
+# (Appended as one block so parallel changes merge cleanly.) A seller who wants e-mail gets one
+# when a buyer opens a conversation, and one per seller for buyer messages still unread after
+# this many minutes (checked every minute by beat).
+RELAY_NOTIFY_UNREAD_MINUTES = env.integer("RELAY_NOTIFY_UNREAD_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["notify-unread"] = {"task": "relay.notify_unread", "schedule": 60.0}

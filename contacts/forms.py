@@ -68,3 +68,9 @@ class LinkForm(forms.Form):
     channel = forms.ChoiceField(
         choices=[(Channel.MESSENGER, "Messenger"), (Channel.INSTAGRAM, "Instagram")]
     )
+
+
+class NotificationForm(forms.Form):
+    email_notifications = forms.BooleanField(
+        label=_("E-mail me about new conversations and unread messages"), required=False
+    )

@@ -26,6 +26,10 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     language = models.CharField(max_length=8, default="en")
+    # E-mail about new conversations and unread buyer messages (relay/services/notifications.py).
+    # None until the seller chooses: then it follows their preferred channel, on for the web
+    # inbox (the one channel that cannot tap them on the shoulder), off for the apps.
+    email_notifications = models.BooleanField(null=True, blank=True, default=None)
 
     def __str__(self) -> str:
         return self.display_name or self.username

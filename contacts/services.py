@@ -221,6 +221,12 @@ def register_user(*, username: str, email: str, password: str, display_name: str
     return user
 
 
+def set_email_notifications(*, user: User, enabled: bool) -> None:
+    """Record the seller's own choice; from now on it no longer follows the preferred channel."""
+    user.email_notifications = enabled
+    user.save(update_fields=["email_notifications"])
+
+
 # --- Phone verification -----------------------------------------------------------------------
 
 

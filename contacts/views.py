@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import selectors, services
-from contacts.forms import CodeForm, LinkForm, PhoneForm, SignupForm
+from contacts.forms import CodeForm, LinkForm, NotificationForm, PhoneForm, SignupForm
 from contacts.phones import last_digits, masked
 
 # The group relay.moderation_views checks; spelt here because contacts sits below relay.
@@ -78,8 +78,33 @@ def channels(request: HttpRequest) -> HttpResponse:
             "endpoints": endpoints,
             "phone_form": PhoneForm(),
             "link_codes": request.user.link_codes.filter(used_at=None),  # type: ignore[union-attr]
+            "notification_form": NotificationForm(
+                initial={
+                    "email_notifications": selectors.wants_email_notifications(
+                        selectors.signed_in(request)
+                    )
+                }
+            ),
+            "notify_after_minutes": settings.RELAY_NOTIFY_UNREAD_MINUTES,
         },
     )
+
+
+@login_required
+@require_POST
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The seller's e-mail choice; an unchecked box posts nothing, which means off."""
+    form = NotificationForm(request.POST)
+    form.is_valid()  # a BooleanField that is not required cannot be invalid
+    enabled = bool(form.cleaned_data.get("email_notifications"))
+    services.set_email_notifications(user=selectors.signed_in(request), enabled=enabled)
+    if enabled:
+        messages.success(
+            request, _("We will e-mail you about new conversations and unread messages.")
+        )
+    else:
+        messages.success(request, _("E-mail notifications are off."))
+    return redirect("contacts:channels")
 
 
 @login_required

@@ -7,7 +7,7 @@ from celery.signals import task_postrun, task_prerun, worker_process_init, worke
 from django.db import close_old_connections, transaction
 
 from relay.services import delivery as delivery_service
-from relay.services import early_statuses, integrations, lifecycle, workers
+from relay.services import early_statuses, integrations, lifecycle, notifications, workers
 
 
 @shared_task(name="relay.ping")
@@ -68,6 +68,19 @@ def sweep_integrator_webhooks() -> int:
     """Every RELAY_SWEEP_INTERVAL_SECONDS (celery beat): integrator webhook deliveries a lost
     publish or a dead worker left behind are published again."""
     return integrations.sweep_integrator_webhooks()
+
+
+@shared_task(name="relay.notify_new_conversation", ignore_result=True)
+def notify_new_conversation(conversation_id: int) -> bool:
+    """Published when a conversation's first message commits: e-mail the seller if they want."""
+    return notifications.notify_new_conversation(conversation_id=conversation_id)
+
+
+@shared_task(name="relay.notify_unread", ignore_result=True)
+def notify_unread() -> int:
+    """Every minute (celery beat): e-mail sellers about buyer messages left unread for
+    RELAY_NOTIFY_UNREAD_MINUTES, one e-mail per seller."""
+    return notifications.notify_unread()
 
 
 @worker_ready.connect  # the worker's own process (the thread and solo pools)

@@ -20,7 +20,7 @@ from marketplace.selectors import public_listing
 from relay import selectors
 from relay.models import Conversation, Report, Side
 from relay.pipeline import roads
-from relay.services import lifecycle, moderation, web
+from relay.services import lifecycle, moderation, notifications, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -75,6 +75,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
         else:
             _show(request, result)
         return redirect("relay:conversation", code=code)
+    notifications.mark_read_by_seller(current)
     return render(
         request,
         "relay/inbox.html",
@@ -92,6 +93,7 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
 def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
     current = selectors.conversation_for_seller(signed_in(request), code)
     shown = selectors.stream_for(current, viewer_side=Side.SELLER)
+    notifications.mark_read_by_seller(current)  # the open tab shows what arrived: it is read
     return render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
 
 

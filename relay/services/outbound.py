@@ -13,7 +13,7 @@ from contacts import vault
 from contacts.models import Channel, Endpoint
 from relay import crypto
 from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
-from relay.services import event_counts, integrations, snapshot
+from relay.services import event_counts, integrations, notifications, snapshot
 from relay.services.conversations import pick_identity, recipient_endpoint_for_seller
 from relay.services.counters import Counter, count
 
@@ -171,6 +171,9 @@ def relay_message(
     )
     _store(conversation, message, delivery)
     publish([delivery.pk])
+    if introduce:
+        # A seller away from the inbox hears of a new buyer by e-mail (if they want it).
+        notifications.publish_new_conversation(conversation.pk)
     if conversation.listing.seller_id in snapshot.current().integrator_users:
         # Only sellers with integrator webhooks pay for telling them.
         transaction.on_commit(lambda: integrations.message_relayed(message.pk), robust=True)
