@@ -33,6 +33,7 @@ urlpatterns = [
     path("channels/", views.channels, name="channels"),
     path("channels/phone/", views.add_phone, name="add_phone"),
     path("channels/link/", views.link_code, name="link_code"),
+    path("channels/time-zone/", views.time_zone, name="time_zone"),
     path("channels/<str:code>/verify/", views.verify, name="verify"),
     path("channels/<str:code>/resend/", views.resend, name="resend"),
     path(

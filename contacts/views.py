@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import selectors, services
-from contacts.forms import CodeForm, LinkForm, PhoneForm, SignupForm
+from contacts.channel_text import messages_reach_you, removal_warning, removed_now_reach_you
+from contacts.forms import CodeForm, LinkForm, PhoneForm, SignupForm, TimeZoneForm
 from contacts.phones import masked
+from contacts.time_zones import zone_label, zone_name_for
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -31,23 +33,44 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channels(request: HttpRequest) -> HttpResponse:
+    user = selectors.signed_in(request)
     endpoints = []
-    for endpoint in selectors.endpoints_for_user(request.user):  # type: ignore[arg-type]
+    for endpoint in selectors.endpoints_for_user(user):
         label = _("Web inbox")
         if endpoint.channel in ("whatsapp", "sms"):
             label = masked(services.endpoint_address(endpoint))
         elif endpoint.channel != "web":
             label = _("Connected account")
-        endpoints.append({"endpoint": endpoint, "label": label})
+        successor = (
+            services.fallback_endpoint(user=user, without=endpoint) if endpoint.preferred else None
+        )
+        warning = removal_warning(endpoint, successor)
+        endpoints.append({"endpoint": endpoint, "label": label, "removal_warning": warning})
     return render(
         request,
         "contacts/channels.html",
         {
             "endpoints": endpoints,
+            "reach": messages_reach_you(selectors.preferred_endpoint(user)),
             "phone_form": PhoneForm(),
-            "link_codes": request.user.link_codes.filter(used_at=None),  # type: ignore[union-attr]
+            "time_zone_form": TimeZoneForm(current=zone_name_for(user)),
+            "link_codes": user.link_codes.filter(used_at=None),
         },
     )
+
+
+@login_required
+@require_POST
+def time_zone(request: HttpRequest) -> HttpResponse:
+    user = selectors.signed_in(request)
+    form = TimeZoneForm(request.POST, current=zone_name_for(user))
+    if form.is_valid():
+        services.set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
+        label = zone_label(form.cleaned_data["time_zone"])
+        messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": label})
+    else:
+        messages.error(request, _("Choose a time zone from the list."))
+    return redirect("contacts:channels")
 
 
 @login_required
@@ -119,8 +142,8 @@ def endpoint_action(request: HttpRequest, code: str, action: str) -> HttpRespons
             services.set_preferred_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
             messages.success(request, _("New messages will reach you there."))
         else:
-            services.remove_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
-            messages.success(request, _("Channel removed."))
+            successor = services.remove_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+            messages.success(request, removed_now_reach_you(successor))
     except services.ContactsError as error:
         messages.error(request, error.message)
     return redirect("contacts:channels")
