@@ -140,7 +140,7 @@ def endpoint_action(request: HttpRequest, code: str, action: str) -> HttpRespons
     try:
         if action == "prefer":
             services.set_preferred_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
-            messages.success(request, _("New messages will reach you there."))
+            messages.success(request, messages_reach_you(endpoint))
         else:
             successor = services.remove_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
             messages.success(request, removed_now_reach_you(successor))
