@@ -604,3 +604,22 @@ CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 # this many minutes (checked every minute by beat).
 RELAY_NOTIFY_UNREAD_MINUTES = env.integer("RELAY_NOTIFY_UNREAD_MINUTES", 15, minimum=1)
 CELERY_BEAT_SCHEDULE["notify-unread"] = {"task": "relay.notify_unread", "schedule": 60.0}
+# --- Times in the seller's time zone (contacts/time_zones.py, contacts/middleware.py) -----------
+# (Appended as one block so parallel changes merge cleanly.) Rows stay in UTC (TIME_ZONE, USE_TZ);
+# pages show times in the reader's zone: their own choice on the Channels page, else this one
+# (an IANA name). Buyers on the web chat and anyone logged out see this default too.
+RELAY_DEFAULT_USER_TIME_ZONE = env.text("RELAY_DEFAULT_USER_TIME_ZONE", "Asia/Jakarta")
+try:
+    import zoneinfo as _zoneinfo
+
+    _zoneinfo.ZoneInfo(RELAY_DEFAULT_USER_TIME_ZONE)
+except (ValueError, _zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"RELAY_DEFAULT_USER_TIME_ZONE: {RELAY_DEFAULT_USER_TIME_ZONE!r} is not a time zone name "
+        "like Asia/Jakarta"
+    ) from None
+# After AuthenticationMiddleware: the zone is the logged-in user's.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "contacts.middleware.TimeZoneMiddleware",
+)

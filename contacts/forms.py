@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Channel, User
 from contacts.phones import InvalidPhoneNumber, normalize_phone
+from contacts.time_zones import zone_choices
 
 REGIONS = [
     ("ID", _("Indonesia (+62)")),
@@ -74,3 +75,16 @@ class NotificationForm(forms.Form):
     email_notifications = forms.BooleanField(
         label=_("E-mail me about new conversations and unread messages"), required=False
     )
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a user reads every time in; options from contacts.time_zones."""
+
+    time_zone = forms.ChoiceField(label=_("Show times in"))
+
+    def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = zone_choices(current)
+        field.initial = current

@@ -30,6 +30,9 @@ class User(AbstractUser):
     # None until the seller chooses: then it follows their preferred channel, on for the web
     # inbox (the one channel that cannot tap them on the shoulder), off for the apps.
     email_notifications = models.BooleanField(null=True, blank=True, default=None)
+    # An IANA zone name ("Asia/Makassar"); blank means RELAY_DEFAULT_USER_TIME_ZONE, so a seller
+    # who never chose follows the operator's default if it changes. Storage stays in UTC.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -59,6 +62,9 @@ class Endpoint(models.Model):
     # WhatsApp's business-scoped user id (BSUID), when the platform sends one: a second key.
     alternate_index = models.CharField(max_length=64, null=True, blank=True)
     verified = models.BooleanField(default=False)
+    # When the owner last proved they hold it: removing the preferred channel falls back to the
+    # most recently verified one, the address they most likely still read.
+    verified_at = models.DateTimeField(null=True, blank=True)
     preferred = models.BooleanField(default=False)
     region = models.CharField(max_length=2, blank=True)
     language = models.CharField(max_length=8, default="en")

@@ -12,6 +12,11 @@ def endpoints_for_user(user: User) -> QuerySet[Endpoint]:
     return Endpoint.objects.filter(user=user).order_by("-preferred", "channel", "created_at")
 
 
+def preferred_endpoint(user: User) -> Endpoint | None:
+    """Where buyers' messages reach `user` now (besides the web inbox, which always gets them)."""
+    return Endpoint.objects.filter(user=user, preferred=True).first()
+
+
 def endpoint_for_user(user: User, code: str) -> Endpoint:
     """An endpoint the user owns or is verifying; anything else is a 404."""
     endpoint = (

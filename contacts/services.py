@@ -9,6 +9,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -335,11 +336,12 @@ def claim_endpoint(*, user: User, endpoint: Endpoint) -> None:
     current = user.endpoints.filter(preferred=True).exclude(pk=endpoint.pk).first()
     endpoint.user = user
     endpoint.verified = True
+    endpoint.verified_at = timezone.now()
     # A newly connected messaging app takes over from the web inbox, never from another app.
     if current is None or current.channel == Channel.WEB:
         user.endpoints.filter(preferred=True).update(preferred=False)
         endpoint.preferred = True
-    endpoint.save(update_fields=["user", "verified", "preferred"])
+    endpoint.save(update_fields=["user", "verified", "verified_at", "preferred"])
 
 
 @transaction.atomic
@@ -352,7 +354,13 @@ def set_preferred_endpoint(*, user: User, endpoint: Endpoint) -> None:
 
 
 @transaction.atomic
-def remove_endpoint(*, user: User, endpoint: Endpoint) -> None:
+def remove_endpoint(*, user: User, endpoint: Endpoint) -> Endpoint | None:
+    """Disconnect a channel; return the one that now receives buyers' messages if that changed.
+
+    Removing the preferred channel hands over to the seller's most recently verified other
+    channel (the one they most likely still read), and only without one to the web inbox, so
+    a seller who removes WhatsApp keeps getting messages on the Instagram they connected.
+    """
     if endpoint.user_id != user.pk:
         raise ContactsError(_("That channel is not yours."))
     if endpoint.channel == Channel.WEB:
@@ -361,11 +369,35 @@ def remove_endpoint(*, user: User, endpoint: Endpoint) -> None:
     endpoint.user = None
     endpoint.verified = False
     endpoint.preferred = False
-    endpoint.save(update_fields=["user", "verified", "preferred"])
-    if was_preferred:
-        web = user.endpoints.filter(channel=Channel.WEB).first()
-        if web is not None:
-            set_preferred_endpoint(user=user, endpoint=web)
+    endpoint.verified_at = None
+    endpoint.save(update_fields=["user", "verified", "verified_at", "preferred"])
+    if not was_preferred:
+        return None
+    successor = fallback_endpoint(user=user, without=endpoint)
+    if successor is not None:
+        set_preferred_endpoint(user=user, endpoint=successor)
+    return successor
+
+
+def fallback_endpoint(*, user: User, without: Endpoint) -> Endpoint | None:
+    """The channel that takes over if `without` goes: the most recently verified other
+    messaging channel, else the web inbox."""
+    others = user.endpoints.filter(verified=True).exclude(pk=without.pk)
+    app = (
+        others.exclude(channel=Channel.WEB)
+        .order_by(F("verified_at").desc(nulls_last=True), "-created_at")
+        .first()
+    )
+    return app or others.filter(channel=Channel.WEB).first()
+
+
+# --- Preferences ------------------------------------------------------------------------------
+
+
+def set_time_zone(*, user: User, time_zone: str) -> None:
+    """Show this user every time in `time_zone` (an IANA name the form has checked)."""
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
 
 
 # --- Messenger / Instagram link codes -----------------------------------------------------------
@@ -425,6 +457,7 @@ __all__ = [
     "create_web_endpoint",
     "endpoint_address",
     "endpoints_where",
+    "fallback_endpoint",
     "find_endpoint",
     "get_or_create_endpoint",
     "index_for",
@@ -437,5 +470,6 @@ __all__ = [
     "remove_endpoint",
     "reseal_endpoint",
     "set_preferred_endpoint",
+    "set_time_zone",
     "start_phone_verification",
 ]

@@ -35,6 +35,7 @@ urlpatterns = [
     path("channels/phone/", views.add_phone, name="add_phone"),
     path("channels/link/", views.link_code, name="link_code"),
     path("channels/notifications/", views.notifications, name="notifications"),
+    path("channels/time-zone/", views.time_zone, name="time_zone"),
     path("channels/<str:code>/verify/", views.verify, name="verify"),
     path("channels/<str:code>/resend/", views.resend, name="resend"),
     path(

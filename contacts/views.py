@@ -12,8 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import selectors, services
-from contacts.forms import CodeForm, LinkForm, NotificationForm, PhoneForm, SignupForm
+from contacts.channel_text import messages_reach_you, removal_warning, removed_now_reach_you
+from contacts.forms import (
+    CodeForm,
+    LinkForm,
+    NotificationForm,
+    PhoneForm,
+    SignupForm,
+    TimeZoneForm,
+)
 from contacts.phones import last_digits, masked
+from contacts.time_zones import zone_label, zone_name_for
 
 # The group relay.moderation_views checks; spelt here because contacts sits below relay.
 MODERATOR_GROUP = "moderator"
@@ -63,21 +72,28 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channels(request: HttpRequest) -> HttpResponse:
+    user = selectors.signed_in(request)
     endpoints = []
-    for endpoint in selectors.endpoints_for_user(request.user):  # type: ignore[arg-type]
+    for endpoint in selectors.endpoints_for_user(user):
         label = _("Web inbox")
         if endpoint.channel in ("whatsapp", "sms"):
             label = masked(services.endpoint_address(endpoint))
         elif endpoint.channel != "web":
             label = _("Connected account")
-        endpoints.append({"endpoint": endpoint, "label": label})
+        successor = (
+            services.fallback_endpoint(user=user, without=endpoint) if endpoint.preferred else None
+        )
+        warning = removal_warning(endpoint, successor)
+        endpoints.append({"endpoint": endpoint, "label": label, "removal_warning": warning})
     return render(
         request,
         "contacts/channels.html",
         {
             "endpoints": endpoints,
+            "reach": messages_reach_you(selectors.preferred_endpoint(user)),
             "phone_form": PhoneForm(),
-            "link_codes": request.user.link_codes.filter(used_at=None),  # type: ignore[union-attr]
+            "time_zone_form": TimeZoneForm(current=zone_name_for(user)),
+            "link_codes": user.link_codes.filter(used_at=None),
             "notification_form": NotificationForm(
                 initial={
                     "email_notifications": selectors.wants_email_notifications(
@@ -104,6 +120,20 @@ def notifications(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.success(request, _("E-mail notifications are off."))
+    return redirect("contacts:channels")
+
+
+@login_required
+@require_POST
+def time_zone(request: HttpRequest) -> HttpResponse:
+    user = selectors.signed_in(request)
+    form = TimeZoneForm(request.POST, current=zone_name_for(user))
+    if form.is_valid():
+        services.set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
+        label = zone_label(form.cleaned_data["time_zone"])
+        messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": label})
+    else:
+        messages.error(request, _("Choose a time zone from the list."))
     return redirect("contacts:channels")
 
 
@@ -181,10 +211,10 @@ def endpoint_action(request: HttpRequest, code: str, action: str) -> HttpRespons
     try:
         if action == "prefer":
             services.set_preferred_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
-            messages.success(request, _("New messages will reach you there."))
+            messages.success(request, messages_reach_you(endpoint))
         else:
-            services.remove_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
-            messages.success(request, _("Channel removed."))
+            successor = services.remove_endpoint(user=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+            messages.success(request, removed_now_reach_you(successor))
     except services.ContactsError as error:
         messages.error(request, error.message)
     return redirect("contacts:channels")

@@ -6,12 +6,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Listing
+from marketplace.prices import plain_amount
+
+
+class PriceField(forms.DecimalField):
+    """A price typed as people write it: the edit form shows `2750000`, not `2750000.00`."""
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, Decimal):
+            return plain_amount(value)
+        return value
 
 
 class ListingForm(forms.ModelForm[Listing]):
-    price = forms.DecimalField(
-        label=_("Price"), min_value=Decimal("0"), max_digits=14, decimal_places=2
-    )
+    price = PriceField(label=_("Price"), min_value=Decimal("0"), max_digits=14, decimal_places=2)
 
     class Meta:
         model = Listing

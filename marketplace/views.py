@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contacts import selectors as contact_selectors
+from contacts.channel_text import messages_reach_you
 from marketplace import handles, selectors, services
 from marketplace.forms import ListingForm
 from marketplace.models import Listing
@@ -24,7 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     listings = selectors.listings_for_seller(request.user)  # type: ignore[arg-type]
     rows = [{"listing": listing, "handle": handles.live_handle(listing)} for listing in listings]
-    return render(request, "marketplace/dashboard.html", {"rows": rows})
+    # Said where the seller looks first, so nobody wonders why WhatsApp stays quiet.
+    reach = messages_reach_you(contact_selectors.preferred_endpoint(request.user))  # type: ignore[arg-type]
+    return render(request, "marketplace/dashboard.html", {"rows": rows, "reach": reach})
 
 
 @login_required
