@@ -88,7 +88,6 @@ _REFUSED_BECAUSE = {
         "This report was already acted on, so it cannot be dismissed. Lift the sanction "
         "instead if it was a mistake."
     ),
-    Report.Status.OPEN: gettext_lazy("This report is open: there is nothing to reopen."),
     Report.Status.AWAITING_REASON: gettext_lazy(
         "This report is still waiting for the reporter's reason."
     ),
@@ -110,8 +109,11 @@ def _lock_for(report: Report, action: str) -> None:
         report.status = (
             Report.objects.select_for_update().values_list("status", flat=True).get(pk=report.pk)
         )
-    if action not in ALLOWED_ACTIONS.get(report.status, frozenset()):
-        raise ActionNotAllowed(str(_REFUSED_BECAUSE[report.status]))
+    if action in ALLOWED_ACTIONS.get(report.status, frozenset()):
+        return
+    if action == Action.REOPEN:
+        raise ActionNotAllowed(_("Only a dismissed report can be reopened."))
+    raise ActionNotAllowed(str(_REFUSED_BECAUSE[report.status]))
 
 
 def _other(side: str) -> str:

@@ -86,9 +86,10 @@ def step_words(entry: AuditEntry) -> str:
 def _details(entry: AuditEntry) -> str:
     data = entry.data or {}
     if entry.action == "relay.report.suspend" and data.get("days"):
-        return _("%(days)d days") % {"days": int(data["days"])}
+        days = int(data["days"])
+        return _("1 day") if days == 1 else _("%(days)d days") % {"days": days}
     if entry.action == "relay.report.evidence_opened" and "messages" in data:
-        return _("%(count)d messages") % {"count": int(data["messages"])}
+        return str(int(data["messages"]))  # "(3)": no plural forms needed in either language
     if entry.action == "relay.report.legal_hold_placed" and data.get("until"):
         until = dt.datetime.fromisoformat(str(data["until"]))
         return _("until %(date)s") % {"date": f"{timezone.localtime(until):%Y-%m-%d}"}
