@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -79,7 +80,7 @@ class ActionNotAllowed(ModerationError):
     """The action contradicts the report's state (the API answers 409)."""
 
 
-_REFUSED_BECAUSE = {
+_REFUSED_BECAUSE: dict[str, Any] = {
     Report.Status.DISMISSED: gettext_lazy(
         "This report was dismissed, so nobody can be sanctioned on it. Reopen it first if the "
         "decision was wrong."

@@ -66,7 +66,9 @@ def test_an_indonesian_moderator_warns_from_the_queue_and_reads_the_history_in_w
     browser.find_element(By.CSS_SELECTOR, f"a[href$='/reports/{scam.code}/']").click()
 
     Select(browser.find_element(By.ID, "act-action")).select_by_visible_text("Turunkan iklan")
-    browser.find_element(By.NAME, "reason").send_keys("Harga tidak masuk akal, minta transfer")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=act] textarea[name=reason]").send_keys(
+        "Harga tidak masuk akal, minta transfer"
+    )
     browser.find_element(By.CSS_SELECTOR, "[data-testid=act] button[type=submit]").click()
 
     WebDriverWait(browser, 10).until(
