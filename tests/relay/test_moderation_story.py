@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from contacts.models import User
 from relay.api import tokens
 from relay.models import AuditEntry, Report, Sanction
-from relay.services import moderation
+from relay.services import evidence, moderation
 from tests.api.conftest import Api, Shop, open_shop
 
 # Every machine code a moderator could have been shown before; none may appear as text.
@@ -223,3 +223,19 @@ def test_the_audit_csv_keeps_the_code_and_adds_the_words(
     assert rows[0][:4] == ["Time", "Action code", "What happened", "Who"]
     warned = next(row for row in rows if row[1] == "relay.report.warn")
     assert warned[2:4] == ["Warned", "rina-mod"] and warned[-1] == "asked for a transfer"
+
+
+def test_after_shredding_the_history_keeps_who_and_when_but_the_reason_reads_shredded(
+    shop: Shop, mod_client: Client, moderator: User
+) -> None:
+    report = moderation.file_report(
+        conversation=shop.conversation, reporter_side="seller", reason="scam"
+    )
+    moderation.warn(report=report, moderator=moderator, reason="asked for a bank PIN")
+    evidence.shred_reports(Report.objects.filter(pk=report.pk))
+
+    page = mod_client.get(reverse("relay:moderation_report", args=[report.code])).content.decode()
+
+    warned = next(step for step in history_of(page) if step.startswith("Warned"))
+    assert "rina-mod" in warned and "Why: (shredded)" in warned
+    assert "asked for a bank PIN" not in page
