@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import User
 from relay.models import AuditEntry, Report
-from relay.services import evidence, legal_holds, moderation
+from relay.services import evidence, legal_holds, moderation, moderation_story
 
 MODERATOR_GROUP = "moderator"
 
@@ -102,16 +102,20 @@ def _detail(
         (hold, evidence.open_hold_reason(report, hold))
         for hold in legal_holds.active_holds_of(report)
     ]
+    facts = moderation_story.facts_about_reported(report)
+    actions = moderation_story.offered_actions(report, facts)
     return render(
         request,
         "relay/moderation/report.html",
         {
             "report": report,
-            "facts": moderation.facts_about_reported(report),
+            "facts": facts,
+            "history": moderation_story.report_history(report),
             "evidence": opened,
             "can_unmask": request.user.has_perm("relay.unmask_address"),
             "revealed": revealed,
-            "actions": moderation.ACTIONS,
+            "actions": actions,
+            "offers_suspension": any(code == moderation.Action.SUSPEND for code, _words in actions),
             "holds": holds,
             "hold_max_days": legal_holds.MAX_HOLD_DAYS,
         },
@@ -142,28 +146,17 @@ def report_act(request: HttpRequest, code: str) -> HttpResponse:
     action = request.POST.get("action", "")
     days = request.POST.get("days") or ""
     try:
-        handlers = {
-            "lift": lambda: moderation.lift_suspension(
-                report=report, moderator=_moderator(request), reason=request.POST.get("reason", "")
-            ),
-            "unban": lambda: moderation.unban(
-                report=report, moderator=_moderator(request), reason=request.POST.get("reason", "")
-            ),
-        }
-        if action in handlers:
-            handlers[action]()
-        else:
-            moderation.resolve_report(
-                report=report,
-                moderator=_moderator(request),
-                action=action,
-                reason=request.POST.get("reason", ""),
-                days=int(days) if days.isdigit() else None,
-            )
+        moderation.act(
+            report=report,
+            moderator=_moderator(request),
+            action=action,
+            reason=request.POST.get("reason", ""),
+            days=int(days) if days.isdigit() else None,
+        )
     except moderation.ModerationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Done: {action}.")
+        messages.success(request, str(moderation_story.DONE[action]))
     return redirect("relay:moderation_report", code=code)
 
 
@@ -243,10 +236,14 @@ def _audit_rows(request: HttpRequest) -> Any:
     return rows
 
 
-def _with_reasons(entries: list[AuditEntry]) -> list[tuple[AuditEntry, str]]:
-    """Each row with the reason to show: sealed moderator notes opened, "(shredded)" after."""
+def _with_reasons(entries: list[AuditEntry]) -> list[tuple[AuditEntry, str, str]]:
+    """Each row with its action in words and the reason to show: sealed moderator notes
+    opened, "(shredded)" after."""
     reasons = evidence.moderator_notes(entries)
-    return [(entry, reasons[entry.pk]) for entry in entries]
+    return [
+        (entry, moderation_story.step_words(entry), moderation_story.note_words(reasons[entry.pk]))
+        for entry in entries
+    ]
 
 
 @moderator_required
@@ -263,19 +260,31 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="perantara-audit.csv"'
     writer = csv.writer(response)
-    writer.writerow(["time", "action", "actor", "target_type", "target", "reason"])
+    # The action code stays for scripts; the words beside it are for people.
+    writer.writerow(
+        [
+            _("Time"),
+            _("Action code"),
+            _("What happened"),
+            _("Who"),
+            _("Target type"),
+            _("Target"),
+            _("Reason"),
+        ]
+    )
     rows = _audit_rows(request).order_by("-pk")
     last: int | None = None
     while True:  # newest first by keyset; each chunk's notes open with one query for reports
         chunk = list((rows if last is None else rows.filter(pk__lt=last))[:500])
         if not chunk:
             break
-        for entry, reason in _with_reasons(chunk):
+        for entry, words, reason in _with_reasons(chunk):
             writer.writerow(
                 [
                     entry.created_at.isoformat(),
                     entry.action,
-                    entry.actor.username if entry.actor else "system",
+                    words,
+                    entry.actor.username if entry.actor else _("the relay"),
                     entry.target_type,
                     entry.target_code,
                     reason,

@@ -219,6 +219,7 @@ class ReportOutput(serializers.ModelSerializer[Report]):
     listing = serializers.CharField(source="listing.title", default=None, allow_null=True)
     reported = serializers.SerializerMethodField()
     legal_holds = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Report
@@ -236,10 +237,16 @@ class ReportOutput(serializers.ModelSerializer[Report]):
             "resolved_at",
             "evidence_shredded_at",
             "legal_holds",
+            "allowed_actions",
         )
 
     def get_reported(self, report: Report) -> str:
         return report.reported_pseudonym
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, report: Report) -> list[str]:
+        """What the report's state accepts now (POST `action`)."""
+        return moderation.allowed_actions(report)
 
     @extend_schema_field(LegalHoldOutput(many=True))
     def get_legal_holds(self, report: Report) -> list[dict[str, Any]]:
@@ -248,7 +255,7 @@ class ReportOutput(serializers.ModelSerializer[Report]):
 
 
 class ActionInput(serializers.Serializer[dict[str, Any]]):
-    action = serializers.ChoiceField(choices=moderation.ACTIONS)
+    action = serializers.ChoiceField(choices=moderation.Action.values)
     reason = serializers.CharField()
     days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
 

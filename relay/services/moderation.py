@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts import services as contacts
 from contacts.models import Endpoint, User
@@ -36,11 +37,84 @@ REASON_BY_NUMBER = {
     "4": Report.Reason.PROHIBITED,
     "5": Report.Reason.OTHER,
 }
+
+
+class Action(models.TextChoices):
+    """What a moderator can do with a report; the value is stored in `Report.resolution` and
+    names the audit row (`relay.report.<value>`), so it never changes once written."""
+
+    DISMISS = "dismiss", gettext_lazy("Dismiss the report")
+    WARN = "warn", gettext_lazy("Warn the reported side")
+    BLOCK = "block", gettext_lazy("Block the conversation")
+    SUSPEND = "suspend", gettext_lazy("Suspend the reported side")
+    BAN = "ban", gettext_lazy("Ban the reported side")
+    TAKEDOWN = "takedown", gettext_lazy("Take the listing down")
+    LIFT = "lift", gettext_lazy("Lift the suspension")
+    UNBAN = "unban", gettext_lazy("Lift the ban")
+    REOPEN = "reopen", gettext_lazy("Reopen the report")
+
+
+# The decisions that close an open report (what resolve_report accepts).
 ACTIONS = ("dismiss", "warn", "block", "suspend", "ban", "takedown")
+
+_SANCTIONS = frozenset({Action.WARN, Action.BLOCK, Action.SUSPEND, Action.BAN, Action.TAKEDOWN})
+_UNDO = frozenset({Action.LIFT, Action.UNBAN})
+
+# The one table of what may follow what. An open report takes any decision. A resolved one can
+# still be escalated (warn, then suspend, then ban) or undone (lift, unban), but not dismissed:
+# that would say nobody was acted on while a sanction stands. A dismissed report said "nothing
+# to act on": sanctioning it would contradict that, so it is reopened first, on the record.
+ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
+    Report.Status.OPEN: _SANCTIONS | _UNDO | {Action.DISMISS},
+    Report.Status.RESOLVED: _SANCTIONS | _UNDO,
+    Report.Status.DISMISSED: frozenset({Action.REOPEN}),
+    Report.Status.AWAITING_REASON: frozenset(),
+}
 
 
 class ModerationError(RelayError):
     pass
+
+
+class ActionNotAllowed(ModerationError):
+    """The action contradicts the report's state (the API answers 409)."""
+
+
+_REFUSED_BECAUSE: dict[str, Any] = {
+    Report.Status.DISMISSED: gettext_lazy(
+        "This report was dismissed, so nobody can be sanctioned on it. Reopen it first if the "
+        "decision was wrong."
+    ),
+    Report.Status.RESOLVED: gettext_lazy(
+        "This report was already acted on, so it cannot be dismissed. Lift the sanction "
+        "instead if it was a mistake."
+    ),
+    Report.Status.AWAITING_REASON: gettext_lazy(
+        "This report is still waiting for the reporter's reason."
+    ),
+}
+
+
+def allowed_actions(report: Report) -> list[str]:
+    """The actions the report's state allows, in the order of `Action`."""
+    allowed = ALLOWED_ACTIONS.get(report.status, frozenset())
+    return [action for action in Action.values if action in allowed]
+
+
+def _lock_for(report: Report, action: str) -> None:
+    """Re-read the report's state under a row lock and refuse an action it does not allow.
+
+    Must be called inside `transaction.atomic()`: two moderators acting at once are serialised
+    here, and the second one is judged against the first one's decision."""
+    if report.pk is not None:
+        report.status = (
+            Report.objects.select_for_update().values_list("status", flat=True).get(pk=report.pk)
+        )
+    if action in ALLOWED_ACTIONS.get(report.status, frozenset()):
+        return
+    if action == Action.REOPEN:
+        raise ActionNotAllowed(_("Only a dismissed report can be reopened."))
+    raise ActionNotAllowed(str(_REFUSED_BECAUSE[report.status]))
 
 
 def _other(side: str) -> str:
@@ -149,7 +223,8 @@ def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
     return report
 
 
-def _reported_filter(report: Report) -> Q:
+def reported_filter(report: Report) -> Q:
+    """Reports on the same participant as `report`."""
     if report.reported_endpoint_id is not None:
         return Q(reported_endpoint_id=report.reported_endpoint_id)
     return Q(reported_user_id=report.reported_user_id)
@@ -158,7 +233,7 @@ def _reported_filter(report: Report) -> Q:
 def _auto_suspend_if_needed(report: Report) -> None:
     """N distinct reporters within 24 hours suspend the participant pending review."""
     since = timezone.now() - dt.timedelta(hours=24)
-    recent = Report.objects.filter(_reported_filter(report), created_at__gte=since).exclude(
+    recent = Report.objects.filter(reported_filter(report), created_at__gte=since).exclude(
         status=Report.Status.AWAITING_REASON
     )
     reporters = {
@@ -184,6 +259,7 @@ def _auto_suspend_if_needed(report: Report) -> None:
         target_type="report",
         target_code=report.code,
         reason=f"{len(reporters)} distinct reporters within 24 hours",
+        data={"reporters": len(reporters)},  # the history says it in the reader's language
     )
 
 
@@ -217,56 +293,6 @@ def is_banned(blind_index: str) -> bool:
 # --- Moderator reads and actions ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReportedFacts:
-    reports_30_days: int
-    distinct_reporters: int
-    conversations_24_hours: int
-    prior_actions: list[str]
-    suspended_until: str | None
-    banned: bool
-
-
-def facts_about_reported(report: Report) -> ReportedFacts:
-    now = timezone.now()
-    reports = Report.objects.filter(
-        _reported_filter(report), created_at__gte=now - dt.timedelta(days=30)
-    ).exclude(status=Report.Status.AWAITING_REASON)
-    reporters = {r.reporter_endpoint_id or f"r{r.pk}" for r in reports}
-    if report.reported_endpoint_id is not None:
-        opened = Conversation.objects.filter(
-            buyer_endpoint_id=report.reported_endpoint_id,
-            created_at__gte=now - dt.timedelta(hours=24),
-        ).count()
-    else:
-        opened = Conversation.objects.filter(
-            listing__seller_id=report.reported_user_id,
-            created_at__gte=now - dt.timedelta(hours=24),
-        ).count()
-    prior = [
-        f"{r.resolution} ({r.resolved_at:%Y-%m-%d})"
-        for r in Report.objects.filter(_reported_filter(report), resolved_at__isnull=False)
-        .exclude(pk=report.pk)
-        .order_by("-resolved_at")[:10]
-    ]
-    suspension = active_suspension(endpoint=report.reported_endpoint, user=report.reported_user)
-    banned = False
-    if report.reported_endpoint is not None:
-        banned = is_banned(report.reported_endpoint.blind_index)
-    return ReportedFacts(
-        reports_30_days=reports.count(),
-        distinct_reporters=len(reporters),
-        conversations_24_hours=opened,
-        prior_actions=prior,
-        suspended_until=(
-            "pending review"
-            if suspension and suspension.until is None
-            else (f"{suspension.until:%Y-%m-%d %H:%M} UTC" if suspension else None)
-        ),
-        banned=banned,
-    )
-
-
 def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
     """The reported messages, for a moderator's eyes; writes an audit row first.
 
@@ -284,7 +310,7 @@ def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
     opened = evidence.open_report_fields(report)
     items = list(opened.evidence)
     if opened.note:
-        items.append({"author": "Reporter's note", "text": opened.note, "sent_at": ""})
+        items.append({"author": _("Reporter's note"), "text": opened.note, "sent_at": ""})
     return items
 
 
@@ -355,7 +381,7 @@ def _decide(
     if ends_automatic_suspension:
         # A decision ends any automatic suspension that waited for review.
         Sanction.objects.filter(
-            report__in=Report.objects.filter(_reported_filter(report)),
+            report__in=Report.objects.filter(reported_filter(report)),
             automatic=True,
             lifted_at=None,
         ).update(lifted_at=now)
@@ -374,6 +400,7 @@ def _decide(
 @transaction.atomic
 def dismiss(*, report: Report, moderator: User, reason: str) -> Report:
     """Close the report without acting on anyone."""
+    _lock_for(report, Action.DISMISS)
     _require_reason(reason)
     return _decide(
         report=report,
@@ -388,6 +415,7 @@ def dismiss(*, report: Report, moderator: User, reason: str) -> Report:
 @transaction.atomic
 def warn(*, report: Report, moderator: User, reason: str) -> Report:
     """Tell the reported participant, on their channel, that they were warned; record it."""
+    _lock_for(report, Action.WARN)
     _require_reason(reason)
     title = report.listing.public_title if report.listing else ""
     _tell_reported(report, "moderation_warning", {"title": title})
@@ -405,6 +433,7 @@ def warn(*, report: Report, moderator: User, reason: str) -> Report:
 @transaction.atomic
 def block(*, report: Report, moderator: User, reason: str) -> Report:
     """Block the reported conversation on the relay's behalf."""
+    _lock_for(report, Action.BLOCK)
     _require_reason(reason)
     if report.conversation is None:
         raise ModerationError(_("This report has no conversation to block."))
@@ -420,6 +449,7 @@ MAX_SUSPENSION_DAYS = 3650  # ten years; past that a date overflows, and a ban s
 @transaction.atomic
 def suspend(*, report: Report, moderator: User, reason: str, days: int | None) -> Report:
     """Suspend the reported participant for `days` days, replacing any suspension in force."""
+    _lock_for(report, Action.SUSPEND)
     _require_reason(reason)
     if not days or days < 1:
         raise ModerationError(_("Say for how many days."))
@@ -454,6 +484,7 @@ def suspend(*, report: Report, moderator: User, reason: str, days: int | None) -
 @transaction.atomic
 def ban(*, report: Report, moderator: User, reason: str) -> Report:
     """Ban the reported addresses by blind index and deactivate a reported seller's account."""
+    _lock_for(report, Action.BAN)
     _require_reason(reason)
     for endpoint in _reported_endpoints(report):
         Ban.objects.create(blind_index=endpoint.blind_index, report=report)
@@ -468,6 +499,7 @@ def ban(*, report: Report, moderator: User, reason: str) -> Report:
 @transaction.atomic
 def take_down(*, report: Report, moderator: User, reason: str) -> Report:
     """Take the reported listing down; its seller cannot publish it again."""
+    _lock_for(report, Action.TAKEDOWN)
     _require_reason(reason)
     if report.listing is None:
         raise ModerationError(_("This report has no listing."))
@@ -503,8 +535,12 @@ def resolve_report(
 
 @transaction.atomic
 def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
+    """End the reported side's suspensions in force (a moderator's or the automatic one)."""
+    _lock_for(report, Action.LIFT)
     _require_reason(reason)
     lifted = _active_suspensions_of(report).update(lifted_at=timezone.now())
+    if not lifted:
+        raise ModerationError(_("The reported side is not suspended: there is nothing to lift."))
     snapshot.invalidate()
     audit.record_on_report(
         action="relay.participant.suspension_lifted", actor=moderator, report=report, note=reason
@@ -514,11 +550,16 @@ def lift_suspension(*, report: Report, moderator: User, reason: str) -> int:
 
 @transaction.atomic
 def unban(*, report: Report, moderator: User, reason: str) -> int:
+    """Lift the bans on the reported addresses and reactivate a banned seller's account."""
+    _lock_for(report, Action.UNBAN)
     _require_reason(reason)
     indexes = [e.blind_index for e in _reported_endpoints(report)]
     lifted = Ban.objects.filter(blind_index__in=indexes, lifted_at=None).update(
         lifted_at=timezone.now()
     )
+    deactivated = report.reported_user is not None and not report.reported_user.is_active
+    if not lifted and not deactivated:
+        raise ModerationError(_("The reported side is not banned: there is nothing to lift."))
     if report.reported_user is not None and not report.reported_user.is_active:
         report.reported_user.is_active = True
         report.reported_user.save(update_fields=["is_active"])
@@ -527,6 +568,40 @@ def unban(*, report: Report, moderator: User, reason: str) -> int:
         action="relay.participant.unbanned", actor=moderator, report=report, note=reason
     )
     return lifted
+
+
+@transaction.atomic
+def reopen(*, report: Report, moderator: User, reason: str) -> Report:
+    """Put a dismissed report back in the queue, so that it can be acted on after all."""
+    _lock_for(report, Action.REOPEN)
+    _require_reason(reason)
+    report.status = Report.Status.OPEN
+    report.resolution = ""
+    report.resolved_at = None
+    report.resolved_by = None
+    report.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
+    snapshot.invalidate()
+    audit.record_on_report(
+        action="relay.report.reopened", actor=moderator, report=report, note=reason
+    )
+    return report
+
+
+def act(
+    *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
+) -> None:
+    """Apply any moderator action by name (one of `Action`), as the report page and the API ask.
+
+    Raises ActionNotAllowed when the report's state refuses it, ModerationError otherwise."""
+    undo: dict[str, Callable[..., object]] = {
+        Action.LIFT: lift_suspension,
+        Action.UNBAN: unban,
+        Action.REOPEN: reopen,
+    }
+    if action in undo:
+        undo[action](report=report, moderator=moderator, reason=reason)
+        return
+    resolve_report(report=report, moderator=moderator, action=action, reason=reason, days=days)
 
 
 def unmask_address(*, report: Report, moderator: User, reason: str) -> list[str]:

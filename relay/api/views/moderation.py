@@ -11,9 +11,17 @@ from rest_framework.response import Response
 
 from relay.api import serializers as io
 from relay.api.authentication import BearerTokenAuthentication
+from relay.api.errors import error_body
 from relay.api.idempotency import idempotent
 from relay.api.permissions import IsModerator
-from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
+from relay.api.views.base import (
+    COMMON_ERRORS,
+    INVALID,
+    NOT_FOUND,
+    UNPROCESSABLE,
+    ApiView,
+    error,
+)
 from relay.models import Report
 from relay.services import legal_holds, moderation
 
@@ -66,11 +74,17 @@ class ModerationReportView(ModerationView):
     @extend_schema(
         operation_id="moderation_reports_act",
         summary="Act on a report (audited)",
+        description=(
+            "The report's state decides which actions it accepts (`allowed_actions` in the "
+            "report): a dismissed report is reopened before anyone is sanctioned on it, and a "
+            "report acted on cannot be dismissed. A refused action answers 409."
+        ),
         request=io.ActionInput,
         responses={
             200: io.ReportOutput,
             **INVALID,
             **NOT_FOUND,
+            409: error("The report's state does not allow this action."),
             **UNPROCESSABLE,
             **COMMON_ERRORS,
         },
@@ -80,13 +94,17 @@ class ModerationReportView(ModerationView):
         report = self._report(code)
         data = io.ActionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        moderation.resolve_report(
-            report=report,
-            moderator=self.caller(request),
-            action=data.validated_data["action"],
-            reason=data.validated_data["reason"],
-            days=data.validated_data.get("days"),
-        )
+        try:
+            moderation.act(
+                report=report,
+                moderator=self.caller(request),
+                action=data.validated_data["action"],
+                reason=data.validated_data["reason"],
+                days=data.validated_data.get("days"),
+            )
+        except moderation.ActionNotAllowed as refused:
+            return Response(error_body("not_allowed_now", refused.message), status=409)
+        report.refresh_from_db()
         return Response(io.ReportOutput(report).data)
 
 
