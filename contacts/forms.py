@@ -68,3 +68,11 @@ class LinkForm(forms.Form):
     channel = forms.ChoiceField(
         choices=[(Channel.MESSENGER, "Messenger"), (Channel.INSTAGRAM, "Instagram")]
     )
+
+
+class LanguageForm(forms.Form):
+    # Each language in its own name, so a seller finds theirs whatever the page's language.
+    language = forms.ChoiceField(
+        label=_("Perantara writes to you in"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+    )

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("channels/", views.channels, name="channels"),
     path("channels/phone/", views.add_phone, name="add_phone"),
+    path("channels/language/", views.set_language, name="set_language"),
     path("channels/link/", views.link_code, name="link_code"),
     path("channels/<str:code>/verify/", views.verify, name="verify"),
     path("channels/<str:code>/resend/", views.resend, name="resend"),

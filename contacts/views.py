@@ -6,11 +6,12 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts import selectors, services
-from contacts.forms import CodeForm, LinkForm, PhoneForm, SignupForm
+from contacts.forms import CodeForm, LanguageForm, LinkForm, PhoneForm, SignupForm
 from contacts.phones import masked
 
 
@@ -22,6 +23,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data.get("display_name", ""),
+            language=(translation.get_language() or "en")[:2],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to Perantara! Create your first listing."))
@@ -45,9 +47,35 @@ def channels(request: HttpRequest) -> HttpResponse:
         {
             "endpoints": endpoints,
             "phone_form": PhoneForm(),
+            "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
             "link_codes": request.user.link_codes.filter(used_at=None),  # type: ignore[union-attr]
         },
     )
+
+
+@login_required
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The seller's language: their channels' messages and, through the language cookie, the
+    pages they see from now on."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages in the list."))
+        return redirect("contacts:channels")
+    language = form.cleaned_data["language"]
+    services.set_account_language(user=request.user, language=language)  # type: ignore[arg-type]
+    with translation.override(language):
+        messages.success(request, _("Saved. Perantara writes to you in this language now."))
+    response = redirect("contacts:channels")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response
 
 
 @login_required
