@@ -184,6 +184,9 @@ def language_keyword(ctx: Context) -> Stop | None:
     if chosen is not None:
         contacts.note_language(endpoint=ctx.sender, language=chosen, source=LanguageSource.CHOSEN)
         return Stop(Outcome.LANGUAGE_SET, Notice("language_set", language=chosen))
+    event = ctx.submission.event
+    if event is not None and event.kind == MessageKind.POSTBACK:
+        return None  # a button tap: the page chose the word, not the person
     written = keywords.language_of_keyword(ctx.text)
     if written is not None:
         contacts.note_language(endpoint=ctx.sender, language=written, source=LanguageSource.KEYWORD)
