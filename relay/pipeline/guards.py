@@ -79,7 +79,8 @@ def sender_suspended(ctx: Context) -> Stop | None:
     suspended, until = snapshot.current().suspension(endpoint_id=sender.pk, user_id=sender.user_id)
     if not suspended:
         return None
-    shown = f"{until:%Y-%m-%d %H:%M} UTC" if until else _("a review")
+    with override(sender.language or settings.RELAY_DEFAULT_LANGUAGE):  # a parameter, not a notice
+        shown = f"{until:%Y-%m-%d %H:%M} UTC" if until else _("a review")
     return Stop(Outcome.SUSPENDED, Notice("suspended_until", {"until": shown}))
 
 
