@@ -88,3 +88,11 @@ class TimeZoneForm(forms.Form):
         assert isinstance(field, forms.ChoiceField)
         field.choices = zone_choices(current)
         field.initial = current
+
+
+class LanguageForm(forms.Form):
+    # Each language in its own name, so a seller finds theirs whatever the page's language.
+    language = forms.ChoiceField(
+        label=_("Perantara writes to you in"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+    )

@@ -48,6 +48,30 @@ class Channel(models.TextChoices):
 
 PHONE_CHANNELS = (Channel.WHATSAPP, Channel.SMS)
 
+# The languages the relay writes in (config/settings.py LANGUAGES has the same two).
+RELAY_LANGUAGES = ("en", "id")
+
+
+class LanguageSource(models.TextChoices):
+    """How an endpoint's language was chosen, weakest first: a stronger source is never
+    overwritten by a weaker guess (a buyer who sent ENGLISH stays English whatever their
+    number's region or the keywords they use later)."""
+
+    REGION = "region", _("the number's region")
+    PLATFORM = "platform", _("the platform's locale")
+    KEYWORD = "keyword", _("a keyword they wrote")
+    CHOSEN = "chosen", _("BAHASA or ENGLISH")
+    ACCOUNT = "account", _("the account setting")
+
+
+LANGUAGE_SOURCE_RANK = {
+    LanguageSource.REGION: 0,
+    LanguageSource.PLATFORM: 1,
+    LanguageSource.KEYWORD: 2,
+    LanguageSource.CHOSEN: 3,
+    LanguageSource.ACCOUNT: 3,
+}
+
 
 class Endpoint(models.Model):
     """One address on one channel. Created by a buyer's first message or a seller's verification."""
@@ -68,6 +92,9 @@ class Endpoint(models.Model):
     preferred = models.BooleanField(default=False)
     region = models.CharField(max_length=2, blank=True)
     language = models.CharField(max_length=8, default="en")
+    language_source = models.CharField(
+        max_length=8, choices=LanguageSource.choices, default=LanguageSource.REGION
+    )
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     # A deep link (m.me/ig.me ?ref=, a WhatsApp referral) named a listing handle before this
     # person wrote: their next message goes to that listing. A public code, never an address.

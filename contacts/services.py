@@ -16,7 +16,17 @@ from django.utils.translation import gettext as _
 
 from config import hotsql
 from contacts import vault
-from contacts.models import PHONE_CHANNELS, Channel, Endpoint, LinkCode, User, VerificationCode
+from contacts.models import (
+    LANGUAGE_SOURCE_RANK,
+    PHONE_CHANNELS,
+    RELAY_LANGUAGES,
+    Channel,
+    Endpoint,
+    LanguageSource,
+    LinkCode,
+    User,
+    VerificationCode,
+)
 from contacts.phones import (
     InvalidPhoneNumber,
     bsuid_region,
@@ -212,9 +222,16 @@ def address_refused(blind_index: str) -> bool:
 # --- Accounts -------------------------------------------------------------------------------
 
 
-def register_user(*, username: str, email: str, password: str, display_name: str = "") -> User:
+def register_user(
+    *, username: str, email: str, password: str, display_name: str = "", language: str = "en"
+) -> User:
+    """A new seller; `language` is the one they signed up in (the Channels page changes it)."""
     user = User.objects.create_user(
-        username=username, email=email.lower(), password=password, display_name=display_name
+        username=username,
+        email=email.lower(),
+        password=password,
+        display_name=display_name,
+        language=language if language in RELAY_LANGUAGES else "en",
     )
     web = create_web_endpoint(user=user, language=user.language)
     web.preferred = True
@@ -226,6 +243,39 @@ def set_email_notifications(*, user: User, enabled: bool) -> None:
     """Record the seller's own choice; from now on it no longer follows the preferred channel."""
     user.email_notifications = enabled
     user.save(update_fields=["email_notifications"])
+
+
+# --- Languages -------------------------------------------------------------------------------
+
+
+def note_language(*, endpoint: Endpoint, language: str, source: str) -> bool:
+    """Write to this endpoint in `language` from now on, unless its language was chosen by a
+    stronger source (LANGUAGE_SOURCE_RANK): a keyword is a guess that overrides the number's
+    region, never an explicit BAHASA/ENGLISH or the seller's account setting. Returns whether
+    the stored language changed."""
+    if language not in RELAY_LANGUAGES:
+        return False
+    if (
+        LANGUAGE_SOURCE_RANK[LanguageSource(source)]
+        < LANGUAGE_SOURCE_RANK[LanguageSource(endpoint.language_source)]
+    ):
+        return False
+    if (endpoint.language, endpoint.language_source) == (language, source):
+        return False
+    endpoint.language, endpoint.language_source = language, source
+    Endpoint.objects.filter(pk=endpoint.pk).update(language=language, language_source=source)
+    return True
+
+
+@transaction.atomic
+def set_account_language(*, user: User, language: str) -> None:
+    """The seller's choice on the Channels page: their pages and every channel of theirs
+    (notices, relayed messages) use `language`, and no keyword or region overrides it."""
+    if language not in RELAY_LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    user.language = language
+    user.save(update_fields=["language"])
+    user.endpoints.update(language=language, language_source=LanguageSource.ACCOUNT)
 
 
 # --- Phone verification -----------------------------------------------------------------------
@@ -341,7 +391,12 @@ def claim_endpoint(*, user: User, endpoint: Endpoint) -> None:
     if current is None or current.channel == Channel.WEB:
         user.endpoints.filter(preferred=True).update(preferred=False)
         endpoint.preferred = True
-    endpoint.save(update_fields=["user", "verified", "verified_at", "preferred"])
+    update = ["user", "verified", "verified_at", "preferred"]
+    if user.endpoints.filter(language_source=LanguageSource.ACCOUNT).exists():
+        # The seller chose a language on the Channels page: a channel added later follows it.
+        endpoint.language, endpoint.language_source = user.language, LanguageSource.ACCOUNT
+        update += ["language", "language_source"]
+    endpoint.save(update_fields=update)
 
 
 @transaction.atomic

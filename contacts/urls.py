@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("channels/", views.channels, name="channels"),
     path("channels/phone/", views.add_phone, name="add_phone"),
+    path("channels/language/", views.set_language, name="set_language"),
     path("channels/link/", views.link_code, name="link_code"),
     path("channels/notifications/", views.notifications, name="notifications"),
     path("channels/time-zone/", views.time_zone, name="time_zone"),

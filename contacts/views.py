@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,7 @@ from contacts import selectors, services
 from contacts.channel_text import messages_reach_you, removal_warning, removed_now_reach_you
 from contacts.forms import (
     CodeForm,
+    LanguageForm,
     LinkForm,
     NotificationForm,
     PhoneForm,
@@ -63,6 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data.get("display_name", ""),
+            language=(translation.get_language() or "en")[:2],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to Perantara! Create your first listing."))
@@ -92,6 +95,7 @@ def channels(request: HttpRequest) -> HttpResponse:
             "endpoints": endpoints,
             "reach": messages_reach_you(selectors.preferred_endpoint(user)),
             "phone_form": PhoneForm(),
+            "language_form": LanguageForm(initial={"language": user.language}),
             "time_zone_form": TimeZoneForm(current=zone_name_for(user)),
             "link_codes": user.link_codes.filter(used_at=None),
             "notification_form": NotificationForm(
@@ -135,6 +139,31 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("Choose a time zone from the list."))
     return redirect("contacts:channels")
+
+
+@login_required
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The seller's language: their channels' messages and, through the language cookie, the
+    pages they see from now on."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages in the list."))
+        return redirect("contacts:channels")
+    language = form.cleaned_data["language"]
+    services.set_account_language(user=request.user, language=language)  # type: ignore[arg-type]
+    with translation.override(language):
+        messages.success(request, _("Saved. Perantara writes to you in this language now."))
+    response = redirect("contacts:channels")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from contacts.models import Channel, Endpoint, User
 from marketplace.models import Listing
@@ -177,7 +177,7 @@ def chat_token_after_buyer_action(access: ChatAccess) -> str:
 class ShownMessage:
     id: int
     mine: bool
-    author: str  # the pseudonym in English, as the API and the platforms carry it
+    author: str  # the pseudonym in English, as the API carries it (relay/pseudonyms.py)
     side: str  # who wrote it, so a page can name them in its own language
     text: str
     created_at: object
@@ -205,12 +205,12 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
     for message in messages:
         mine = message.sender_side == viewer_side
         if key is None:
-            text = "(this message has expired)"
+            text = gettext("(this message has expired)")
         else:
             try:
                 text = crypto.decrypt_body(key, message.uid, message.body_sealed)
             except crypto.BodyUnreadable:
-                text = "(this message cannot be read)"
+                text = gettext("(this message cannot be read)")
         author = (
             conversation.buyer_pseudonym
             if message.sender_side == Side.BUYER

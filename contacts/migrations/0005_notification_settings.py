@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     # The merger re-chains this after the other slices' contacts migrations (#14).
     dependencies = [
-        ("contacts", "0003_data_request"),
+        ("contacts", "0004_language_source"),
     ]
 
     operations = [

@@ -16,6 +16,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       carrier_keywords      SMS: the carrier's STOP/START act on the whole number, before ours
       template_answer       a reply quoting WhatsApp's "reply to read it" template releases the
                             held text and is not itself relayed
+      language_keyword      BAHASA/ENGLISH set the sender's language (answered in it); another
+                            keyword in one language (BANTUAN, HELP) makes it theirs unless chosen
       help_keyword          HELP needs no conversation
       data_request_keyword  MYDATA/DATAKU: a one-time code for the "Your data" page, sealed; it
                             needs no conversation and is never relayed

@@ -22,7 +22,7 @@ from django.utils.translation import override
 
 from contacts import contact_guard
 from contacts import services as contacts
-from contacts.models import Channel
+from contacts.models import Channel, LanguageSource
 from marketplace import handles
 from relay import crypto
 from relay.adapters.base import MessageKind
@@ -79,7 +79,8 @@ def sender_suspended(ctx: Context) -> Stop | None:
     suspended, until = snapshot.current().suspension(endpoint_id=sender.pk, user_id=sender.user_id)
     if not suspended:
         return None
-    shown = f"{until:%Y-%m-%d %H:%M} UTC" if until else _("a review")
+    with override(sender.language or settings.RELAY_DEFAULT_LANGUAGE):  # a parameter, not a notice
+        shown = f"{until:%Y-%m-%d %H:%M} UTC" if until else _("a review")
     return Stop(Outcome.SUSPENDED, Notice("suspended_until", {"until": shown}))
 
 
@@ -170,6 +171,27 @@ def template_answer(ctx: Context) -> Stop | None:
     if crypto.provider_key(event.reply_to_provider_id) not in ctx.released_templates:
         return None
     return Stop(Outcome.RELEASED)
+
+
+def language_keyword(ctx: Context) -> Stop | None:
+    """BAHASA / ENGLISH switch the language the relay writes to the sender in, and are
+    answered in the new language. Any other keyword written in one language (BANTUAN, HELP)
+    makes that the sender's language, unless they chose one explicitly; the keyword then goes
+    on to its own guard. On every road (a web page shows the answer in the chosen language
+    too, though the page itself follows the browser's)."""
+    assert ctx.sender is not None
+    word = keywords.keyword_of(ctx.text)
+    chosen = keywords.CHOSEN_LANGUAGE.get(word or "")
+    if chosen is not None:
+        contacts.note_language(endpoint=ctx.sender, language=chosen, source=LanguageSource.CHOSEN)
+        return Stop(Outcome.LANGUAGE_SET, Notice("language_set", language=chosen))
+    event = ctx.submission.event
+    if event is not None and event.kind == MessageKind.POSTBACK:
+        return None  # a button tap: the page chose the word, not the person
+    written = keywords.language_of_keyword(ctx.text)
+    if written is not None:
+        contacts.note_language(endpoint=ctx.sender, language=written, source=LanguageSource.KEYWORD)
+    return None
 
 
 def help_keyword(ctx: Context) -> Stop | None:
@@ -340,13 +362,13 @@ def message_rate(ctx: Context) -> Stop | None:
 
 def number_guard(ctx: Context) -> Stop | None:
     """On a listing that asks for it (the default), phone numbers, e-mail addresses and
-    messaging-app links or handles are replaced by a placeholder in the sender's language, and
-    the sender is told what was hidden. The message still goes."""
+    messaging-app links or handles are replaced by a placeholder in the language of whoever
+    reads the message (the other side), and the sender is told exactly what that side sees in
+    its place. The message still goes."""
     if not ctx.listing.mask_contact_details:
         return None
     assert ctx.sender is not None
-    language = ctx.sender.language or settings.RELAY_DEFAULT_LANGUAGE
-    with override(language):
+    with override(_reader_language(ctx)):
         placeholder = _("[hidden]")
     masked = contact_guard.mask_contact_details(
         ctx.body, regions=contact_guard.regions_for(ctx.sender.region), placeholder=placeholder
@@ -356,6 +378,21 @@ def number_guard(ctx: Context) -> Stop | None:
         kinds = ",".join(sorted(masked.kinds))
         ctx.notices.append(Notice("contact_masked", {"kinds": kinds, "placeholder": placeholder}))
     return None
+
+
+def _reader_language(ctx: Context) -> str:
+    """The language of the side that will read the relayed text."""
+    conversation = ctx.conversation
+    assert conversation is not None
+    if ctx.side == Side.SELLER:
+        reader = conversation.buyer_endpoint
+    else:
+        if conversation.opening_seller_endpoint is None:
+            conversation.opening_seller_endpoint = recipient_endpoint_for_seller(
+                conversation.listing
+            )
+        reader = conversation.opening_seller_endpoint
+    return reader.language or settings.RELAY_DEFAULT_LANGUAGE
 
 
 # What each app accepts in one message, from the platforms' send API references: WhatsApp text
@@ -417,6 +454,7 @@ BEFORE_ROUTING: tuple[Guard, ...] = (
     visible_text,
     carrier_keywords,
     template_answer,
+    language_keyword,
     help_keyword,
     data_request_keyword,
     report_reason_answer,

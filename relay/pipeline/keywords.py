@@ -17,6 +17,10 @@ HELP = "help"
 # A buyer's data request. Not "DATA": alone it is an everyday answer ("data?" about a phone's
 # plan); MYDATA and DATAKU ("my data") are six letters, so they can never be a listing handle.
 MY_DATA = "my_data"
+# Switch the language the relay writes in. BAHASA ("language") is how an Indonesian asks for
+# Indonesian; ENGLISH is the other way. Neither is an everyday one-word answer about a listing.
+INDONESIAN = "indonesian"
+ENGLISH = "english"
 
 KEYWORDS = {
     "STOP": STOP,
@@ -33,7 +37,14 @@ KEYWORDS = {
     "BANTUAN": HELP,
     "MYDATA": MY_DATA,
     "DATAKU": MY_DATA,
+    "BAHASA": INDONESIAN,
+    "ENGLISH": ENGLISH,
 }
+# The language a keyword is written in: the relay answers a buyer who wrote BANTUAN in
+# Indonesian from then on, even on Messenger or Instagram where there is no number's region.
+INDONESIAN_WORDS = frozenset({"BERHENTI", "MULAI", "BLOKIR", "BUKA", "LAPOR", "BANTUAN", "DATAKU"})
+ENGLISH_WORDS = frozenset({"STOP", "START", "BLOCK", "UNBLOCK", "REPORT", "HELP", "MYDATA"})
+CHOSEN_LANGUAGE = {INDONESIAN: "id", ENGLISH: "en"}
 # Twilio's reserved words (https://help.twilio.com/articles/223134027): the carrier opts the
 # sender out of (or back in to) the whole relay number, whatever the relay does.
 SMS_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -53,6 +64,17 @@ def keyword_of(text: str) -> str | None:
     """The relay keyword a message consists of, if any."""
     words = _words(text)
     return KEYWORDS.get(words[0].upper()) if len(words) == 1 else None
+
+
+def language_of_keyword(text: str) -> str | None:
+    """ "id" or "en" when a message is a keyword in that language (BANTUAN, HELP), else None."""
+    words = _words(text)
+    if len(words) != 1:
+        return None
+    word = words[0].upper()
+    if word in INDONESIAN_WORDS:
+        return "id"
+    return "en" if word in ENGLISH_WORDS else None
 
 
 def sms_carrier_word(text: str) -> str | None:

@@ -26,6 +26,7 @@ ACCEPTED = frozenset(
         Outcome.BLOCKED,
         Outcome.UNBLOCKED,
         Outcome.HELP,
+        Outcome.LANGUAGE_SET,
         Outcome.DATA_REQUEST,
         Outcome.REPORT_MENU,
         Outcome.REPORT_FILED,
@@ -47,7 +48,7 @@ def notice_texts(result: Result, language: str | None = None) -> list[str]:
 
 
 def _render(notice: Notice, language: str) -> str:
-    return render_notice(notice.code, language[:2], notice.params)
+    return render_notice(notice.code, (notice.language or language)[:2], notice.params)
 
 
 def _checked(result: Result) -> Result:

@@ -49,6 +49,7 @@ class Outcome(models.TextChoices):
     UNSUPPORTED = "unsupported", "content the relay cannot carry"
     EMPTY = "empty", "empty or invisible-only text"
     HELP = "help", "the HELP keyword"
+    LANGUAGE_SET = "language_set", "BAHASA / ENGLISH chose the language the relay writes in"
     DATA_REQUEST = "data_request", "MYDATA: a one-time code for the data page was sent"
     REPORT_MENU = "report_menu", "REPORT: the reason menu was sent"
     REPORT_FILED = "report_filed", "a numbered answer filed the waiting report"
@@ -70,6 +71,9 @@ class Notice:
 
     code: str
     params: dict[str, str] = field(default_factory=dict)
+    # Shown in this language whatever the page's: the answer to BAHASA / ENGLISH is in the
+    # language just chosen. Platform notices follow the sender's stored language anyway.
+    language: str = ""
 
 
 @dataclass(frozen=True)

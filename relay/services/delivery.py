@@ -18,13 +18,14 @@ from django.conf import settings
 from django.db import Error as DatabaseError  # InterfaceError too: a closed connection
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from config import hotsql
 from contacts import services as contacts
 from contacts.models import Channel, Endpoint
 from marketplace.models import Listing
-from relay import crypto
+from relay import crypto, pseudonyms
 from relay.adapters import PlatformDisabled, adapter_for, http
 from relay.adapters.base import (
     OutboundText,
@@ -347,8 +348,9 @@ def _apply_early_statuses(delivery: Delivery) -> None:
 
 
 def render(delivery: Delivery) -> str:
-    """The text the recipient sees: pseudonyms and the listing, never an address."""
-    language = delivery.recipient_endpoint.language
+    """The text the recipient sees: pseudonyms and the listing, never an address, all in the
+    recipient's language (their endpoint's)."""
+    language = delivery.recipient_endpoint.language or settings.RELAY_DEFAULT_LANGUAGE
     if delivery.kind == Delivery.Kind.NOTICE:
         params = {**delivery.notice_params, **outbound.open_secret_params(delivery)}
         return render_notice(delivery.notice_code, language, params)
@@ -357,19 +359,22 @@ def render(delivery: Delivery) -> str:
     assert conversation is not None and message is not None
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     body = crypto.decrypt_body(key, message.uid, message.body_sealed)
+    with translation.override(language):
+        return _relayed_text(delivery, conversation, body)
+
+
+def _relayed_text(delivery: Delivery, conversation: Conversation, body: str) -> str:
+    """A relayed body with its header, in the active language."""
+    title = conversation.listing.public_title
     if delivery.recipient_side == Side.BUYER:
-        return f"{conversation.seller_pseudonym} (#{conversation.tag}):\n{body}"
+        return f"{pseudonyms.seller_name(title)} (#{conversation.tag}):\n{body}"
+    buyer = pseudonyms.buyer_name(conversation.tag)
     if delivery.notice_params.get("introduce"):
-        intro = {
-            "en": "New buyer for “{title}”. Reply to this message or start with #{tag}.",
-            "id": "Pembeli baru untuk “{title}”. Balas pesan ini atau awali dengan #{tag}.",
-        }
-        line = (intro.get(language) or intro["en"]).format(
-            title=conversation.listing.public_title, tag=conversation.tag
+        line = _("New buyer for “{title}”. Reply to this message or start with #{tag}.").format(
+            title=title, tag=conversation.tag
         )
-        return f"{line}\n{conversation.buyer_pseudonym}: {body}"
-    header = f"{conversation.buyer_pseudonym} · {conversation.listing.public_title}"
-    return f"{header} (#{conversation.tag}):\n{body}"
+        return f"{line}\n{buyer}: {body}"
+    return f"{buyer} · {title} (#{conversation.tag}):\n{body}"
 
 
 def _finish(delivery: Delivery, state: str) -> DeliveryResult:

@@ -1,8 +1,8 @@
 """In a real browser: a web-chat buyer types a phone number; the relay hides it from the seller.
 
 The buyer reads the relay's notice on the chat page; the seller, in their own session, reads
-the message in the inbox with the placeholder where the number was, in the language the buyer
-wrote in.
+the message in the inbox with the placeholder where the number was, in the seller's language
+(the reader's), which is the placeholder the buyer's notice quotes.
 """
 
 from __future__ import annotations
@@ -97,7 +97,11 @@ def test_a_web_chat_buyer_types_numbers_and_the_seller_sees_only_the_placeholder
     browser: Any, live_server: Any, language: str, first: str, second: str
 ) -> None:
     seller = contacts.register_user(
-        username="sari", email="sari@example.com", password=SELLER_PASSWORD, display_name="Sari"
+        username="sari",
+        email="sari@example.com",
+        password=SELLER_PASSWORD,
+        display_name="Sari",
+        language=language,  # the seller signed up in the buyer's language
     )
     listing = marketplace.create_listing(seller=seller, title="Sepeda lipat", price=Decimal(1))
     placeholder = PLACEHOLDER[language]

@@ -193,6 +193,7 @@ class Case:
     notice: str
     params: Callable[[Road], dict[str, str]] = lambda road: {}
     delivered: bool = False  # the probe reaches the other side (masked)
+    language: str = ""  # the notice is in this language on every road (else the road's)
 
 
 def title(road: Road) -> dict[str, str]:
@@ -285,7 +286,13 @@ def web_chat_starts(road: Road, settings: Any) -> Case:
 
 
 def placeholder(road: Road) -> str:
-    return "[disembunyikan]" if road.sender().language == "id" else "[hidden]"
+    """The number guard's placeholder is in the reader's language: the other side's."""
+    assert road.conversation is not None
+    if road.side == Side.SELLER:
+        reader = Endpoint.objects.get(pk=road.conversation.buyer_endpoint_id)
+    else:
+        reader = web.seller_web_endpoint(road.world.seller)  # open() connects the web inbox
+    return "[disembunyikan]" if reader.language == "id" else "[hidden]"
 
 
 def masked(road: Road) -> dict[str, str]:
@@ -312,6 +319,11 @@ def spam_hold(road: Road, settings: Any) -> Case:
     return Case(Outcome.HELD, "held_as_spam")
 
 
+def language_switch(road: Road, settings: Any) -> Case:
+    road.send("BAHASA")
+    return Case(Outcome.LANGUAGE_SET, "language_set", language="id")
+
+
 def invisible_only(road: Road, settings: Any) -> Case:
     road.send("\u200b\u200d\u2060\ufeff")
     return Case(Outcome.EMPTY, "empty_message")
@@ -335,6 +347,8 @@ GUARDS: dict[str, tuple[Callable[[Road, Any], Case], list[str]]] = {
     "number_guard_id": (indonesian_number, ALL_ROADS),
     "number_guard_us": (us_number, ALL_ROADS),
     "invisible_only": (invisible_only, ALL_ROADS),
+    # BAHASA is answered in Indonesian on every road, whatever the page's language.
+    "language_switch": (language_switch, ALL_ROADS),
 }
 
 
@@ -356,7 +370,7 @@ def test_the_same_rule_holds_on_every_road(
     case = setup(road, settings)
 
     assert outcomes[-1] == case.outcome
-    expected = render_notice(case.notice, road.language(), case.params(road))
+    expected = render_notice(case.notice, case.language or road.language(), case.params(road))
     road.wait_to_hear(expected)
     if case.delivered:
         # The other side gets the text with the number hidden, nothing more.

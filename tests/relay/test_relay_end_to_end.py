@@ -7,6 +7,7 @@ import itertools
 import pytest
 from django.test import Client
 
+from relay import pseudonyms
 from relay.models import Conversation, Delivery
 from tests.relay.conftest import BUYER, SELLER, World, people, wait_until
 
@@ -58,7 +59,9 @@ def test_a_buyers_question_reaches_the_seller_and_the_answer_comes_back(
     assert "is it still available?" in received[-1]
     assert "Mountain bike" in received[-1]
     conversation = Conversation.objects.get()
-    assert conversation.buyer_pseudonym in received[-1]
+    # The buyer's pseudonym in the seller's language: Sari's WhatsApp number is Indonesian.
+    language = "id" if seller_channel == "whatsapp" else "en"
+    assert pseudonyms.buyer_name(conversation.tag, language) in received[-1]
 
     reply_to = None
     if seller_channel != "web":
