@@ -8,8 +8,10 @@ import html
 import io
 import re
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -102,7 +104,9 @@ def test_after_warn_suspend_and_lift_the_report_page_tells_all_three_with_who_wh
     assert "Why: rude again after the warning" in steps[2] and "rina-mod" in steps[2]
     assert "Why: appeal accepted, apologised" in steps[3]
     assert "Why: Harassment" in steps[0]  # the reporter's reason, filed by the seller's side
-    when = timezone.localtime(AuditEntry.objects.get(action="relay.report.warn").created_at)
+    # The page shows times in the moderator's zone (WIB unless they chose another).
+    zone = ZoneInfo(settings.RELAY_DEFAULT_USER_TIME_ZONE)
+    when = timezone.localtime(AuditEntry.objects.get(action="relay.report.warn").created_at, zone)
     assert f"{when:%Y-%m-%d %H:%M}" in steps[1]
     assert "The suspension was lifted." in page
 
