@@ -592,3 +592,10 @@ for _network in env.items("RELAY_OUTBOUND_ALLOWED_NETWORKS"):
             f"RELAY_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network like 10.1.2.0/24 "
             f"({_error})"
         ) from None
+
+# --- The demo's phones for new sellers (contacts/demo_phones.py; issue #14) -------------------
+# (Appended as one block so parallel changes merge cleanly.) In `make run` a seller who signs up
+# gets a simulated WhatsApp number and Instagram account on the sandbox's phones page, connected
+# to their account. On by default only in the demo (DEBUG with PLATFORM_SANDBOX_URL); never on
+# without the sandbox, since the numbers are made up.
+DEMO_SELLER_PHONES = env.flag("DEMO_SELLER_PHONES", DEBUG and bool(PLATFORM_SANDBOX_URL))
