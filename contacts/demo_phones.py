@@ -77,8 +77,8 @@ def give_demo_phones(*, user: User) -> DemoPhones:
         )
         response.raise_for_status()
     except requests.RequestException as error:
-        # The error names the sandbox's URL and status only; the body we sent is not in it.
-        logger.warning("demo phones: the sandbox refused or did not answer (%s)", type(error).__name__)
+        # Only the error's class: its text could carry the request, and the numbers are in it.
+        logger.warning("demo phones: the sandbox did not take them (%s)", type(error).__name__)
         raise DemoPhonesUnavailable from error
     with transaction.atomic():
         for channel, address in addresses.items():  # WhatsApp first: it becomes preferred
