@@ -54,7 +54,9 @@ def give_demo_phones(*, user: User) -> DemoPhones:
     not answer; then nothing is connected (a channel that leads nowhere would lose replies).
     """
     base = settings.PLATFORM_SANDBOX_URL.rstrip("/")
-    name = f"{user.display_name or user.username} (seller)"
+    # The username too: two sellers may share a display name, and the page lists everyone.
+    shown = f"{user.display_name} · {user.username}" if user.display_name else user.username
+    name = f"{shown} (seller)"
     key = re.sub(r"[^a-z0-9]+", "-", user.username.lower()).strip("-") or str(user.pk)
     addresses = {
         Channel.WHATSAPP: _unused("whatsapp", lambda: "+62813" + _digits(8)),

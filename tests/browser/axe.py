@@ -62,8 +62,9 @@ def describe(page: str, violations: list[dict[str, Any]]) -> str:
     lines = []
     for item in violations:
         for node in item["nodes"]:
+            summary = (node.get("failureSummary") or "").splitlines()
             lines.append(
-                f"{page}: {item['id']} ({item['impact']}) at {node['target']}: {item['help']}"
-                f" — {node.get('failureSummary', '').splitlines()[-1:] or ''} ({item['helpUrl']})"
+                f"{page}: {item['id']} ({item['impact']}) at {' '.join(map(str, node['target']))}: "
+                f"{item['help']}: {summary[-1].strip() if summary else ''} ({item['helpUrl']})"
             )
     return "\n".join(lines)

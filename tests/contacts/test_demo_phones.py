@@ -43,13 +43,13 @@ def test_signing_up_in_the_demo_gives_the_seller_a_whatsapp_and_an_instagram_of_
 ) -> None:
     page = sign_up(client, "wulan.sari", "Wulan Sari")
 
-    phones = [p for p in demo.state()["people"] if p["name"] == "Wulan Sari (seller)"]
+    phones = [p for p in demo.state()["people"] if p["name"] == "Wulan Sari · wulan.sari (seller)"]
     assert sorted(p["channel"] for p in phones) == ["instagram", "whatsapp"]
     whatsapp = next(p for p in phones if p["channel"] == "whatsapp")
     assert whatsapp["display_address"].startswith("+62 813-")
     # The page says where they are and under which name.
     assert "simulated WhatsApp number and Instagram account" in page
-    assert f"{demo.base_url}/" in page and "“Wulan Sari (seller)”" in page
+    assert f"{demo.base_url}/" in page and "“Wulan Sari · wulan.sari (seller)”" in page
     # And they are the seller's: the relay delivers to the WhatsApp phone, the one preferred.
     seller = User.objects.get(username="wulan.sari")
     for phone in phones:
@@ -64,8 +64,8 @@ def test_two_sellers_get_different_phones(client: Any, db: None, demo: SandboxCl
     sign_up(client, "rina", "Rina")
 
     people = demo.state()["people"]
-    joko = {p["address"] for p in people if p["name"] == "Joko (seller)"}
-    rina = {p["address"] for p in people if p["name"] == "Rina (seller)"}
+    joko = {p["address"] for p in people if p["name"] == "Joko · joko (seller)"}
+    rina = {p["address"] for p in people if p["name"] == "Rina · rina (seller)"}
     assert len(joko) == 2 and len(rina) == 2 and not joko & rina
 
 
