@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-# What fails a page: axe's two worst impacts. Moderate and minor findings are printed by
-# `describe` when asked, but do not fail CI.
+# What fails a page: axe's two worst impacts (issue #14). Moderate and minor findings are not
+# gated; `run_axe` still returns them (at the time of writing: Django's default 404 and CSRF
+# pages have no <main>, and the web chat page has no <h1>).
 FAILING_IMPACTS = ("critical", "serious")
 
 
