@@ -5,11 +5,21 @@ PYTHON ?= $(shell command -v /usr/bin/python3.11 || command -v python3.11 || com
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# axe-core for the accessibility tests (tests/browser/axe.py), pinned in package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
 DEMO_ENV := DEBUG=1 PLATFORM_SANDBOX_URL=http://127.0.0.1:8100 RELAY_PUBLIC_URL=http://127.0.0.1:8000
 
-.PHONY: run test lint format bench faults clean venv
+.PHONY: run test lint format bench faults clean venv js
 
 venv: $(STAMP)
+
+# `npm ci` installs exactly the lock file's versions (integrity-checked) into node_modules/.
+# Without npm the accessibility tests skip, unless REQUIRE_BROWSER=1 (CI) makes that a failure.
+js: $(AXE)
+
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +33,7 @@ run: venv
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEMO_ENV) $(BIN)/python manage.py run_demo
 
-test: venv
+test: venv js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
@@ -44,4 +54,4 @@ faults: venv
 	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf var node_modules .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -623,3 +623,13 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "contacts.middleware.TimeZoneMiddleware",
 )
+# --- The demo's phones for new sellers (contacts/demo_phones.py; issue #14) -------------------
+# (Appended as one block so parallel changes merge cleanly.) In `make run` a seller who signs up
+# gets a simulated WhatsApp number and Instagram account on the sandbox's phones page, connected
+# to their account. On by default only in the demo (DEBUG with PLATFORM_SANDBOX_URL); never on
+# without the sandbox, since the numbers are made up.
+DEMO_SELLER_PHONES = env.flag("DEMO_SELLER_PHONES", DEBUG and bool(PLATFORM_SANDBOX_URL))
+# /api/docs: Swagger UI without deep links. With them, each operation's summary (a <button>)
+# holds a link to itself, a control inside a control that screen readers and keyboards cannot
+# tell apart (axe's nested-interactive, serious; tests/browser/test_accessibility.py).
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": False}

@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contacts import selectors, services
+from contacts import demo_phones, selectors, services
 from contacts.channel_text import messages_reach_you, removal_warning, removed_now_reach_you
 from contacts.forms import (
     CodeForm,
@@ -23,6 +23,7 @@ from contacts.forms import (
     SignupForm,
     TimeZoneForm,
 )
+from contacts.models import User
 from contacts.phones import last_digits, masked
 from contacts.time_zones import zone_label, zone_name_for
 
@@ -69,8 +70,34 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to Perantara! Create your first listing."))
+        if demo_phones.enabled():
+            _give_demo_phones(request, user)
         return redirect("marketplace:dashboard")
     return render(request, "contacts/signup.html", {"form": form})
+
+
+def _give_demo_phones(request: HttpRequest, user: User) -> None:
+    """The demo only: the new seller's simulated phones, and where to find them."""
+    try:
+        phones = demo_phones.give_demo_phones(user=user)
+    except demo_phones.DemoPhonesUnavailable:
+        messages.warning(
+            request,
+            _(
+                "Demo: your simulated phones could not be created (the sandbox did not "
+                "answer). Add a phone number on the Channels page instead."
+            ),
+        )
+        return
+    messages.info(
+        request,
+        _(
+            "Demo: you have a simulated WhatsApp number and Instagram account of your own, "
+            "both connected to your account (WhatsApp is preferred). Open them on the phones "
+            "page, %(url)s, as “%(name)s”."
+        )
+        % {"url": phones.phones_url, "name": phones.name},
+    )
 
 
 @login_required

@@ -71,6 +71,9 @@ class SandboxConfig:
     # provider id before the status about it arrives (real platforms are rarely faster).
     status_delay_ms: int = 100
     webhook_workers: int = 8
+    # Where the phones page's history is kept across restarts (sandbox.persistence); None keeps
+    # it in memory only, as tests and benchmarks want.
+    state_file: Path | None = None
     identities: list[Identity] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
 
@@ -120,6 +123,7 @@ class SandboxConfig:
             latency_ms=_int(env, "SANDBOX_LATENCY_MS", 0),
             auto_status=_bool(env, "SANDBOX_AUTO_STATUS", True),
             webhook_workers=_int(env, "SANDBOX_WEBHOOK_WORKERS", 8),
+            state_file=Path(env["SANDBOX_STATE_FILE"]) if env.get("SANDBOX_STATE_FILE") else None,
             identities=identities,
             people=people,
         )

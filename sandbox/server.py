@@ -10,7 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from sandbox import app
+from sandbox import app, persistence
 from sandbox.config import SandboxConfig
 from sandbox.runtime import Runtime
 from sandbox.state import SandboxState
@@ -76,9 +76,15 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 class RunningSandbox:
     """A sandbox serving in a background thread."""
 
-    def __init__(self, server: SandboxHTTPServer, thread: threading.Thread) -> None:
+    def __init__(
+        self,
+        server: SandboxHTTPServer,
+        thread: threading.Thread,
+        saver: persistence.StateSaver | None = None,
+    ) -> None:
         self._server = server
         self._thread = thread
+        self._saver = saver
         self.runtime = server.runtime
         self.url = server.runtime.base_url
 
@@ -97,6 +103,8 @@ class RunningSandbox:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._saver is not None:
+            self._saver.stop()  # after the last request, so its change is written too
 
     def __enter__(self) -> RunningSandbox:
         return self
@@ -106,8 +114,16 @@ class RunningSandbox:
 
 
 def start_sandbox(config: SandboxConfig) -> RunningSandbox:
-    """Bind `config.host:config.port` (0 picks a free port) and serve in a daemon thread."""
+    """Bind `config.host:config.port` (0 picks a free port) and serve in a daemon thread.
+
+    With `config.state_file`, start from the history saved there and keep it up to date.
+    """
     runtime = Runtime.create(config)
+    saver = None
+    if config.state_file is not None:
+        persistence.load(runtime.state, config.state_file)
+        saver = persistence.StateSaver(runtime.state, config.state_file)
+        saver.start()
     server = SandboxHTTPServer((config.host, config.port), runtime)
     host, port = server.server_address[:2]
     shown_host = host if isinstance(host, str) else host.decode()
@@ -123,4 +139,4 @@ def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         daemon=True,
     )
     thread.start()
-    return RunningSandbox(server, thread)
+    return RunningSandbox(server, thread, saver)

@@ -67,6 +67,9 @@ class SandboxState:
     opt_outs: set[tuple[str, str]] = field(default_factory=set)
     # Bumped by reset() so status webhooks queued before a reset are dropped, not recorded.
     generation: int = 0
+    # Bumped by every change the phones page would show, so sandbox.persistence writes the
+    # state file only when there is something new.
+    version: int = 0
 
     def __post_init__(self) -> None:
         self.settings = Settings(
@@ -96,6 +99,7 @@ class SandboxState:
             ] = person.key
             self.inbox.setdefault(person.key, [])
             self.sent_by_person.setdefault(person.key, [])
+            self.version += 1
 
     def person_at(self, channel: str, address: str) -> Person | None:
         """The person at a platform address: a number or id, or on WhatsApp their BSUID."""
@@ -128,6 +132,7 @@ class SandboxState:
             self.sends_by_provider_id[record["provider_message_id"]] = record
             if record.get("person"):
                 self.inbox.setdefault(record["person"], []).append(record)
+            self.version += 1
             return dict(record)
 
     def mark_status(self, provider_message_id: str, status: str) -> None:
@@ -135,6 +140,7 @@ class SandboxState:
             record = self.sends_by_provider_id.get(provider_message_id)
             if record is not None:
                 record["status"] = status
+                self.version += 1
 
     def sends(
         self, person: str | None = None, since: int = 0, include_carrier: bool = False
@@ -164,6 +170,7 @@ class SandboxState:
             record["index"] = len(self.inbound)
             self.inbound.append(record)
             self.sent_by_person.setdefault(record["person"], []).append(record)
+            self.version += 1
 
     def inbound_messages(self, person: str | None = None, since: int = 0) -> list[Record]:
         with self.lock:
@@ -198,6 +205,7 @@ class SandboxState:
                     self.opt_outs.add((key, number))
                 else:
                     self.opt_outs.discard((key, number))
+            self.version += 1
             return before
 
     def is_opted_out(self, identity_key: str, address: str) -> bool:
@@ -234,6 +242,7 @@ class SandboxState:
         """
         with self.lock:
             self.generation += 1
+            self.version += 1
             self.settings.latency_ms = self.config.latency_ms
             self.settings.auto_status = self.config.auto_status
             self.settings.status_delay_ms = self.config.status_delay_ms

@@ -28,6 +28,9 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("SANDBOX_RELAY_URL", f"http://127.0.0.1:{port}")
         env.setdefault("SANDBOX_PORT", str(sandbox_port))
+        # The phones page keeps its history across restarts, next to the demo's database
+        # (`make clean` removes both together, so they never disagree).
+        env.setdefault("SANDBOX_STATE_FILE", str(settings.VAR_DIR / "sandbox-state.json"))
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -61,6 +64,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(
                 f"  Phones      http://127.0.0.1:{sandbox_port}/   (the sandbox's simulated phones)"
+            )
+            self.stdout.write(
+                "  Sign up     a new seller gets a simulated WhatsApp and Instagram on that page"
             )
             self.stdout.write("  Stop        Ctrl-C\n")
             while True:
