@@ -36,7 +36,7 @@ def page_of(response: Any) -> str:
 def modules_of(svg: str) -> list[list[int]]:
     """Read the dark modules back out of segno's SVG path: one `h` run per stretch of dark."""
     size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1)) // 4  # type: ignore[union-attr]
-    path = re.search(r' d="([^"]+)"', svg).group(1)  # type: ignore[union-attr]
+    path = re.search(r'class="qrline"[^>]* d="([^"]+)"', svg).group(1)  # type: ignore[union-attr]
     grid = [[0] * size for _ in range(size)]
     x = y = 0.0
     for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
