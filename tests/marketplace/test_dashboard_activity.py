@@ -110,7 +110,14 @@ def test_the_chart_carries_each_days_conversations_and_messages(
     assert "3 messages, 1 new conversation" in page
     assert "Last 30 days: 5 messages in 3 conversations." in page
     # The busiest day's bar is the full height of the chart; a quiet day has none.
-    assert re.search(r'class="bar-messages" x="[\d.]+" y="0.0" width="[\d.]+" height="72.0"', page)
+    full_bar = r'class="bar-messages" x="[\d.]+" y="0.0" width="[\d.]+" height="72.0"'
+    assert re.search(full_bar, page)
+
+    # In Indonesian the words change and the coordinates do not ("8.5", never "8,5").
+    page_id = card(dashboard(seller_client, "id"), "Mountain bike")
+    assert re.search(full_bar, page_id)
+    assert not re.search(r'(x|y|width|height)="\d+,\d', page_id)
+    assert "30 hari terakhir: 5 pesan dalam 3 percakapan." in page_id
 
 
 def test_the_median_first_reply_time_is_shown_and_none_says_so(
