@@ -53,7 +53,7 @@ class ListingActivity:
         """None while no conversation of the window has had an answer yet."""
         if not self.reply_times:
             return None
-        return statistics.median(self.reply_times)
+        return timedelta(seconds=statistics.median(t.total_seconds() for t in self.reply_times))
 
     @property
     def median_first_reply_text(self) -> str:

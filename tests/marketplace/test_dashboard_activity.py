@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contacts.models import Endpoint, User
 from marketplace import services as marketplace
-from marketplace.activity import format_duration
+from marketplace.activity import ListingActivity, format_duration
 from marketplace.models import Listing
 from relay.models import Conversation
 from relay.pipeline import roads
@@ -199,3 +199,10 @@ def test_a_draft_has_no_chart(seller: User, seller_client: Any) -> None:
 )
 def test_reply_times_read_as_people_say_them(duration: dt.timedelta | None, english: str) -> None:
     assert format_duration(duration) == english
+
+
+def test_an_even_number_of_reply_times_has_the_midpoint_as_median() -> None:
+    minutes = [dt.timedelta(minutes=value) for value in (10, 30, 50, 400)]
+    activity = ListingActivity(days=[], reply_times=minutes)
+    assert activity.median_first_reply == dt.timedelta(minutes=40)
+    assert activity.median_first_reply_text == "40 minutes"
