@@ -195,24 +195,24 @@ class _PoParser:
                 self.current.flags |= {flag.strip() for flag in line[2:].split(",")}
         elif line.startswith("msgctxt"):
             raise AssertionError(f"line {number}: extend the parser for {line.split()[0]}")
-        elif line.startswith("msgid_plural "):
-            self.target = "msgid_plural"
-            self.current.msgid_plural = ast.literal_eval(line[len("msgid_plural ") :])
-        elif line.startswith("msgstr[0] "):
-            self.target = "msgstr"
-            self.current.msgstr = ast.literal_eval(line[len("msgstr[0] ") :])
-        elif line.startswith("msgstr["):
-            raise AssertionError(f"line {number}: Indonesian has one plural form, not more")
-        elif line.startswith("msgid "):
-            self.finish_entry()
-            self.current.line, self.target = number, "msgid"
-            self.current.msgid = ast.literal_eval(line[len("msgid ") :])
-        elif line.startswith("msgstr "):
-            self.target = "msgstr"
-            self.current.msgstr = ast.literal_eval(line[len("msgstr ") :])
+        elif line.startswith("msg"):
+            self.read_keyword(number, line)
         elif line.startswith('"'):
             field = self.target
             setattr(self.current, field, getattr(self.current, field) + ast.literal_eval(line))
+
+    def read_keyword(self, number: int, line: str) -> None:
+        """`msgid`, `msgid_plural`, `msgstr` or `msgstr[0]` (Indonesian: nplurals=1)."""
+        keyword, _space, value = line.partition(" ")
+        fields = {"msgid": "msgid", "msgid_plural": "msgid_plural"}
+        fields |= {"msgstr": "msgstr", "msgstr[0]": "msgstr"}
+        if keyword not in fields:
+            raise AssertionError(f"line {number}: Indonesian has one plural form: {keyword}")
+        if keyword == "msgid":
+            self.finish_entry()
+            self.current.line = number
+        self.target = fields[keyword]
+        setattr(self.current, self.target, ast.literal_eval(value))
 
 
 def translations() -> list[Entry]:
