@@ -36,6 +36,8 @@ def test_the_dashboard_chart_is_visible_with_real_counts_and_the_handle_copies(
                 listing=bike, text="Masih ada?", buyer=buyer, network_key=f"net-{number}"
             )
 
+    browser.get(live_server.url + "/")
+    browser.delete_all_cookies()  # the session is shared: start logged out, in English
     browser.get(live_server.url + "/accounts/login/")
     browser.find_element(By.NAME, "username").send_keys("wati")
     browser.find_element(By.NAME, "password").send_keys("a-long-enough-passphrase")
