@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from contacts.models import User
-from marketplace.models import Listing
+from marketplace import handles, sharing
+from marketplace.models import Listing, RelayHandle
 
 
 def listings_for_seller(user: User) -> QuerySet[Listing]:
     return Listing.objects.filter(seller=user).prefetch_related("handles")
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    listing: Listing
+    handle: RelayHandle | None
+    share: sharing.Share | None  # only while buyers can write: a paused handle is no use
+
+
+def dashboard_rows(user: User) -> list[DashboardRow]:
+    """The seller's listings with their live handle, in two statements whatever their number.
+
+    The live handle is picked from the prefetched handles: `handles.live_handle()` filters in
+    the database, one statement per listing.
+    """
+    rows = []
+    for listing in listings_for_seller(user):
+        handle = next(
+            (h for h in listing.handles.all() if h.status != RelayHandle.Status.RETIRED), None
+        )
+        share = None
+        if handle is not None and handle.status == RelayHandle.Status.ACTIVE and listing.is_open:
+            share = sharing.share_for(listing, handle)
+        rows.append(DashboardRow(listing=listing, handle=handle, share=share))
+    return rows
 
 
 def listing_for_seller(user: User, code: str) -> Listing:
@@ -29,4 +57,18 @@ def public_listing(code: str) -> Listing:
     )
     if listing is None:
         raise Http404("No such listing")
+    return listing
+
+
+def listing_for_handle(text: str) -> Listing | None:
+    """The public listing a buyer's typed handle names, or None.
+
+    A retired handle finds nothing: the seller replaced it, often because it was abused.
+    """
+    handle = handles.lookup_handle(text)
+    if handle is None or handle.status == RelayHandle.Status.RETIRED:
+        return None
+    listing = handle.listing
+    if listing.status == Listing.Status.DRAFT or listing.taken_down:
+        return None
     return listing

@@ -13,5 +13,6 @@ urlpatterns = [
         views.listing_action,
         name="listing_action",
     ),
+    path("find/", views.find_listing, name="find_listing"),
     path("l/<str:code>/", views.listing_public, name="listing_public"),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import selectors as contact_selectors
 from contacts.channel_text import messages_reach_you
+from contacts.selectors import signed_in
 from marketplace import handles, selectors, services
 from marketplace.forms import ListingForm
 from marketplace.models import Listing
@@ -22,12 +23,32 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/home.html")
 
 
+def find_listing(request: HttpRequest) -> HttpResponse:
+    """A buyer typed a handle on the home page: open that listing's public page."""
+    query = request.GET.get("handle", "").strip()[:40]
+    if not query:
+        return redirect("marketplace:home")
+    listing = selectors.listing_for_handle(query)
+    if listing is not None:
+        return redirect("marketplace:listing_public", code=listing.code)
+    error = _("No listing has the handle %(handle)s. Check the code and try again.") % {
+        "handle": query
+    }
+    return render(
+        request,
+        "marketplace/home.html",
+        {"handle_query": query, "handle_error": error},
+        status=404,
+    )
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    listings = selectors.listings_for_seller(request.user)  # type: ignore[arg-type]
-    rows = [{"listing": listing, "handle": handles.live_handle(listing)} for listing in listings]
+    seller = signed_in(request)
+    # The template adds each listing's activity chart (relay/templatetags/listing_activity.py).
+    rows = selectors.dashboard_rows(seller)
     # Said where the seller looks first, so nobody wonders why WhatsApp stays quiet.
-    reach = messages_reach_you(contact_selectors.preferred_endpoint(request.user))  # type: ignore[arg-type]
+    reach = messages_reach_you(contact_selectors.preferred_endpoint(seller))
     return render(request, "marketplace/dashboard.html", {"rows": rows, "reach": reach})
 
 

@@ -154,7 +154,8 @@ def test_a_form_error_is_shown_in_english_to_an_english_browser(seller_client: A
 @dataclass
 class Entry:
     msgid: str = ""
-    msgstr: str = ""
+    msgstr: str = ""  # msgstr[0] for a plural entry (Indonesian has one form: nplurals=1)
+    msgid_plural: str = ""
     flags: set[str] = field(default_factory=set)
     line: int = 0
     obsolete: bool = False
@@ -192,18 +193,26 @@ class _PoParser:
             self.finish_entry()
             if line.startswith("#,"):
                 self.current.flags |= {flag.strip() for flag in line[2:].split(",")}
-        elif line.startswith(("msgid_plural", "msgctxt", "msgstr[")):
+        elif line.startswith("msgctxt"):
             raise AssertionError(f"line {number}: extend the parser for {line.split()[0]}")
-        elif line.startswith("msgid "):
-            self.finish_entry()
-            self.current.line, self.target = number, "msgid"
-            self.current.msgid = ast.literal_eval(line[len("msgid ") :])
-        elif line.startswith("msgstr "):
-            self.target = "msgstr"
-            self.current.msgstr = ast.literal_eval(line[len("msgstr ") :])
+        elif line.startswith("msg"):
+            self.read_keyword(number, line)
         elif line.startswith('"'):
             field = self.target
             setattr(self.current, field, getattr(self.current, field) + ast.literal_eval(line))
+
+    def read_keyword(self, number: int, line: str) -> None:
+        """`msgid`, `msgid_plural`, `msgstr` or `msgstr[0]` (Indonesian: nplurals=1)."""
+        keyword, _space, value = line.partition(" ")
+        fields = {"msgid": "msgid", "msgid_plural": "msgid_plural"}
+        fields |= {"msgstr": "msgstr", "msgstr[0]": "msgstr"}
+        if keyword not in fields:
+            raise AssertionError(f"line {number}: Indonesian has one plural form: {keyword}")
+        if keyword == "msgid":
+            self.finish_entry()
+            self.current.line = number
+        self.target = fields[keyword]
+        setattr(self.current, self.target, ast.literal_eval(value))
 
 
 def translations() -> list[Entry]:
@@ -235,6 +244,13 @@ def test_the_compiled_catalogue_matches_the_po_file() -> None:
     with (CATALOGUE / "django.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = [
-        entry.msgid for entry in translations() if compiled.gettext(entry.msgid) != entry.msgstr
+        entry.msgid
+        for entry in translations()
+        if (
+            compiled.ngettext(entry.msgid, entry.msgid_plural, 2)
+            if entry.msgid_plural
+            else compiled.gettext(entry.msgid)
+        )
+        != entry.msgstr
     ]
     assert not stale, "recompile with `manage.py compilemessages`:\n" + "\n".join(stale)
