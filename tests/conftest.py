@@ -22,6 +22,17 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
+def default_language_and_zone() -> Iterator[None]:
+    """A test that renders in Indonesian or a seller's zone must not leave it active for the
+    next one (messages and times would come out in the wrong language or zone)."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
     """Abuse-limit counters live in the cache: every test starts from zero."""
     from django.core.cache import cache
