@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import get_language
 
@@ -189,28 +191,40 @@ class ShownMessage:
         return str(Delivery.State(self.state).label) if self.state else ""
 
 
-def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
-    """Decrypted messages of a conversation as the viewer sees them (pseudonyms only)."""
-    messages = list(Message.objects.filter(conversation=conversation).order_by("id"))
+def _readable(key: bytes | None, message: Message) -> str:
+    if key is None:
+        return "(this message has expired)"
+    try:
+        return crypto.decrypt_body(key, message.uid, message.body_sealed)
+    except crypto.BodyUnreadable:
+        return "(this message cannot be read)"
+
+
+def _conversation_key(conversation: Conversation) -> bytes | None:
+    try:
+        return crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    except crypto.BodyUnreadable:
+        return None
+
+
+def messages_for(
+    conversation: Conversation, *, viewer_side: str, after: int = 0
+) -> list[ShownMessage]:
+    """Decrypted messages of a conversation as the viewer sees them (pseudonyms only), those
+    with an id above `after` only. With nothing new it costs one statement and no decryption:
+    the live inbox asks this every few seconds per open tab."""
+    messages = list(Message.objects.filter(conversation=conversation, id__gt=after).order_by("id"))
+    if not messages:
+        return []
     states = dict(
         Delivery.objects.filter(message__in=messages, kind=Delivery.Kind.RELAY).values_list(
             "message_id", "state"
         )
     )
-    try:
-        key: bytes | None = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
-    except crypto.BodyUnreadable:
-        key = None
+    key = _conversation_key(conversation)
     shown = []
     for message in messages:
         mine = message.sender_side == viewer_side
-        if key is None:
-            text = "(this message has expired)"
-        else:
-            try:
-                text = crypto.decrypt_body(key, message.uid, message.body_sealed)
-            except crypto.BodyUnreadable:
-                text = "(this message cannot be read)"
         author = (
             conversation.buyer_pseudonym
             if message.sender_side == Side.BUYER
@@ -222,7 +236,7 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
                 mine=mine,
                 author=author,
                 side=message.sender_side,
-                text=text,
+                text=_readable(key, message),
                 created_at=message.created_at,
                 state=states.get(message.pk, "") if mine else "",
             )
@@ -230,20 +244,22 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
     return shown
 
 
-def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
-    """What a web participant's page shows: the messages, and the relay's words to that side
-    of the conversation in between (the other side ended it, came back, a moderator closed
-    it), in the page's language."""
+def _relay_notices(
+    conversation: Conversation, *, viewer_side: str, after: int = 0
+) -> list[ShownMessage]:
+    """The relay's words to the viewer's web endpoint (ids above `after`), in the page's
+    language. Their ShownMessage id is the notice's id negated, never a message's id."""
     notices = Delivery.objects.filter(
         conversation=conversation,
         kind=Delivery.Kind.NOTICE,
         recipient_side=viewer_side,
         recipient_endpoint__channel=Channel.WEB,
+        id__gt=after,
     ).order_by("id")
     language = (get_language() or "en")[:2]
-    said = [
+    return [
         ShownMessage(
-            id=-notice.pk,  # never a message's id
+            id=-notice.pk,
             mine=False,
             author="Perantara",
             text=render_notice(notice.notice_code, language, notice.notice_params),
@@ -254,5 +270,148 @@ def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMes
         )
         for notice in notices
     ]
-    messages = messages_for(conversation, viewer_side=viewer_side)
-    return sorted([*messages, *said], key=lambda shown: shown.created_at)  # type: ignore[arg-type,return-value]
+
+
+def _in_order(shown: list[ShownMessage]) -> list[ShownMessage]:
+    return sorted(shown, key=lambda one: one.created_at)  # type: ignore[arg-type,return-value]
+
+
+def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """What a web participant's page shows: the messages, and the relay's words to that side
+    of the conversation in between (the other side ended it, came back, a moderator closed
+    it), in the page's language."""
+    said = _relay_notices(conversation, viewer_side=viewer_side)
+    return _in_order([*messages_for(conversation, viewer_side=viewer_side), *said])
+
+
+# --- The live seller inbox: a thread list and an open conversation, asked every few seconds --
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One row of the seller's thread list."""
+
+    conversation: Conversation
+    channel: str  # the buyer's channel (contacts.models.Channel), never their address
+    unread: int  # buyer messages above the seller's read mark
+    preview: str  # the newest message, decrypted for this seller only ("" if none yet)
+    preview_mine: bool  # the seller wrote it
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label)
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    version: str  # changes whenever anything a row shows changes
+    threads: list[Thread] | None  # None: unchanged since the version the page has
+
+
+def _thread_rows(user: User) -> list[Conversation]:
+    """The seller's conversations with what a row shows, in one statement whatever their
+    lengths: the newest message id and the unread count are subqueries on the
+    (conversation, id) index."""
+    in_it = Message.objects.filter(conversation=OuterRef("pk"))
+    newest = in_it.order_by("-id").values("id")[:1]
+    unread = (
+        in_it.filter(sender_side=Side.BUYER, id__gt=OuterRef("seller_read_message_id"))
+        .values("conversation")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return list(
+        conversations_for_seller(user).annotate(
+            buyer_channel=F("buyer_endpoint__channel"),
+            newest_message_id=Coalesce(Subquery(newest), Value(0)),
+            unread=Coalesce(Subquery(unread), Value(0)),
+        )
+    )
+
+
+def _version(rows: list[Conversation]) -> str:
+    shown = "|".join(
+        f"{row.code}:{row.status}:{row.newest_message_id}:{row.unread}:"  # type: ignore[attr-defined]
+        f"{row.last_activity_at.isoformat()}:{row.listing.public_title}"
+        for row in rows
+    )
+    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+
+
+def _previews(rows: list[Conversation]) -> dict[int, Message]:
+    newest = [row.newest_message_id for row in rows if row.newest_message_id]  # type: ignore[attr-defined]
+    if not newest:
+        return {}
+    return {
+        message.conversation_id: message
+        for message in Message.objects.filter(id__in=newest).only(
+            "id", "uid", "conversation_id", "sender_side", "body_sealed"
+        )
+    }
+
+
+def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
+    """The seller's thread list, or only its version when the page already shows that one:
+    an idle poll then costs one statement and decrypts nothing."""
+    rows = _thread_rows(user)
+    version = _version(rows)
+    if version == known_version:
+        return ThreadList(version=version, threads=None)
+    previews = _previews(rows)
+    threads = []
+    for row in rows:
+        newest = previews.get(row.pk)
+        threads.append(
+            Thread(
+                conversation=row,
+                channel=row.buyer_channel,  # type: ignore[attr-defined]
+                unread=row.unread,  # type: ignore[attr-defined]
+                preview=_readable(_conversation_key(row), newest) if newest else "",
+                preview_mine=newest is not None and newest.sender_side == Side.SELLER,
+            )
+        )
+    return ThreadList(version=version, threads=threads)
+
+
+@dataclass(frozen=True)
+class StreamNews:
+    """What an open conversation gained since the page's cursors."""
+
+    shown: list[ShownMessage]  # new messages and relay notices, in order
+    after: int  # the newest message id the page now has
+    notices_after: int  # the newest relay notice id the page now has
+    states: dict[int, str]  # delivery state of the viewer's own messages that changed
+
+
+def stream_news(
+    conversation: Conversation,
+    *,
+    viewer_side: str,
+    after: int,
+    notices_after: int,
+    states_since: dt.datetime | None,
+) -> StreamNews:
+    """Only what is new in an open conversation: messages above `after`, notices above
+    `notices_after`, and the delivery states of the viewer's messages touched since
+    `states_since`. Three statements, none of them reading the conversation's history
+    (states scan the conversation's deliveries through their index, decrypting nothing)."""
+    messages = messages_for(conversation, viewer_side=viewer_side, after=after)
+    notices = _relay_notices(conversation, viewer_side=viewer_side, after=notices_after)
+    states: dict[int, str] = {}
+    if states_since is not None:
+        other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
+        states = dict(
+            Delivery.objects.filter(
+                conversation=conversation,
+                recipient_side=other,
+                kind=Delivery.Kind.RELAY,
+                message_id__lte=after,
+                updated_at__gte=states_since,
+            ).values_list("message_id", "state")
+        )
+    return StreamNews(
+        shown=_in_order([*messages, *notices]),
+        after=max([after, *(shown.id for shown in messages)]),
+        notices_after=max([notices_after, *(-shown.id for shown in notices)]),
+        states=states,
+    )
