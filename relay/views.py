@@ -142,12 +142,14 @@ class PollQuery:
     @classmethod
     def parse(cls, query: Any) -> PollQuery:
         """Raise ValueError on a cursor that is not a number or a time."""
-        since = query.get("since", "")
+        since = dt.datetime.fromisoformat(query["since"]) if query.get("since") else None
+        if since is not None and since.tzinfo is None:
+            raise ValueError("a cursor time carries its offset, as the server gave it")
         return cls(
             code=query.get("conversation", ""),
             after=max(0, int(query.get("after", "0"))),
             notices_after=max(0, int(query.get("notices_after", "0"))),
-            since=dt.datetime.fromisoformat(since) if since else None,
+            since=since,
             threads_version=query.get("threads", ""),
             visible=query.get("visible") == "1",
         )
