@@ -32,11 +32,13 @@ from typing import Any
 
 
 def _setup(app_root: Path) -> None:
+    os.chdir(app_root)  # Celery puts the working directory first on sys.path when it loads
     sys.path.insert(0, str(app_root))
     for name in [name for name in sys.modules if name.split(".")[0] in _APPS]:
         del sys.modules[name]  # `bench` imported this checkout's packages: load app_root's
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     os.environ.setdefault("CELERY_BROKER_URL", "memory://")  # nothing leaves this process
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not one line per seeded delivery
     import django
 
     django.setup()
