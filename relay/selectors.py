@@ -207,20 +207,26 @@ def _conversation_key(conversation: Conversation) -> bytes | None:
         return None
 
 
-def messages_for(
-    conversation: Conversation, *, viewer_side: str, after: int = 0
-) -> list[ShownMessage]:
-    """Decrypted messages of a conversation as the viewer sees them (pseudonyms only), those
-    with an id above `after` only. With nothing new it costs one statement and no decryption:
-    the live inbox asks this every few seconds per open tab."""
-    messages = list(Message.objects.filter(conversation=conversation, id__gt=after).order_by("id"))
-    if not messages:
-        return []
+def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """Decrypted messages of a conversation as the viewer sees them (pseudonyms only)."""
+    messages = list(Message.objects.filter(conversation=conversation).order_by("id"))
     states = dict(
         Delivery.objects.filter(message__in=messages, kind=Delivery.Kind.RELAY).values_list(
             "message_id", "state"
         )
     )
+    return _shown_messages(conversation, messages, states, viewer_side=viewer_side)
+
+
+def _shown_messages(
+    conversation: Conversation,
+    messages: list[Message],
+    states: dict[int, str],
+    *,
+    viewer_side: str,
+) -> list[ShownMessage]:
+    if not messages:
+        return []
     key = _conversation_key(conversation)
     shown = []
     for message in messages:
@@ -244,32 +250,29 @@ def messages_for(
     return shown
 
 
-def _relay_notices(
-    conversation: Conversation, *, viewer_side: str, after: int = 0
-) -> list[ShownMessage]:
-    """The relay's words to the viewer's web endpoint (ids above `after`), in the page's
-    language. Their ShownMessage id is the notice's id negated, never a message's id."""
+def _notice_shown(notice: Delivery, language: str) -> ShownMessage:
+    return ShownMessage(
+        id=-notice.pk,  # never a message's id
+        mine=False,
+        author="Perantara",
+        text=render_notice(notice.notice_code, language, notice.notice_params),
+        created_at=notice.created_at,
+        state="",
+        side=Side.RELAY,
+        relay=True,
+    )
+
+
+def _relay_notices(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """The relay's words to the viewer's web endpoint, in the page's language."""
     notices = Delivery.objects.filter(
         conversation=conversation,
         kind=Delivery.Kind.NOTICE,
         recipient_side=viewer_side,
         recipient_endpoint__channel=Channel.WEB,
-        id__gt=after,
     ).order_by("id")
     language = (get_language() or "en")[:2]
-    return [
-        ShownMessage(
-            id=-notice.pk,
-            mine=False,
-            author="Perantara",
-            text=render_notice(notice.notice_code, language, notice.notice_params),
-            created_at=notice.created_at,
-            state="",
-            side=Side.RELAY,
-            relay=True,
-        )
-        for notice in notices
-    ]
+    return [_notice_shown(notice, language) for notice in notices]
 
 
 def _in_order(shown: list[ShownMessage]) -> list[ShownMessage]:
@@ -375,43 +378,70 @@ def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
 
 @dataclass(frozen=True)
 class StreamNews:
-    """What an open conversation gained since the page's cursors."""
+    """What an open conversation gained since the page's cursor."""
 
     shown: list[ShownMessage]  # new messages and relay notices, in order
-    after: int  # the newest message id the page now has
-    notices_after: int  # the newest relay notice id the page now has
+    seq: int  # the cursor the page asks from next time
     states: dict[int, str]  # delivery state of the viewer's own messages that changed
 
 
+# How far back a poll looks for delivery states that changed: the last this many deliveries
+# of the conversation (both directions). An older message's state shows on the next page load.
+STATE_WINDOW = 200
+
+
 def stream_news(
-    conversation: Conversation,
-    *,
-    viewer_side: str,
-    after: int,
-    notices_after: int,
-    states_since: dt.datetime | None,
+    conversation: Conversation, *, viewer_side: str, seq: int, states_since: dt.datetime | None
 ) -> StreamNews:
-    """Only what is new in an open conversation: messages above `after`, notices above
-    `notices_after`, and the delivery states of the viewer's messages touched since
-    `states_since`. Three statements, none of them reading the conversation's history
-    (states scan the conversation's deliveries through their index, decrypting nothing)."""
-    messages = messages_for(conversation, viewer_side=viewer_side, after=after)
-    notices = _relay_notices(conversation, viewer_side=viewer_side, after=notices_after)
-    states: dict[int, str] = {}
-    if states_since is not None:
-        other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
-        states = dict(
-            Delivery.objects.filter(
-                conversation=conversation,
-                recipient_side=other,
-                kind=Delivery.Kind.RELAY,
-                message_id__lte=after,
-                updated_at__gte=states_since,
-            ).values_list("message_id", "state")
-        )
+    """Only what is new in an open conversation since cursor `seq`, and the delivery states of
+    the viewer's messages touched since `states_since`.
+
+    The cursor is the conversation's sequence number (Delivery.seq, Conversation.next_seq),
+    not a message id: it is taken under the conversation's row lock and becomes visible when
+    its transaction commits, so everything below `conversation.next_seq` as this request read
+    it has committed and nothing is skipped; message ids, drawn before that lock, may commit
+    out of order. One statement reads a bounded range of the (conversation, recipient_side,
+    seq) index whatever the history's length; only new rows are decrypted.
+    `conversation` must be freshly read: its next_seq is the next cursor.
+    """
+    upto = conversation.next_seq
+    rows = list(
+        Delivery.objects.filter(
+            conversation=conversation,
+            recipient_side__in=(Side.BUYER, Side.SELLER),
+            seq__gte=min(seq, max(0, upto - STATE_WINDOW)),
+            seq__lt=upto,
+        ).select_related("recipient_endpoint")
+    )
+    fresh = [row for row in rows if row.seq >= seq]
+    relayed = [row for row in fresh if row.kind == Delivery.Kind.RELAY and row.message_id]
+    messages = list(
+        Message.objects.filter(id__in=[row.message_id for row in relayed]).order_by("id")
+        if relayed
+        else []
+    )
+    language = (get_language() or "en")[:2]
+    notices = [
+        _notice_shown(row, language)
+        for row in fresh
+        if row.kind == Delivery.Kind.NOTICE
+        and row.recipient_side == viewer_side
+        and row.recipient_endpoint.channel == Channel.WEB
+    ]
+    other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
+    changed = [
+        row
+        for row in rows
+        if row.seq < seq
+        and row.kind == Delivery.Kind.RELAY
+        and row.recipient_side == other
+        and states_since is not None
+        and row.updated_at >= states_since
+    ]
+    states = {row.message_id: row.state for row in relayed if row.message_id is not None}
+    shown = _shown_messages(conversation, messages, states, viewer_side=viewer_side)
     return StreamNews(
-        shown=_in_order([*messages, *notices]),
-        after=max([after, *(shown.id for shown in messages)]),
-        notices_after=max([notices_after, *(-shown.id for shown in notices)]),
-        states=states,
+        shown=_in_order([*shown, *notices]),
+        seq=max(seq, upto),
+        states={row.message_id: row.state for row in changed if row.message_id},
     )

@@ -68,13 +68,10 @@ def _inbox_page(request: HttpRequest, current: Conversation | None, **extra: Any
     """The inbox with its thread list and, if one is open, a conversation, plus the cursors the
     page's live script starts its polls from (templates/relay/_inbox_live.html)."""
     listed = selectors.inbox_threads(signed_in(request))
-    shown = extra.get("shown", [])
     context = {
         "threads": listed.threads,
         "threads_version": listed.version,
         "current": current,
-        "after": max([0, *(one.id for one in shown)]),
-        "notices_after": max([0, *(-one.id for one in shown)]),
         "since": (timezone.now() - STATE_OVERLAP).isoformat(),
         **extra,
     }
@@ -102,12 +99,14 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
         else:
             _show(request, result)
         return redirect("relay:conversation", code=code)
+    seq = current.next_seq  # read before the stream: everything below it is in the stream
     shown = selectors.stream_for(current, viewer_side=Side.SELLER)
     read_marks.mark_seller_read(conversation=current, up_to=max([0, *(m.id for m in shown)]))
     return _inbox_page(
         request,
         current,
         shown=shown,
+        seq=seq,
         can_unblock=lifecycle.can_unblock(current, Side.SELLER),
         can_resume=lifecycle.can_resume(current, Side.SELLER),
     )
@@ -130,14 +129,14 @@ def _json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 @dataclass(frozen=True)
 class PollQuery:
-    """What the inbox page has: its open conversation and its cursors."""
+    """What the inbox page has: its open conversation, its cursors, what it has shown."""
 
     code: str
-    after: int
-    notices_after: int
-    since: dt.datetime | None
+    seq: int  # the conversation's sequence number the page has everything below
+    read: int  # the newest message id the page shows
+    since: dt.datetime | None  # the server's time of its previous answer, less STATE_OVERLAP
     threads_version: str
-    visible: bool
+    visible: bool  # the tab is in front of the seller
 
     @classmethod
     def parse(cls, query: Any) -> PollQuery:
@@ -147,8 +146,8 @@ class PollQuery:
             raise ValueError("a cursor time carries its offset, as the server gave it")
         return cls(
             code=query.get("conversation", ""),
-            after=max(0, int(query.get("after", "0"))),
-            notices_after=max(0, int(query.get("notices_after", "0"))),
+            seq=max(0, int(query.get("seq", "0"))),
+            read=max(0, int(query.get("read", "0"))),
             since=since,
             threads_version=query.get("threads", ""),
             visible=query.get("visible") == "1",
@@ -157,19 +156,15 @@ class PollQuery:
 
 def _news(current: Conversation, asked: PollQuery) -> dict[str, Any]:
     news = selectors.stream_news(
-        current,
-        viewer_side=Side.SELLER,
-        after=asked.after,
-        notices_after=asked.notices_after,
-        states_since=asked.since,
+        current, viewer_side=Side.SELLER, seq=asked.seq, states_since=asked.since
     )
     if asked.visible:  # the seller has the conversation in front of them: it is read
-        read_marks.mark_seller_read(conversation=current, up_to=news.after)
+        shown = max([asked.read, *(one.id for one in news.shown)])
+        read_marks.mark_seller_read(conversation=current, up_to=shown)
     bubbles = {"shown": news.shown, "current": current}
     return {
         "bubbles": render_to_string("relay/_bubbles.html", bubbles) if news.shown else "",
-        "after": news.after,
-        "notices_after": news.notices_after,
+        "seq": news.seq,
         "states": {
             str(message_id): render_to_string(
                 "relay/_delivery_state.html",

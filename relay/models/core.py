@@ -99,9 +99,10 @@ class Conversation(models.Model):
     # at, and ending, blocking or closing the conversation bumps it, so a link copied before
     # then opens no history afterwards (relay/selectors.py, open_chat_link).
     chat_epoch = models.PositiveIntegerField(default=0)
-    # The seller's read mark: the newest message id the seller's inbox has shown them. Buyer
-    # messages above it are unread (the thread list's count). Ids, not times: within one
-    # conversation message ids commit in order (outbound._next_seq locks the row first).
+    # The seller's read mark: the newest message id the seller's inbox has shown them while in
+    # front of them. Buyer messages above it are unread (the thread list's count). (A message
+    # whose id was drawn before a newer one's but committed after it, which two writers to one
+    # conversation in the same instant can cause, counts as read with it.)
     seller_read_message_id = models.PositiveBigIntegerField(default=0)
 
     # Not columns: what the transaction that opened this conversation already knows, so the
