@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import get_language
@@ -401,12 +401,20 @@ def stream_news(
     its transaction commits, so everything below `conversation.next_seq` as this request read
     it has committed and nothing is skipped; message ids, drawn before that lock, may commit
     out of order. One statement reads a bounded range of the (conversation, recipient_side,
-    seq) index whatever the history's length; only new rows are decrypted.
+    seq) index whatever the history's length and returns only new or changed rows; only new
+    messages are decrypted.
     `conversation` must be freshly read: its next_seq is the next cursor.
     """
     upto = conversation.next_seq
+    other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
+    changed_since = Q(pk__in=[])  # matches nothing: the page asked for no states
+    if states_since is not None:
+        changed_since = Q(kind=Delivery.Kind.RELAY, recipient_side=other) & Q(
+            updated_at__gte=states_since
+        )
     rows = list(
         Delivery.objects.filter(
+            Q(seq__gte=seq) | changed_since,
             conversation=conversation,
             recipient_side__in=(Side.BUYER, Side.SELLER),
             seq__gte=min(seq, max(0, upto - STATE_WINDOW)),
@@ -428,7 +436,6 @@ def stream_news(
         and row.recipient_side == viewer_side
         and row.recipient_endpoint.channel == Channel.WEB
     ]
-    other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
     changed = [
         row
         for row in rows
