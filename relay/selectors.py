@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import get_language, gettext
 
@@ -189,6 +191,22 @@ class ShownMessage:
         return str(Delivery.State(self.state).label) if self.state else ""
 
 
+def _readable(key: bytes | None, message: Message) -> str:
+    if key is None:
+        return gettext("(this message has expired)")
+    try:
+        return crypto.decrypt_body(key, message.uid, message.body_sealed)
+    except crypto.BodyUnreadable:
+        return gettext("(this message cannot be read)")
+
+
+def _conversation_key(conversation: Conversation) -> bytes | None:
+    try:
+        return crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    except crypto.BodyUnreadable:
+        return None
+
+
 def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
     """Decrypted messages of a conversation as the viewer sees them (pseudonyms only)."""
     messages = list(Message.objects.filter(conversation=conversation).order_by("id"))
@@ -197,20 +215,22 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
             "message_id", "state"
         )
     )
-    try:
-        key: bytes | None = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
-    except crypto.BodyUnreadable:
-        key = None
+    return _shown_messages(conversation, messages, states, viewer_side=viewer_side)
+
+
+def _shown_messages(
+    conversation: Conversation,
+    messages: list[Message],
+    states: dict[int, str],
+    *,
+    viewer_side: str,
+) -> list[ShownMessage]:
+    if not messages:
+        return []
+    key = _conversation_key(conversation)
     shown = []
     for message in messages:
         mine = message.sender_side == viewer_side
-        if key is None:
-            text = gettext("(this message has expired)")
-        else:
-            try:
-                text = crypto.decrypt_body(key, message.uid, message.body_sealed)
-            except crypto.BodyUnreadable:
-                text = gettext("(this message cannot be read)")
         author = (
             conversation.buyer_pseudonym
             if message.sender_side == Side.BUYER
@@ -222,7 +242,7 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
                 mine=mine,
                 author=author,
                 side=message.sender_side,
-                text=text,
+                text=_readable(key, message),
                 created_at=message.created_at,
                 state=states.get(message.pk, "") if mine else "",
             )
@@ -230,10 +250,21 @@ def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownM
     return shown
 
 
-def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
-    """What a web participant's page shows: the messages, and the relay's words to that side
-    of the conversation in between (the other side ended it, came back, a moderator closed
-    it), in the page's language."""
+def _notice_shown(notice: Delivery, language: str) -> ShownMessage:
+    return ShownMessage(
+        id=-notice.pk,  # never a message's id
+        mine=False,
+        author="Perantara",
+        text=render_notice(notice.notice_code, language, notice.notice_params),
+        created_at=notice.created_at,
+        state="",
+        side=Side.RELAY,
+        relay=True,
+    )
+
+
+def _relay_notices(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """The relay's words to the viewer's web endpoint, in the page's language."""
     notices = Delivery.objects.filter(
         conversation=conversation,
         kind=Delivery.Kind.NOTICE,
@@ -241,18 +272,183 @@ def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMes
         recipient_endpoint__channel=Channel.WEB,
     ).order_by("id")
     language = (get_language() or "en")[:2]
-    said = [
-        ShownMessage(
-            id=-notice.pk,  # never a message's id
-            mine=False,
-            author="Perantara",
-            text=render_notice(notice.notice_code, language, notice.notice_params),
-            created_at=notice.created_at,
-            state="",
-            side=Side.RELAY,
-            relay=True,
+    return [_notice_shown(notice, language) for notice in notices]
+
+
+def _in_order(shown: list[ShownMessage]) -> list[ShownMessage]:
+    return sorted(shown, key=lambda one: one.created_at)  # type: ignore[arg-type,return-value]
+
+
+def stream_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
+    """What a web participant's page shows: the messages, and the relay's words to that side
+    of the conversation in between (the other side ended it, came back, a moderator closed
+    it), in the page's language."""
+    said = _relay_notices(conversation, viewer_side=viewer_side)
+    return _in_order([*messages_for(conversation, viewer_side=viewer_side), *said])
+
+
+# --- The live seller inbox: a thread list and an open conversation, asked every few seconds --
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One row of the seller's thread list."""
+
+    conversation: Conversation
+    channel: str  # the buyer's channel (contacts.models.Channel), never their address
+    unread: int  # buyer messages above the seller's read mark
+    preview: str  # the newest message, decrypted for this seller only ("" if none yet)
+    preview_mine: bool  # the seller wrote it
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label)
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    version: str  # changes whenever anything a row shows changes
+    threads: list[Thread] | None  # None: unchanged since the version the page has
+
+
+def _thread_rows(user: User) -> list[Conversation]:
+    """The seller's conversations with what a row shows, in one statement whatever their
+    lengths: the newest message id and the unread count are subqueries on the
+    (conversation, id) index."""
+    in_it = Message.objects.filter(conversation=OuterRef("pk"))
+    newest = in_it.order_by("-id").values("id")[:1]
+    unread = (
+        in_it.filter(sender_side=Side.BUYER, id__gt=OuterRef("seller_read_message_id"))
+        .values("conversation")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return list(
+        conversations_for_seller(user).annotate(
+            buyer_channel=F("buyer_endpoint__channel"),
+            newest_message_id=Coalesce(Subquery(newest), Value(0)),
+            unread=Coalesce(Subquery(unread), Value(0)),
         )
-        for notice in notices
+    )
+
+
+def _version(rows: list[Conversation]) -> str:
+    shown = "|".join(
+        f"{row.code}:{row.status}:{row.newest_message_id}:{row.unread}:"  # type: ignore[attr-defined]
+        f"{row.last_activity_at.isoformat()}:{row.listing.public_title}"
+        for row in rows
+    )
+    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+
+
+def _previews(rows: list[Conversation]) -> dict[int, Message]:
+    newest = [row.newest_message_id for row in rows if row.newest_message_id]  # type: ignore[attr-defined]
+    if not newest:
+        return {}
+    return {
+        message.conversation_id: message
+        for message in Message.objects.filter(id__in=newest).only(
+            "id", "uid", "conversation_id", "sender_side", "body_sealed"
+        )
+    }
+
+
+def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
+    """The seller's thread list, or only its version when the page already shows that one:
+    an idle poll then costs one statement and decrypts nothing."""
+    rows = _thread_rows(user)
+    version = _version(rows)
+    if version == known_version:
+        return ThreadList(version=version, threads=None)
+    previews = _previews(rows)
+    threads = []
+    for row in rows:
+        newest = previews.get(row.pk)
+        threads.append(
+            Thread(
+                conversation=row,
+                channel=row.buyer_channel,  # type: ignore[attr-defined]
+                unread=row.unread,  # type: ignore[attr-defined]
+                preview=_readable(_conversation_key(row), newest) if newest else "",
+                preview_mine=newest is not None and newest.sender_side == Side.SELLER,
+            )
+        )
+    return ThreadList(version=version, threads=threads)
+
+
+@dataclass(frozen=True)
+class StreamNews:
+    """What an open conversation gained since the page's cursor."""
+
+    shown: list[ShownMessage]  # new messages and relay notices, in order
+    seq: int  # the cursor the page asks from next time
+    states: dict[int, str]  # delivery state of the viewer's own messages that changed
+
+
+# How far back a poll looks for delivery states that changed: the last this many deliveries
+# of the conversation (both directions). An older message's state shows on the next page load.
+STATE_WINDOW = 200
+
+
+def stream_news(
+    conversation: Conversation, *, viewer_side: str, seq: int, states_since: dt.datetime | None
+) -> StreamNews:
+    """Only what is new in an open conversation since cursor `seq`, and the delivery states of
+    the viewer's messages touched since `states_since`.
+
+    The cursor is the conversation's sequence number (Delivery.seq, Conversation.next_seq),
+    not a message id: it is taken under the conversation's row lock and becomes visible when
+    its transaction commits, so everything below `conversation.next_seq` as this request read
+    it has committed and nothing is skipped; message ids, drawn before that lock, may commit
+    out of order. One statement reads a bounded range of the (conversation, recipient_side,
+    seq) index whatever the history's length and returns only new or changed rows; only new
+    messages are decrypted.
+    `conversation` must be freshly read: its next_seq is the next cursor.
+    """
+    upto = conversation.next_seq
+    other = Side.BUYER if viewer_side == Side.SELLER else Side.SELLER
+    changed_since = Q(pk__in=[])  # matches nothing: the page asked for no states
+    if states_since is not None:
+        changed_since = Q(kind=Delivery.Kind.RELAY, recipient_side=other) & Q(
+            updated_at__gte=states_since
+        )
+    rows = list(
+        Delivery.objects.filter(
+            Q(seq__gte=seq) | changed_since,
+            conversation=conversation,
+            recipient_side__in=(Side.BUYER, Side.SELLER),
+            seq__gte=min(seq, max(0, upto - STATE_WINDOW)),
+            seq__lt=upto,
+        ).select_related("recipient_endpoint")
+    )
+    fresh = [row for row in rows if row.seq >= seq]
+    relayed = [row for row in fresh if row.kind == Delivery.Kind.RELAY and row.message_id]
+    messages = list(
+        Message.objects.filter(id__in=[row.message_id for row in relayed]).order_by("id")
+        if relayed
+        else []
+    )
+    language = (get_language() or "en")[:2]
+    notices = [
+        _notice_shown(row, language)
+        for row in fresh
+        if row.kind == Delivery.Kind.NOTICE
+        and row.recipient_side == viewer_side
+        and row.recipient_endpoint.channel == Channel.WEB
     ]
-    messages = messages_for(conversation, viewer_side=viewer_side)
-    return sorted([*messages, *said], key=lambda shown: shown.created_at)  # type: ignore[arg-type,return-value]
+    changed = [
+        row
+        for row in rows
+        if row.seq < seq
+        and row.kind == Delivery.Kind.RELAY
+        and row.recipient_side == other
+        and states_since is not None
+        and row.updated_at >= states_since
+    ]
+    states = {row.message_id: row.state for row in relayed if row.message_id is not None}
+    shown = _shown_messages(conversation, messages, states, viewer_side=viewer_side)
+    return StreamNews(
+        shown=_in_order([*shown, *notices]),
+        seq=max(seq, upto),
+        states={row.message_id: row.state for row in changed if row.message_id},
+    )

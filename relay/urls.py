@@ -7,8 +7,8 @@ app_name = "relay"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/poll/", views.inbox_poll, name="inbox_poll"),  # before the conversation codes
     path("inbox/<str:code>/", views.conversation, name="conversation"),
-    path("inbox/<str:code>/messages/", views.conversation_messages, name="conversation_messages"),
     path(
         "inbox/<str:code>/block/",
         views.conversation_lifecycle,

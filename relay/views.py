@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,9 +22,9 @@ from django.views.decorators.http import require_POST
 from contacts.selectors import signed_in
 from marketplace.selectors import public_listing
 from relay import selectors
-from relay.models import Conversation, Report, Side
+from relay.models import Conversation, Delivery, Report, Side
 from relay.pipeline import roads
-from relay.services import lifecycle, moderation, notifications, web
+from relay.services import lifecycle, moderation, notifications, read_marks, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -55,12 +59,32 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+# A delivery's state is written before its transaction commits: a poll asks for states changed
+# since this long before its previous answer, so a commit that lands late is not missed.
+STATE_OVERLAP = dt.timedelta(seconds=5)
+
+
+def _inbox_page(request: HttpRequest, current: Conversation | None, **extra: Any) -> HttpResponse:
+    """The inbox with its thread list and, if one is open, a conversation, plus the cursors the
+    page's live script starts its polls from (templates/relay/_inbox_live.html)."""
+    listed = selectors.inbox_threads(signed_in(request))
+    context = {
+        "threads": listed.threads,
+        "threads_version": listed.version,
+        "current": current,
+        "since": (timezone.now() - STATE_OVERLAP).isoformat(),
+        **extra,
+    }
+    return render(request, "relay/inbox.html", context)
+
+
+@never_cache  # a page of messages must not outlive the session in the back button or a proxy
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    conversations = selectors.conversations_for_seller(signed_in(request))
-    return render(request, "relay/inbox.html", {"conversations": conversations, "current": None})
+    return _inbox_page(request, None)
 
 
+@never_cache
 @login_required
 def conversation(request: HttpRequest, code: str) -> HttpResponse:
     user = signed_in(request)
@@ -75,26 +99,104 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
         else:
             _show(request, result)
         return redirect("relay:conversation", code=code)
-    notifications.mark_read_by_seller(current)
-    return render(
+    seq = current.next_seq  # read before the stream: everything below it is in the stream
+    shown = selectors.stream_for(current, viewer_side=Side.SELLER)
+    read_marks.mark_seller_read(conversation=current, up_to=max([0, *(m.id for m in shown)]))
+    notifications.mark_read_by_seller(current)  # and no e-mail about what they just saw
+    return _inbox_page(
         request,
-        "relay/inbox.html",
-        {
-            "conversations": selectors.conversations_for_seller(user),
-            "current": current,
-            "shown": selectors.stream_for(current, viewer_side=Side.SELLER),
-            "can_unblock": lifecycle.can_unblock(current, Side.SELLER),
-            "can_resume": lifecycle.can_resume(current, Side.SELLER),
-        },
+        current,
+        shown=shown,
+        seq=seq,
+        can_unblock=lifecycle.can_unblock(current, Side.SELLER),
+        can_resume=lifecycle.can_resume(current, Side.SELLER),
     )
 
 
-@login_required
-def conversation_messages(request: HttpRequest, code: str) -> HttpResponse:
-    current = selectors.conversation_for_seller(signed_in(request), code)
-    shown = selectors.stream_for(current, viewer_side=Side.SELLER)
-    notifications.mark_read_by_seller(current)  # the open tab shows what arrived: it is read
-    return render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
+def _json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For requests a page's script makes: an ended session answers 401 in JSON, which the
+    page explains ("You were logged out"), instead of a redirect to the login page, whose HTML
+    the script would otherwise show as if it were messages."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            login = f"{resolve_url(settings.LOGIN_URL)}?next={reverse('relay:inbox')}"
+            return JsonResponse({"error": "logged_out", "login": login}, status=401)
+        return view(request, *args, **kwargs)
+
+    return never_cache(checked)
+
+
+@dataclass(frozen=True)
+class PollQuery:
+    """What the inbox page has: its open conversation, its cursors, what it has shown."""
+
+    code: str
+    seq: int  # the conversation's sequence number the page has everything below
+    read: int  # the newest message id the page shows
+    since: dt.datetime | None  # the server's time of its previous answer, less STATE_OVERLAP
+    threads_version: str
+    visible: bool  # the tab is in front of the seller
+
+    @classmethod
+    def parse(cls, query: Any) -> PollQuery:
+        """Raise ValueError on a cursor that is not a number or a time."""
+        since = dt.datetime.fromisoformat(query["since"]) if query.get("since") else None
+        if since is not None and since.tzinfo is None:
+            raise ValueError("a cursor time carries its offset, as the server gave it")
+        return cls(
+            code=query.get("conversation", ""),
+            seq=max(0, int(query.get("seq", "0"))),
+            read=max(0, int(query.get("read", "0"))),
+            since=since,
+            threads_version=query.get("threads", ""),
+            visible=query.get("visible") == "1",
+        )
+
+
+def _news(current: Conversation, asked: PollQuery) -> dict[str, Any]:
+    news = selectors.stream_news(
+        current, viewer_side=Side.SELLER, seq=asked.seq, states_since=asked.since
+    )
+    if asked.visible:  # the seller has the conversation in front of them: it is read
+        shown = max([asked.read, *(one.id for one in news.shown)])
+        read_marks.mark_seller_read(conversation=current, up_to=shown)
+        notifications.mark_read_by_seller(current)
+    bubbles = {"shown": news.shown, "current": current}
+    return {
+        "bubbles": render_to_string("relay/_bubbles.html", bubbles) if news.shown else "",
+        "seq": news.seq,
+        "states": {
+            str(message_id): render_to_string(
+                "relay/_delivery_state.html",
+                {"state": state, "label": Delivery.State(state).label},
+            )
+            for message_id, state in news.states.items()
+        },
+    }
+
+
+@_json_login_required
+def inbox_poll(request: HttpRequest) -> HttpResponse:
+    """The live inbox's one request per tick: what is new in the open conversation (only what
+    comes after the page's cursors) and the thread list when it changed (else only its
+    version). An idle tick decrypts nothing and its statements do not grow with history."""
+    try:
+        asked = PollQuery.parse(request.GET)
+    except ValueError:
+        return JsonResponse({"error": "bad_cursor"}, status=400)
+    user = signed_in(request)
+    current = selectors.conversation_for_seller(user, asked.code) if asked.code else None
+    answer: dict[str, Any] = {"since": (timezone.now() - STATE_OVERLAP).isoformat()}
+    if current is not None:
+        answer.update(_news(current, asked))
+    listed = selectors.inbox_threads(user, known_version=asked.threads_version)
+    answer["threads_version"] = listed.version
+    if listed.threads is not None:
+        context = {"threads": listed.threads, "current": current}
+        answer["threads"] = render_to_string("relay/_threads.html", context, request=request)
+    return JsonResponse(answer)
 
 
 @login_required

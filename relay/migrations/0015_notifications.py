@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     # The merger re-chains this after the other slices' relay migrations (#14).
     dependencies = [
-        ("relay", "0013_chat_link_epoch"),
+        ("relay", "0014_read_marks"),
     ]
 
     operations = [

@@ -105,6 +105,11 @@ class Conversation(models.Model):
     # The creation time of the newest buyer message an e-mail has told the seller about, so a
     # message is mailed about at most once. NULL: no e-mail yet.
     seller_notified_up_to = models.DateTimeField(null=True, blank=True)
+    # The seller's read mark: the newest message id the seller's inbox has shown them while in
+    # front of them. Buyer messages above it are unread (the thread list's count). (A message
+    # whose id was drawn before a newer one's but committed after it, which two writers to one
+    # conversation in the same instant can cause, counts as read with it.)
+    seller_read_message_id = models.PositiveBigIntegerField(default=0)
 
     # Not columns: what the transaction that opened this conversation already knows, so the
     # message that opened it needs no second lookup (services.conversations.create_conversation).

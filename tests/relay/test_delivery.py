@@ -151,5 +151,5 @@ def test_status_webhooks_move_the_reply_to_read_and_the_sellers_inbox_shows_it(
         what=f"the reply to be {final}",
     )
     conversation = Conversation.objects.get()
-    page = world.seller_web.get(f"/inbox/{conversation.code}/messages/").content.decode()
+    page = world.seller_web.get(f"/inbox/{conversation.code}/").content.decode()
     assert f"delivery-{final}" in page
