@@ -218,8 +218,9 @@ def test_a_seller_who_read_the_conversation_gets_nothing(
     # What arrives while the tab is open is read once the tab's live poll has shown it ...
     buyer_writes(conversation, "Halo?")
     clock.shift(dt.timedelta(seconds=5))
-    poll = reverse("relay:conversation_messages", args=[conversation.code])
-    assert seller_client.get(poll).status_code == 200
+    poll = reverse("relay:inbox_poll")
+    asked = {"conversation": conversation.code, "seq": "0", "read": "0", "visible": "1"}
+    assert seller_client.get(poll, asked).status_code == 200
     clock.shift(dt.timedelta(minutes=16))
     assert tasks.notify_unread() == 0
     # ... and what arrives after the seller left is unread again.
