@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relay.models import AuditEntry, Conversation, Report
+from relay import pseudonyms
+from relay.models import AuditEntry, Conversation, Report, Side
 from relay.services import evidence
 from relay.services.moderation import (
     Action,
@@ -135,7 +136,7 @@ def _who(entry: AuditEntry, report: Report) -> str:
     if entry.actor is not None:
         return entry.actor.username
     if entry.action == "relay.report.filed" and not report.automatic:
-        return report.reporter_pseudonym
+        return reporter_name(report)
     return _("the relay")
 
 
@@ -244,3 +245,23 @@ def offered_actions(report: Report, facts: ReportedFacts) -> list[tuple[str, str
         for action in allowed_actions(report)
         if applies.get(action, lambda: True)()
     ]
+
+
+# --- Names, in the moderator's language --------------------------------------------------------
+
+
+def reported_name(report: Report) -> str:
+    """The reported side's pseudonym in the active language ("Pembeli K7Q2"); the API keeps
+    `Report.reported_pseudonym`, the stable English string."""
+    if report.conversation is not None:
+        return pseudonyms.pseudonym(report.reported_side, report.conversation)
+    return pseudonyms.seller_name(report.listing.public_title) if report.listing else _("Seller")
+
+
+def reporter_name(report: Report) -> str:
+    """Who filed the report, in the active language."""
+    if report.automatic:
+        return pseudonyms.relay_name()
+    if report.conversation is not None and report.reporter_side in (Side.BUYER, Side.SELLER):
+        return pseudonyms.pseudonym(report.reporter_side, report.conversation)
+    return pseudonyms.visitor_name()

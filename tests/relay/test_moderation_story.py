@@ -243,3 +243,20 @@ def test_after_shredding_the_history_keeps_who_and_when_but_the_reason_reads_shr
     warned = next(step for step in history_of(page) if step.startswith("Warned"))
     assert "rina-mod" in warned and "Why: (shredded)" in warned
     assert "asked for a bank PIN" not in page
+
+
+def test_an_indonesian_moderator_reads_the_pseudonyms_in_indonesian(
+    shop: Shop, mod_client: Client
+) -> None:
+    report = moderation.file_report(
+        conversation=shop.conversation, reporter_side="seller", reason="scam"
+    )
+    mod_client.post(reverse("set_language"), {"language": "id"})
+    page = visible_text(
+        mod_client.get(reverse("relay:moderation_report", args=[report.code])).content.decode()
+    )
+    assert f"Pembeli {shop.conversation.tag}" in page  # the reported buyer
+    assert "Penjual · " in page  # who reported them
+    assert f"Buyer {shop.conversation.tag}" not in page
+    queue = visible_text(mod_client.get(reverse("relay:moderation_queue")).content.decode())
+    assert f"Pembeli {shop.conversation.tag}" in queue
