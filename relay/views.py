@@ -24,7 +24,7 @@ from marketplace.selectors import public_listing
 from relay import selectors
 from relay.models import Conversation, Delivery, Report, Side
 from relay.pipeline import roads
-from relay.services import lifecycle, moderation, notifications, read_marks, web
+from relay.services import lifecycle, moderation, read_marks, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -102,7 +102,6 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
     seq = current.next_seq  # read before the stream: everything below it is in the stream
     shown = selectors.stream_for(current, viewer_side=Side.SELLER)
     read_marks.mark_seller_read(conversation=current, up_to=max([0, *(m.id for m in shown)]))
-    notifications.mark_read_by_seller(current)  # and no e-mail about what they just saw
     return _inbox_page(
         request,
         current,
@@ -162,7 +161,6 @@ def _news(current: Conversation, asked: PollQuery) -> dict[str, Any]:
     if asked.visible:  # the seller has the conversation in front of them: it is read
         shown = max([asked.read, *(one.id for one in news.shown)])
         read_marks.mark_seller_read(conversation=current, up_to=shown)
-        notifications.mark_read_by_seller(current)
     bubbles = {"shown": news.shown, "current": current}
     return {
         "bubbles": render_to_string("relay/_bubbles.html", bubbles) if news.shown else "",

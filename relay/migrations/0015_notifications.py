@@ -10,11 +10,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="conversation",
-            name="seller_read_at",
-            field=models.DateTimeField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name="conversation",
             name="seller_notified_up_to",
             field=models.DateTimeField(blank=True, null=True),
         ),

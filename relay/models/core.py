@@ -99,9 +99,6 @@ class Conversation(models.Model):
     # at, and ending, blocking or closing the conversation bumps it, so a link copied before
     # then opens no history afterwards (relay/selectors.py, open_chat_link).
     chat_epoch = models.PositiveIntegerField(default=0)
-    # When the seller last had the conversation open in the web inbox: buyer messages after it
-    # are unread (relay/services/notifications.py). NULL: never opened.
-    seller_read_at = models.DateTimeField(null=True, blank=True)
     # The creation time of the newest buyer message an e-mail has told the seller about, so a
     # message is mailed about at most once. NULL: no e-mail yet.
     seller_notified_up_to = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,8 @@ links to the conversation in the inbox: never a body, a phone number or a platfo
 e-mail provider, a shared mailbox or a forwarded message would otherwise keep for ever.
 
 Unread means a buyer message created after the seller last had the conversation open in the
-web inbox (`Conversation.seller_read_at`) and not answered by the seller since (an answer from
+web inbox (above the inbox's read mark, `Conversation.seller_read_message_id`, which
+relay/services/read_marks.py moves) and not answered by the seller since (an answer from
 an app shows they read it there). `Conversation.seller_notified_up_to` is the creation time of
 the newest buyer message an e-mail has covered: a message is mentioned at most once, whichever
 of the two e-mails mentions it. A conversation is claimed by compare-and-set on that mark
@@ -50,22 +51,6 @@ class Unread:
     newest: dt.datetime
 
 
-# --- Read marks -----------------------------------------------------------------------------
-
-
-def mark_read_by_seller(conversation: Conversation) -> None:
-    """The seller has the conversation open: what it holds now is read.
-
-    Called by the page and by its live poll; it writes only when something arrived since the
-    last mark, so an idle open tab costs no statement."""
-    read_at = conversation.seller_read_at
-    if read_at is not None and read_at >= conversation.last_activity_at:
-        return
-    now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(seller_read_at=now)
-    conversation.seller_read_at = now
-
-
 # --- Publishing -------------------------------------------------------------------------------
 
 
@@ -103,10 +88,7 @@ def _unread(conversations: QuerySet[Conversation], *, before: dt.datetime) -> li
             created_at__lte=before,
             created_at__gt=timezone.now() - LOOKBACK,
         )
-        .filter(
-            Q(conversation__seller_read_at__isnull=True)
-            | Q(created_at__gt=F("conversation__seller_read_at"))
-        )
+        .filter(id__gt=F("conversation__seller_read_message_id"))
         .filter(
             Q(conversation__seller_notified_up_to__isnull=True)
             | Q(created_at__gt=F("conversation__seller_notified_up_to"))
