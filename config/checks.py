@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from nacl.public import PrivateKey
 
 # The `person` strings of config/settings.py (demo), config/settings_test.py and bench/procs.py.
 PUBLIC_KEY_FAMILIES = (b"perantara-demo", b"perantara-tests", b"perantara-bench")
@@ -42,6 +43,10 @@ def _configured_keys() -> Iterable[tuple[str, bytes]]:
     yield "RELAY_INDEX_KEY", bytes(settings.RELAY_INDEX_KEY)
     for key_id, key in settings.RELAY_MODERATION_KEYS.items():
         yield f"RELAY_MODERATION_KEYS ({key_id})", bytes(key)
+    # A sealing-only process holds public halves: one derived from a public key seals evidence
+    # that anyone can open.
+    for key_id, key in settings.RELAY_MODERATION_PUBLIC_KEYS.items():
+        yield f"RELAY_MODERATION_PUBLIC_KEYS ({key_id})", bytes(key)
 
 
 @register(Tags.security, deploy=True)
@@ -56,6 +61,7 @@ def keys_are_not_public(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     known = public_keys()
+    known |= {bytes(PrivateKey(key).public_key) for key in known}
     secret = str(settings.SECRET_KEY)
     public_secrets = {
         prefix + base64.b64encode(key).decode()

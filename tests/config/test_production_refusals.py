@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from nacl.public import PrivateKey
 
 from contacts.models import User
 
@@ -78,6 +79,11 @@ def _public(person: bytes, purpose: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def _public_half(person: bytes, purpose: str) -> str:
+    private = hashlib.blake2b(purpose.encode(), digest_size=32, person=person).digest()
+    return base64.b64encode(bytes(PrivateKey(private).public_key)).decode()
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -91,6 +97,19 @@ def test_check_deploy_fails_on_a_key_this_repository_publishes(variable: str, va
     assert result.returncode != 0
     assert f"{variable}" in result.stderr + result.stdout
     assert "perantara.E002" in result.stderr + result.stdout
+
+
+def test_check_deploy_fails_on_a_sealing_only_node_given_a_published_public_half() -> None:
+    """A worker holds public halves only: one derived from a published key would seal report
+    evidence that anyone can open."""
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        RELAY_MODERATION_KEYS="",
+        RELAY_MODERATION_PUBLIC_KEYS="m1:" + _public_half(b"perantara-tests", "moderation"),
+    )
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert "RELAY_MODERATION_PUBLIC_KEYS (m1) is one of this repository's public keys" in output
 
 
 def test_the_test_suites_own_settings_fail_check_deploy() -> None:
