@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from contacts.models import Endpoint
 from contacts.selectors import signed_in
 from marketplace.selectors import public_listing
 from relay import selectors
@@ -140,10 +141,13 @@ class PollQuery:
 
     @classmethod
     def parse(cls, query: Any) -> PollQuery:
-        """Raise ValueError on a cursor that is not a number or a time."""
+        """Raise ValueError (or OverflowError, at the ends of time) on a cursor that is not a
+        number or a time."""
         since = dt.datetime.fromisoformat(query["since"]) if query.get("since") else None
-        if since is not None and since.tzinfo is None:
-            raise ValueError("a cursor time carries its offset, as the server gave it")
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError("a cursor time carries its offset, as the server gave it")
+            since = since.astimezone(dt.UTC)
         return cls(
             code=query.get("conversation", ""),
             seq=max(0, int(query.get("seq", "0"))),
@@ -182,7 +186,7 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
     version). An idle tick decrypts nothing and its statements do not grow with history."""
     try:
         asked = PollQuery.parse(request.GET)
-    except ValueError:
+    except (ValueError, OverflowError):
         return JsonResponse({"error": "bad_cursor"}, status=400)
     user = signed_in(request)
     current = selectors.conversation_for_seller(user, asked.code) if asked.code else None
@@ -205,6 +209,19 @@ def conversation_lifecycle(request: HttpRequest, code: str, action: str) -> Http
     return redirect("relay:conversation", code=code)
 
 
+def _keeping_browser(response: HttpResponse, request: HttpRequest, buyer: Endpoint) -> HttpResponse:
+    """The browser keeps its endpoint (a signed cookie), so its bans and limits follow it."""
+    response.set_cookie(
+        BROWSER_COOKIE,
+        web.browser_cookie(buyer),
+        max_age=BROWSER_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
 def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
     listing = public_listing(listing_code)
     error = ""
@@ -222,23 +239,18 @@ def buyer_chat_start(request: HttpRequest, listing_code: str) -> HttpResponse:
         except RelayError as problem:
             error = problem.message
         else:
-            assert result.conversation is not None
+            _show(request, result)
+            if result.conversation is None:
+                # A keyword answered before any conversation existed (HELP, BAHASA, MYDATA):
+                # its answer is on this page, and the buyer writes their question next.
+                start = redirect("relay:buyer_chat_start", listing_code=listing.code)
+                return _keeping_browser(start, request, buyer)
             result.conversation.refresh_from_db(fields=["chat_epoch"])  # a STOP moved it on
             token = selectors.chat_token(endpoint=buyer, conversation=result.conversation)
-            _show(request, result)
             messages.info(
                 request, _("Keep this page's link: it is your private way back to this chat.")
             )
-            response = redirect("relay:buyer_chat", token=token)
-            response.set_cookie(
-                BROWSER_COOKIE,
-                web.browser_cookie(buyer),
-                max_age=BROWSER_COOKIE_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=request.is_secure(),
-            )
-            return response
+            return _keeping_browser(redirect("relay:buyer_chat", token=token), request, buyer)
     return render(request, "relay/chat_start.html", {"listing": listing, "error": error})
 
 

@@ -114,3 +114,24 @@ def test_a_web_chat_buyer_who_typed_stop_can_resume_from_the_page(
     assert "Resumed." in page and 'class="composer"' in page
     conversation.refresh_from_db()
     assert conversation.status == "open"
+
+
+@pytest.mark.parametrize(
+    ("word", "answer"),
+    [("HELP", "flash-warning"), ("BAHASA", "flash-warning"), ("MYDATA", "/privacy/")],
+)
+def test_a_keyword_as_the_first_web_chat_message_is_answered_on_the_start_page(
+    listings: list[Listing], word: str, answer: str
+) -> None:
+    """No conversation exists yet: the keyword's answer shows where the buyer is, not a 500."""
+    browser = Client()
+    url = reverse("relay:buyer_chat_start", args=[listings[0].code])
+    response = browser.post(url, {"text": word}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == url
+    assert answer in response.content.decode()
+    assert not Conversation.objects.exists()
+    # The browser keeps its endpoint: its next message starts the chat as the same buyer.
+    assert web.BROWSER_COOKIE in browser.cookies
+    start(browser, listings[0])
+    assert Conversation.objects.count() == 1
