@@ -164,9 +164,12 @@ def carrier_keywords(ctx: Context) -> Stop | None:
 
 def template_answer(ctx: Context) -> Stop | None:
     """A reply quoting the WhatsApp template that stood in for a message ("reply to read it")
-    asks for that message, which is now on its way: it is not itself relayed."""
+    asks for that message, which is now on its way: it is not itself relayed. A keyword typed
+    as the reply (STOP, REPORT, BAHASA …) is still that keyword: the guards after this act on it."""
     event = ctx.submission.event
     if event is None or not event.reply_to_provider_id or not ctx.released_templates:
+        return None
+    if keywords.keyword_of(ctx.text) is not None:
         return None
     if crypto.provider_key(event.reply_to_provider_id) not in ctx.released_templates:
         return None

@@ -153,3 +153,20 @@ def test_status_webhooks_move_the_reply_to_read_and_the_sellers_inbox_shows_it(
     conversation = Conversation.objects.get()
     page = world.seller_web.get(f"/inbox/{conversation.code}/").content.decode()
     assert f"delivery-{final}" in page
+
+
+def test_a_keyword_typed_as_the_reply_to_the_template_is_still_that_keyword(
+    world: World,
+) -> None:
+    world.connect_seller("whatsapp", active=False)
+    world.buyer_writes("sms", f"{world.handle} is the bike still there?")
+    template = world.sandbox.wait_for_outbox(SELLER["whatsapp"], 1)[-1]
+    assert template["type"] == "template"
+    # The seller answers the template with STOP: the held text still arrives (the window is
+    # open now), and the conversation ends as STOP says, instead of the reply being swallowed.
+    world.seller_writes("whatsapp", "STOP", reply_to=template["provider_message_id"])
+    texts = world.sandbox.wait_for_outbox(SELLER["whatsapp"], 2)
+    assert any("is the bike still there?" in text.get("text", "") for text in texts)
+    wait_until(
+        lambda: Conversation.objects.filter(status="ended").exists(), what="the conversation ended"
+    )
