@@ -224,3 +224,13 @@ def test_another_sellers_conversation_is_not_polled(
     response = client.get(reverse("relay:inbox_poll"), {"conversation": conversation.code})
     assert response.status_code == 404
     assert "Rahasia" not in poll(client)["threads"]
+
+
+@pytest.mark.parametrize(
+    "since", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-12-01T10:00:00"]
+)
+def test_a_poll_with_a_time_at_the_ends_of_the_calendar_is_refused(
+    seller_client: Client, since: str
+) -> None:
+    response = seller_client.get(reverse("relay:inbox_poll"), {"since": since})
+    assert response.status_code == 400 and response.json()["error"] == "bad_cursor"
