@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from contacts import services as contacts
 from contacts import vault
 from contacts.models import PHONE_CHANNELS, DataRequestCode, Endpoint, random_code
-from contacts.phones import normalize_phone
 from relay.models import Message, RelayIdentity
 from relay.services import limits, outbound
 from relay.services.errors import RelayError
@@ -95,19 +94,16 @@ def issue_code(*, endpoint: Endpoint, identity: RelayIdentity | None = None) -> 
 
 
 def _address_index(channel: str, raw_address: str, region: str | None = None) -> str:
-    if channel in PHONE_CHANNELS:
-        # InvalidPhoneNumber says what is wrong with it, in the person's language.
-        normalized = normalize_phone(raw_address, region=region)
-    else:
-        normalized = contacts.normalize_address(channel=channel, address=raw_address)
+    # InvalidPhoneNumber says what is wrong with a number, in the person's language; a WhatsApp
+    # username's id (BSUID) is an address too.
+    normalized = contacts.normalize_address(channel=channel, address=raw_address, region=region)
     return contacts.index_for(channel=channel, normalized=normalized)
 
 
 def find_endpoint(*, channel: str, raw_address: str) -> Endpoint | None:
     """The endpoint an address has on a channel, without creating one. Raises
     InvalidPhoneNumber or ContactsError when the address cannot be one."""
-    index = _address_index(channel, raw_address)
-    return Endpoint.objects.filter(channel=channel, blind_index=index).first()
+    return contacts.find_endpoint(channel=channel, address=raw_address)
 
 
 def request_code(

@@ -25,7 +25,7 @@ from relay import crypto
 from relay import services as relay
 from relay.models import Conversation, Delivery, Message, Side
 from relay.pipeline import keywords
-from relay.services import outbound
+from relay.services import data_requests, outbound
 
 KNOWN = "+6281234567001"
 UNKNOWN = "+6281299998888"
@@ -249,3 +249,12 @@ def test_purging_deletes_used_and_expired_codes_and_keeps_live_ones(buyer: Endpo
     live = DataRequestCode.objects.get()
     assert data_requests.purge_data_request_codes(now=live.expires_at) == 1
     assert not DataRequestCode.objects.exists()
+
+
+def test_a_whatsapp_username_without_a_number_is_found_by_its_id(db: None) -> None:
+    """WhatsApp buyers known only by their business-scoped user id (BSUID) can ask too."""
+    known, _created = contacts.get_or_create_endpoint(
+        channel="whatsapp", address="ID.1502576394655843"
+    )
+    found = data_requests.find_endpoint(channel="whatsapp", raw_address="ID.1502576394655843")
+    assert found is not None and found.pk == known.pk
