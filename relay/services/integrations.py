@@ -127,9 +127,12 @@ def rotate_integrator_webhook_secret(*, user: User, code: str) -> IssuedWebhookS
 
 
 def remove_integrator_webhook(*, user: User, webhook_id: int) -> bool:
+    """Deactivate the webhook and drop its sealed secret: nothing is signed with it again."""
     snapshot.invalidate()
     return bool(
-        IntegratorWebhook.objects.filter(user=user, pk=webhook_id, active=True).update(active=False)
+        IntegratorWebhook.objects.filter(user=user, pk=webhook_id, active=True).update(
+            active=False, secret_sealed=None, secret_prefix=""
+        )
     )
 
 

@@ -192,3 +192,12 @@ def test_a_secret_that_no_longer_opens_fails_the_delivery_without_sending(
     assert delivery.state == "failed"
     assert delivery.last_error == "the signing secret does not open"
     assert receiver.received == []
+
+
+def test_a_removed_webhook_keeps_no_secret(shop: Shop) -> None:
+    issued = integrations.add_integrator_webhook(user=shop.seller, url="http://127.0.0.1:9/h")
+    assert integrations.remove_integrator_webhook(user=shop.seller, webhook_id=issued.webhook.pk)
+    removed = IntegratorWebhook.objects.get(pk=issued.webhook.pk)
+    assert removed.secret_sealed is None and removed.secret_prefix == ""
+    with pytest.raises(vault.VaultError):
+        integrations.webhook_secret(removed)
