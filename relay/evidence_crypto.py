@@ -90,9 +90,12 @@ def wrap_report_key(private_half: bytes, report_code: str, *, key_id: str | None
 
 def wrapped_key_id(blob: bytes | memoryview) -> str:
     blob = bytes(blob)
-    if len(blob) < 2 or blob[0] != WRAP_VERSION:
+    if len(blob) < 2 or blob[0] != WRAP_VERSION or len(blob) < 2 + blob[1]:
         raise EvidenceUnreadable("not a wrapped report key")
-    return blob[2 : 2 + blob[1]].decode()
+    try:
+        return blob[2 : 2 + blob[1]].decode()
+    except UnicodeDecodeError:
+        raise EvidenceUnreadable("not a wrapped report key") from None
 
 
 def unwrap_report_key(blob: bytes | memoryview | None, report_code: str) -> bytes:

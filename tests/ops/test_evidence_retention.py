@@ -464,3 +464,11 @@ def test_production_refuses_a_missing_or_inconsistent_moderation_key_ring(
     result = run_settings({**PRODUCTION, "RELAY_INDEX_KEY": _b64(b"i" * 32), **extra})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("blob", [b"\x02\x01\xff", b"\x02\x09m1", b"\x02"])
+def test_a_damaged_wrapped_key_is_unreadable_not_a_crash(blob: bytes) -> None:
+    from relay import evidence_crypto
+
+    with pytest.raises(evidence_crypto.EvidenceUnreadable):
+        evidence_crypto.wrapped_key_id(blob)
