@@ -265,28 +265,16 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
         sent_elsewhere = Message.objects.filter(sender_endpoint_id__in=endpoint_ids).exclude(
             conversation_id__in=own_ids
         )
-        for message in sent_elsewhere.only("pk", "body_sealed").iterator(chunk_size=500):
-            Message.objects.filter(pk=message.pk).update(
-                body_sealed=random_bytes(len(bytes(message.body_sealed)))
-            )
-            summary.messages_overwritten += 1
+        summary.messages_overwritten = _overwrite_bodies(sent_elsewhere)
         if progress is not None:
             progress(1)
 
-        undelivered = Delivery.objects.filter(
-            Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=own_ids),
-            state__in=Delivery.BLOCKING_STATES,
+        summary.deliveries_cancelled = _cancel_deliveries(
+            endpoint_ids,
+            own_ids,
+            now=now,
+            error=("account_deleted", "The account was deleted."),
         )
-        summary.deliveries_cancelled = undelivered.update(
-            state=Delivery.State.FAILED,
-            error_code="account_deleted",
-            error_reason="The account was deleted.",
-            updated_at=now,
-        )
-        Delivery.objects.filter(
-            Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=own_ids),
-            sealed_params__isnull=False,
-        ).update(sealed_params=None)
         for endpoint in endpoints:
             _erase_endpoint(endpoint)
         summary.endpoints_erased = len(endpoints)
@@ -395,14 +383,21 @@ def _close_buyer_conversations(conversation_ids: list[int], *, now: Any) -> int:
     return closed
 
 
-def _cancel_deliveries(endpoint_ids: list[int], conversation_ids: list[int], *, now: Any) -> int:
+def _cancel_deliveries(
+    endpoint_ids: list[int],
+    conversation_ids: list[int],
+    *,
+    now: Any,
+    error: tuple[str, str] = ("data_erased", "The buyer erased their data."),
+) -> int:
     """Nothing more goes to the erased addresses or through their conversations, and the sealed
-    notice parameters (a code) queued for them are forgotten."""
+    notice parameters (a code) queued for them are forgotten. `error`: the code and reason the
+    cancelled deliveries end with."""
     concerned = Q(recipient_endpoint_id__in=endpoint_ids) | Q(conversation_id__in=conversation_ids)
     cancelled = Delivery.objects.filter(concerned, state__in=Delivery.BLOCKING_STATES).update(
         state=Delivery.State.FAILED,
-        error_code="data_erased",
-        error_reason="The buyer erased their data.",
+        error_code=error[0],
+        error_reason=error[1],
         updated_at=now,
     )
     Delivery.objects.filter(concerned, sealed_params__isnull=False).update(sealed_params=None)
