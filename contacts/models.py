@@ -20,6 +20,10 @@ def random_code(length: int = 12) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
+# The Django group whose members moderate (relay/moderation_views.py) and land on the queue.
+MODERATOR_GROUP = "moderator"
+
+
 class User(AbstractUser):
     """A seller, moderator or operator. Buyers need no account."""
 

@@ -23,12 +23,9 @@ from contacts.forms import (
     SignupForm,
     TimeZoneForm,
 )
-from contacts.models import User
+from contacts.models import MODERATOR_GROUP, User
 from contacts.phones import last_digits, masked
 from contacts.time_zones import zone_label, zone_name_for
-
-# The group relay.moderation_views checks; spelt here because contacts sits below relay.
-MODERATOR_GROUP = "moderator"
 
 
 def landing_url(user: object) -> str:

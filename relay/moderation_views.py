@@ -17,11 +17,9 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contacts.models import User
+from contacts.models import MODERATOR_GROUP, User
 from relay.models import AuditEntry, Report
 from relay.services import evidence, legal_holds, moderation, moderation_story
-
-MODERATOR_GROUP = "moderator"
 
 
 def is_moderator(user: Any) -> bool:

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from contacts import services as contacts
-from contacts.models import User
+from contacts.models import MODERATOR_GROUP, User
 from marketplace import services as marketplace
 from marketplace.models import Listing
 from relay import services as relay
@@ -111,5 +111,5 @@ class Command(BaseCommand):
 def seed_moderator_groups(moderator: User) -> None:
     from django.contrib.auth.models import Group
 
-    group, _created = Group.objects.get_or_create(name="moderator")
+    group, _created = Group.objects.get_or_create(name=MODERATOR_GROUP)
     moderator.groups.add(group)
