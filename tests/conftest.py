@@ -28,7 +28,7 @@ def default_language_and_zone() -> Iterator[None]:
     from django.utils import timezone, translation
 
     yield
-    translation.activate(settings.LANGUAGE_CODE)
+    translation.deactivate()
     timezone.deactivate()
 
 

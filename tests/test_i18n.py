@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import gettext
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -14,20 +13,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from contacts.models import User
 from marketplace.services import create_listing
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[^{}]*\}")
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    """LocaleMiddleware activates a language per request: leave none behind for other tests."""
-    yield
-    translation.deactivate()
 
 
 def page(client: Any, url: str, language: str) -> str:

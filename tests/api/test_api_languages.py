@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from django.test import Client
-from django.utils import translation
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    """A request in Indonesian leaves its language active in this thread: not for the next test."""
-    yield
-    translation.deactivate()
 
 
 def test_a_revoked_token_is_explained_in_the_callers_language(db: None) -> None:

@@ -4,23 +4,14 @@ each with a way onward; the CSRF failure explains itself instead of pointing at 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from contacts.models import User
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    """LocaleMiddleware activates a language per request: leave none behind for other tests."""
-    yield
-    translation.deactivate()
 
 
 def title(html: str) -> str:

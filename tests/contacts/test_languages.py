@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from contacts import services as contacts
 from contacts.models import Endpoint, LanguageSource, User
 from relay.pipeline import keywords
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    """A request in Indonesian leaves its language active in this thread: not for the next test."""
-    yield
-    translation.deactivate()
 
 
 def indonesian_number() -> Endpoint:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import html as entities
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import translation
 
 from contacts import services as contacts
 from contacts.models import Endpoint, User
@@ -22,12 +19,6 @@ ADDRESSES = {
     "sms": "+6281234567002",
     "instagram": "17841400000000123",
 }
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
 
 
 def connect(seller: User, channel: str, *, days_later: int) -> Endpoint:

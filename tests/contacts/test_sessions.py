@@ -4,23 +4,15 @@ keep after log-out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from contacts.models import User
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from contacts.models import User
 from marketplace import services as marketplace
@@ -23,13 +22,6 @@ from relay.services import moderation
 
 # 18:25 UTC is 01:25 the next morning in Jakarta (WIB, UTC+7) and 02:25 in Bali (WITA, UTC+8).
 WRITTEN_AT = dt.datetime(2026, 12, 1, 18, 25, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def no_zone_or_language_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
-    timezone.deactivate()
 
 
 @pytest.fixture

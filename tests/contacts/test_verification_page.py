@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from contacts import services
 from contacts.models import User
 from contacts.phones import last_digits
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
 
 
 @pytest.mark.parametrize(

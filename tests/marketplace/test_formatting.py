@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,13 +22,6 @@ from marketplace.prices import format_price
 from relay.models import Conversation
 
 NOW = dt.datetime(2026, 12, 1, 18, 25, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def no_zone_or_language_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
-    timezone.deactivate()
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from contacts.models import User
 from marketplace import services
@@ -16,12 +14,6 @@ from marketplace.models import Listing
 WARNING = "Phone numbers, e-mail addresses and app links are hidden from buyers"
 WARNING_ID = "Nomor HP, alamat e-mail, dan tautan aplikasi disembunyikan dari pembeli"
 DESCRIPTION = "Sepeda gunung, jarang dipakai. WA 0812-3456-7890 kalau serius ya"
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Any:
-    yield
-    translation.deactivate()
 
 
 def form(**fields: str) -> dict[str, str]:

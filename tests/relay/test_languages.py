@@ -5,24 +5,14 @@ page's language."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from contacts.models import Endpoint
 from relay.models import Conversation
 from tests.relay.conftest import BUYER, SELLER, World
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    """A request in Indonesian leaves its language active in this thread: not for the next test."""
-    yield
-    translation.deactivate()
-
 
 pytestmark = pytest.mark.worker
 

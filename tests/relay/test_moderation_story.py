@@ -7,7 +7,6 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from contacts.models import User
 from relay.api import tokens
@@ -58,12 +57,6 @@ def mod_client(moderator: User) -> Client:
 @pytest.fixture
 def shop(seller: User) -> Shop:
     return open_shop(seller, "Mountain bike")
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    translation.deactivate()
 
 
 def visible_text(page: str) -> str:
