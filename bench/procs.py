@@ -6,10 +6,8 @@ process-group id; nothing is ever killed by name. Everything listens on 127.0.0.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import glob
-import hashlib
 import os
 import signal
 import socket
@@ -144,12 +142,13 @@ def bench_keys() -> dict[str, str]:
     with DEBUG off, and the bench measures production settings). Fixed so that a seeded bench
     database opens in every later run."""
 
+    from config.public_keys import derive_b64, secret_key
+
     def key(purpose: str) -> str:
-        digest = hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-bench")
-        return base64.b64encode(digest.digest()).decode()
+        return derive_b64(b"perantara-bench", purpose)
 
     return {
-        "SECRET_KEY": "bench-only-" + key("secret-key"),
+        "SECRET_KEY": secret_key(b"perantara-bench"),
         "RELAY_KEYRING": "bench1:" + key("keyring"),
         "RELAY_INDEX_KEY": key("blind-index"),
         "RELAY_MODERATION_KEYS": "m1:" + key("moderation"),

@@ -7,8 +7,6 @@ repository (the demo's, the test suite's or the bench's) into the environment.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,25 +14,12 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from nacl.public import PrivateKey
 
-# The `person` strings of config/settings.py (demo), config/settings_test.py and bench/procs.py.
-PUBLIC_KEY_FAMILIES = (b"perantara-demo", b"perantara-tests", b"perantara-bench")
-PURPOSES = (
-    "keyring-demo1",
-    "keyring-test1",
-    "keyring",
-    "blind-index",
-    "moderation",
-    "secret-key",
-)
+from config import public_keys as published
 
 
 def public_keys() -> set[bytes]:
     """Every key this repository's source derives, in any of its families."""
-    return {
-        hashlib.blake2b(purpose.encode(), digest_size=32, person=person).digest()
-        for person in PUBLIC_KEY_FAMILIES
-        for purpose in PURPOSES
-    }
+    return published.all_keys()
 
 
 def _configured_keys() -> Iterable[tuple[str, bytes]]:
@@ -63,12 +48,7 @@ def keys_are_not_public(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     known = public_keys()
     known |= {bytes(PrivateKey(key).public_key) for key in known}
     secret = str(settings.SECRET_KEY)
-    public_secrets = {
-        prefix + base64.b64encode(key).decode()
-        for prefix in ("tests-only-", "bench-only-")
-        for key in known
-    }
-    if secret in public_secrets or secret.startswith("demo-only-"):
+    if secret in published.all_secret_keys():
         errors.append(
             Error("SECRET_KEY is one of this repository's public keys.", id="perantara.E002")
         )

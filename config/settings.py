@@ -9,7 +9,6 @@ bench/procs.py).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import re
@@ -19,6 +18,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import public_keys
 from config.env import Env
 
 # Lets `forms.ModelForm[Listing]` and friends be written with their type parameters.
@@ -40,15 +40,15 @@ if DEMO_KEYS and not DEBUG:
 
 
 def _demo_key(purpose: str) -> bytes:
-    # Fixed, public keys for the demo and the tests only; never used when DEMO_KEYS is off.
-    return hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-demo").digest()
+    # Fixed, public keys for the demo only; never used when DEMO_KEYS is off.
+    return public_keys.derive(b"perantara-demo", purpose)
 
 
 SECRET_KEY = env.text("SECRET_KEY")
 if not SECRET_KEY:
     if not DEMO_KEYS:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and DEMO_KEYS are off")
-    SECRET_KEY = "demo-only-" + _demo_key("secret-key").hex()
+    SECRET_KEY = public_keys.secret_key(b"perantara-demo")
 
 # --- The relay key ring -------------------------------------------------------------------
 # RELAY_KEYRING="k1:<base64 32 bytes>,k2:..." wraps conversation keys and vault entries;

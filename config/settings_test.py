@@ -9,18 +9,19 @@ Everything else (DATABASE_URL, CELERY_BROKER_URL) still comes from the environme
 the suite against PostgreSQL and Redis and a bare machine against SQLite and the file broker.
 """
 
-import base64
-import hashlib
 import ipaddress
 import os
 
+from config.public_keys import derive_b64, secret_key
+
+TESTS = b"perantara-tests"
+
 
 def _test_key(purpose: str) -> str:
-    digest = hashlib.blake2b(purpose.encode(), digest_size=32, person=b"perantara-tests")
-    return base64.b64encode(digest.digest()).decode()
+    return derive_b64(TESTS, purpose)
 
 
-os.environ.setdefault("SECRET_KEY", "tests-only-" + _test_key("secret-key"))
+os.environ.setdefault("SECRET_KEY", secret_key(TESTS))
 os.environ.setdefault("RELAY_KEYRING", "test1:" + _test_key("keyring-test1"))
 os.environ.setdefault("RELAY_INDEX_KEY", _test_key("blind-index"))
 os.environ.setdefault("RELAY_MODERATION_KEYS", "m1:" + _test_key("moderation"))
