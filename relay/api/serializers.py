@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,7 +21,7 @@ from relay.models import (
     LegalHold,
     Report,
 )
-from relay.services import legal_holds, moderation
+from relay.services import legal_holds, moderation, moderation_story
 
 # --- Errors (documentation only) -----------------------------------------------------------
 
@@ -241,7 +242,9 @@ class ReportOutput(serializers.ModelSerializer[Report]):
         )
 
     def get_reported(self, report: Report) -> str:
-        return report.reported_pseudonym
+        # The API's pseudonyms are stable English strings, whatever the caller's language.
+        with translation.override("en"):
+            return moderation_story.reported_name(report)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, report: Report) -> list[str]:

@@ -81,27 +81,6 @@ class Report(models.Model):
         ]
         permissions = [("unmask_address", "Can reveal a participant's real address")]
 
-    @property
-    def reported_pseudonym(self) -> str:
-        """How moderators see the reported side: a pseudonym, never an address or a name."""
-        conversation = self.conversation
-        if conversation is not None:
-            if self.reported_side == Side.BUYER:
-                return conversation.buyer_pseudonym
-            return conversation.seller_pseudonym
-        return f"Seller · {self.listing.public_title}" if self.listing else "Seller"
-
-    @property
-    def reporter_pseudonym(self) -> str:
-        conversation = self.conversation
-        if self.automatic:
-            return "the relay (automatic)"
-        if conversation is not None and self.reporter_side == Side.BUYER:
-            return conversation.buyer_pseudonym
-        if conversation is not None and self.reporter_side == Side.SELLER:
-            return conversation.seller_pseudonym
-        return "a visitor of the listing page"
-
 
 class Sanction(models.Model):
     """A warning or a suspension of one participant (an endpoint, or a seller account)."""

@@ -251,8 +251,8 @@ def offered_actions(report: Report, facts: ReportedFacts) -> list[tuple[str, str
 
 
 def reported_name(report: Report) -> str:
-    """The reported side's pseudonym in the active language ("Pembeli K7Q2"); the API keeps
-    `Report.reported_pseudonym`, the stable English string."""
+    """The reported side's pseudonym in the active language ("Pembeli K7Q2"; the API asks for
+    it in English, its stable form)."""
     if report.conversation is not None:
         return pseudonyms.pseudonym(report.reported_side, report.conversation)
     return pseudonyms.seller_name(report.listing.public_title) if report.listing else _("Seller")
