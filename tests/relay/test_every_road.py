@@ -32,6 +32,7 @@ from relay.models import Ban, Conversation, Delivery, Message, Sanction, Side
 from relay.notices import render_notice
 from relay.pipeline import Outcome
 from relay.services import lifecycle, snapshot, web
+from relay.services.outbound import open_secret_params
 from tests.relay.conftest import BUYER, IDENTITY, SELLER, World, wait_until
 
 pytestmark = pytest.mark.worker
@@ -324,6 +325,25 @@ def language_switch(road: Road, settings: Any) -> Case:
     return Case(Outcome.LANGUAGE_SET, "language_set", language="id")
 
 
+def english_switch(road: Road, settings: Any) -> Case:
+    road.send("ENGLISH")
+    return Case(Outcome.LANGUAGE_SET, "language_set", language="en")
+
+
+def _sent_code(road: Road) -> dict[str, str]:
+    """The code travels sealed in its notice: the test opens it as the worker does."""
+    notice = Delivery.objects.filter(notice_code="data_request_code").latest("pk")
+    return open_secret_params(notice)
+
+
+def data_request(road: Road, settings: Any) -> Case:
+    road.send("MYDATA")
+    if road.name in PLATFORMS:
+        return Case(Outcome.DATA_REQUEST, "data_request_code", _sent_code)
+    url = settings.RELAY_PUBLIC_URL + reverse("relay:privacy")
+    return Case(Outcome.DATA_REQUEST, "data_request_web", lambda road: {"url": url})
+
+
 def invisible_only(road: Road, settings: Any) -> Case:
     road.send("\u200b\u200d\u2060\ufeff")
     return Case(Outcome.EMPTY, "empty_message")
@@ -349,6 +369,10 @@ GUARDS: dict[str, tuple[Callable[[Road, Any], Case], list[str]]] = {
     "invisible_only": (invisible_only, ALL_ROADS),
     # BAHASA is answered in Indonesian on every road, whatever the page's language.
     "language_switch": (language_switch, ALL_ROADS),
+    "english_switch": (english_switch, ALL_ROADS),
+    # A buyer gets a code in their own app (sealed, never a plain parameter); on the web the
+    # answer names the "Your data" page. Sellers erase through their account.
+    "data_request": (data_request, BUYER_ROADS),
 }
 
 
