@@ -633,3 +633,31 @@ DEMO_SELLER_PHONES = env.flag("DEMO_SELLER_PHONES", DEBUG and bool(PLATFORM_SAND
 # holds a link to itself, a control inside a control that screen readers and keyboards cannot
 # tell apart (axe's nested-interactive, serious; tests/browser/test_accessibility.py).
 SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": False}
+# --- Photos: chat media and listing photos (relay/services/media.py; issue #16) ---------------
+# (Appended as one block so parallel changes merge cleanly.) Two storage aliases of Django's
+# storage API. Chat media is sealed under the conversation key before it reaches the storage,
+# so any backend holds ciphertext only; listing photos are public and stored cleaned, in the
+# clear. Defaults: folders under var/. In production any Django storage backend works, e.g.
+# S3-compatible storage through django-storages (README, "Photos").
+RELAY_MEDIA_ROOT = Path(env.text("RELAY_MEDIA_ROOT", str(VAR_DIR / "media")))
+MARKETPLACE_PHOTO_ROOT = Path(env.text("MARKETPLACE_PHOTO_ROOT", str(VAR_DIR / "listing-photos")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "relay_media": {
+        "BACKEND": env.text(
+            "RELAY_MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(RELAY_MEDIA_ROOT)}
+        if not env.is_set("RELAY_MEDIA_STORAGE_BACKEND")
+        else {},
+    },
+    "listing_photos": {
+        "BACKEND": env.text(
+            "MARKETPLACE_PHOTO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(MARKETPLACE_PHOTO_ROOT)}
+        if not env.is_set("MARKETPLACE_PHOTO_STORAGE_BACKEND")
+        else {},
+    },
+}

@@ -96,3 +96,27 @@ class RelayHandle(models.Model):
     @property
     def display(self) -> str:
         return f"{self.code[:4]}-{self.code[4:]}"
+
+
+class ListingPhoto(models.Model):
+    """A photo on a listing's public page, cleaned before it is kept (marketplace/images.py):
+    no location, camera or time travels with it. Public, so kept in the clear, in
+    MARKETPLACE_PHOTO_STORAGE under a random name."""
+
+    MAX_PER_LISTING = 8
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
+    position = models.PositiveSmallIntegerField(default=0)  # 0 first; the first is the cover
+    storage_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["listing", "position"])]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of {self.listing_id}"

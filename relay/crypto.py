@@ -70,3 +70,23 @@ def decrypt_body(key: bytes, message_uid: uuid.UUID, blob: bytes | memoryview) -
     except Exception as error:
         raise BodyUnreadable("the body does not open for this message") from error
     return bytes(plain).decode()
+
+
+def encrypt_bytes(key: bytes, aad_uid: uuid.UUID, data: bytes) -> bytes:
+    """Like encrypt_body, for bytes (a photo, a file name)."""
+    nonce = random_bytes(NONCE_BYTES)
+    return nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        data, aad_uid.bytes, nonce, key
+    )
+
+
+def decrypt_bytes(key: bytes, aad_uid: uuid.UUID, blob: bytes | memoryview) -> bytes:
+    blob = bytes(blob)
+    try:
+        return bytes(
+            bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                blob[NONCE_BYTES:], aad_uid.bytes, blob[:NONCE_BYTES], key
+            )
+        )
+    except Exception as error:
+        raise BodyUnreadable("the data does not open for this row") from error

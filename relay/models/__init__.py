@@ -13,6 +13,8 @@ from relay.models.core import (
     Side,
     SmsOptOut,
 )
+from relay.models.e2ee import DeviceKey
+from relay.models.media import MediaFile
 from relay.models.moderation import AuditEntry, Ban, LegalHold, Report, Sanction
 
 __all__ = [
@@ -21,11 +23,13 @@ __all__ = [
     "Ban",
     "Conversation",
     "Delivery",
+    "DeviceKey",
     "EarlyStatus",
     "IdempotencyRecord",
     "IntegratorWebhook",
     "IntegratorWebhookDelivery",
     "LegalHold",
+    "MediaFile",
     "Message",
     "RelayIdentity",
     "Report",

@@ -171,6 +171,13 @@ class Message(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     provider_message_id = models.CharField(max_length=128, null=True, blank=True)
     body_sealed = models.BinaryField()
+    # Web ↔ web end to end (relay/franking.py, static/e2ee.js): body_sealed holds the sender's
+    # browser envelope (ciphertext to every device of both sides), sealed once more under the
+    # conversation key so shredding works as for any body. The server cannot read it; it keeps
+    # the sender's franking commitment and its own reporting tag over it.
+    e2ee = models.BooleanField(default=False)
+    franking_commitment = models.BinaryField(null=True, blank=True)  # HMAC-SHA-256(k_f, m)
+    reporting_tag = models.BinaryField(null=True, blank=True)  # HMAC(K_srv, c ‖ context)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
