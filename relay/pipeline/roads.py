@@ -6,11 +6,13 @@ Each builds a Submission and calls `submit()`, like the webhooks do. A refused m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.utils.translation import get_language
 
 from contacts.models import Endpoint, User
 from marketplace.models import Listing
-from relay.models import Conversation
+from relay.models import Conversation, MediaFile
 from relay.notices import render_notice
 from relay.pipeline.submit import submit
 from relay.pipeline.types import Notice, Outcome, Result, Road, Submission
@@ -58,20 +60,43 @@ def _checked(result: Result) -> Result:
 
 
 def seller_reply(
-    *, seller: User, conversation: Conversation, text: str, road: Road = Road.WEB_INBOX
+    *,
+    seller: User,
+    conversation: Conversation,
+    text: str,
+    road: Road = Road.WEB_INBOX,
+    media: Sequence[MediaFile] = (),
 ) -> Result:
     """The seller answers from the web inbox or the API."""
     sender = web.seller_web_endpoint(seller)
     sender.user = seller
     return _checked(
-        submit(Submission(road=road, text=text, sender=sender, conversation=conversation))
+        submit(
+            Submission(
+                road=road,
+                text=text,
+                sender=sender,
+                conversation=conversation,
+                media=tuple(media),
+            )
+        )
     )
 
 
-def buyer_message(*, buyer: Endpoint, conversation: Conversation, text: str) -> Result:
+def buyer_message(
+    *, buyer: Endpoint, conversation: Conversation, text: str, media: Sequence[MediaFile] = ()
+) -> Result:
     """A web-chat buyer writes in their conversation."""
     return _checked(
-        submit(Submission(road=Road.WEB_CHAT, text=text, sender=buyer, conversation=conversation))
+        submit(
+            Submission(
+                road=Road.WEB_CHAT,
+                text=text,
+                sender=buyer,
+                conversation=conversation,
+                media=tuple(media),
+            )
+        )
     )
 
 

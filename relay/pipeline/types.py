@@ -12,7 +12,7 @@ from contacts.models import Endpoint
 from marketplace.handles import HandleCandidate
 from marketplace.models import Listing, RelayHandle
 from relay.adapters.base import InboundMessage
-from relay.models import Conversation, RelayIdentity
+from relay.models import Conversation, MediaFile, RelayIdentity
 
 
 class Road(StrEnum):
@@ -95,6 +95,9 @@ class Submission:
     # address); the browser is the sender endpoint itself.
     network_key: str = ""
     has_media: bool = False
+    # Photos a web road already received, cleaned and sealed (relay/services/media.py) but not
+    # yet tied to a message: the pipeline attaches them to the message it relays.
+    media: tuple[MediaFile, ...] = ()
 
 
 @dataclass(frozen=True)
