@@ -84,11 +84,14 @@ class ParsedField:
 
 
 def _b64(value: Any) -> bytes | None:
-    """Standard base64 with padding, url-safe accepted; None for anything else."""
-    if not isinstance(value, str) or not value:
+    """Standard base64 with padding; url-safe accepted, with or without its padding; None for
+    anything else."""
+    if not isinstance(value, str) or not value or len(value) > 512:
         return None
+    standard = value.replace("-", "+").replace("_", "/")
+    standard += "=" * (-len(standard) % 4)
     try:
-        return base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True)
+        return base64.b64decode(standard, validate=True)
     except (binascii.Error, ValueError):
         return None
 

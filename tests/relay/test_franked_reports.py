@@ -88,6 +88,18 @@ def test_a_genuine_franked_report_verifies_with_the_sender_and_time(chat: Chat) 
     assert filed.data["franked_verified"] == 1 and SELLER_SAYS not in json.dumps(filed.data)
 
 
+def test_url_safe_base64_without_padding_is_accepted(chat: Chat) -> None:
+    _message, claim = e2ee_message(chat.conversation, Side.SELLER, SELLER_SAYS)
+    url_safe = {
+        **claim,
+        "kf": base64.urlsafe_b64encode(base64.b64decode(claim["kf"])).decode().rstrip("="),
+        "r": base64.urlsafe_b64encode(base64.b64decode(claim["r"])).decode().rstrip("="),
+    }
+    chat.buyer_reports([url_safe])
+    [item] = franked_items(Report.objects.get())
+    assert item["verified"] is True
+
+
 def _altered(claim: dict[str, Any], how: str) -> dict[str, Any]:
     changed = copy.deepcopy(claim)
     if how == "message":
@@ -192,6 +204,13 @@ def test_an_unreadable_franked_field_files_the_report_with_a_note(chat: Chat, fi
     assert "could not be verified" in page
     items = opened(Report.objects.get())
     assert [(i["kind"], i["reason"]) for i in items] == [("note", "unreadable")]
+
+
+def test_items_that_are_not_claims_are_each_an_unverified_claim(chat: Chat) -> None:
+    page = chat.buyer_reports([1, "x", None, {"m": 5, "kf": [], "ctx": "?", "r": {}}])
+    assert "could not be verified" in page
+    items = franked_items(Report.objects.get())
+    assert [(i["verified"], i["reason"]) for i in items] == [(False, "malformed")] * 4
 
 
 def test_at_most_the_evidence_limit_is_kept_and_duplicates_do_not_count_twice(

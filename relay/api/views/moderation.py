@@ -127,6 +127,9 @@ class ModerationEvidenceView(ModerationView):
             **COMMON_ERRORS,
         },
     )
+    # A replay answers from the record sealed under the client's own Idempotency-Key (purged
+    # after API_IDEMPOTENCY_HOURS): the same moderator reading what they were already given.
+    @idempotent
     def post(self, request: Request, code: str) -> Response:
         report = _report(code)
         try:
