@@ -34,8 +34,13 @@ WHY_UNVERIFIED: dict[str, Any] = {
         "the message, its key or the relay's details about it were changed, so the relay's "
         "tag does not match."
     ),
-    "commitment": gettext_lazy(
-        "the message or its key were changed, so the sender's commitment does not match."
+    fr.COMMITMENT: gettext_lazy(
+        "the message or its key were changed: they do not match the commitment the relay "
+        "stored when it was sent."
+    ),
+    fr.ALTERED_CONTEXT: gettext_lazy(
+        "the relay's details about it (sender, recipient, time or conversation) were changed, "
+        "so the relay's tag does not match."
     ),
     "context": gettext_lazy("the relay's details about it name a different message."),
     "conversation": gettext_lazy(

@@ -34,6 +34,8 @@ UNREADABLE = "unreadable"  # the whole `franked` field could not be read
 
 # Reasons of an unverified claim, beyond franking.Verdict's ("commitment", "tag", "context",
 # "conversation", "malformed").
+COMMITMENT = "commitment"  # the text or its franking key differ from what was sent
+ALTERED_CONTEXT = "altered_context"  # the relay's context (sender, time, …) was changed
 NOT_IN_CONVERSATION = "not_in_conversation"
 NOT_REPORTED_SIDE = "not_reported_side"
 STORED_MISMATCH = "stored_mismatch"
@@ -167,7 +169,10 @@ def check_claim(claim: Claim, *, conversation: Conversation, reported_side: str)
         conversation=conversation.code,
     )
     if not verdict.verified:
-        return _unverified(claim, verdict.reason)
+        reason = verdict.reason
+        if reason == "tag":
+            reason = _which_half_was_altered(claim, conversation=conversation)
+        return _unverified(claim, reason)
     uid = str(claim.ctx["message"])
     if claim.message and claim.message != uid:
         return _unverified(claim, "context")  # the item names one message, its context another
@@ -189,6 +194,25 @@ def check_claim(claim: Claim, *, conversation: Conversation, reported_side: str)
         # tags alone, which is all a verdict ever needs.
         "stored": stored is not None and conversation.wrapped_key is not None,
     }
+
+
+def _which_half_was_altered(claim: Claim, *, conversation: Conversation) -> str:
+    """The tag does not hold. While the relay still keeps the message, its stored commitment
+    tells the moderator which half was changed: the text or its key (COMMITMENT), or the
+    relay's context (ALTERED_CONTEXT). Otherwise only that the tag does not hold."""
+    try:
+        uid = uuid.UUID(claim.message or str(claim.ctx.get("message", "")))
+    except ValueError:
+        return "tag"
+    stored = (
+        Message.objects.filter(conversation=conversation, uid=uid)
+        .values_list("franking_commitment", flat=True)
+        .first()
+    )
+    if stored is None:
+        return "tag"
+    commitment = franking.commitment(claim.franking_key, claim.text)
+    return ALTERED_CONTEXT if hmac.compare_digest(bytes(stored), commitment) else COMMITMENT
 
 
 def _stored_message(

@@ -126,10 +126,10 @@ def _altered(claim: dict[str, Any], how: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("how", "reason"),
     [
-        ("message", "tag"),
-        ("franking key", "tag"),
-        ("sender in the context", "tag"),
-        ("time in the context", "tag"),
+        ("message", "commitment"),
+        ("franking key", "commitment"),
+        ("sender in the context", "altered_context"),
+        ("time in the context", "altered_context"),
         ("truncated tag", "malformed"),
         ("bad base64", "malformed"),
         ("missing field", "malformed"),
@@ -169,7 +169,10 @@ def test_a_tag_of_another_message_does_not_verify_this_one(chat: Chat) -> None:
     renamed = {**claim, "message": str(second.uid)}
     chat.buyer_reports([swapped, renamed])
     items = franked_items(Report.objects.get())
-    assert [(i["verified"], i["reason"]) for i in items] == [(False, "tag"), (False, "context")]
+    assert [(i["verified"], i["reason"]) for i in items] == [
+        (False, "commitment"),
+        (False, "context"),
+    ]
 
 
 def test_the_reporters_own_message_is_not_evidence_against_the_other_side(chat: Chat) -> None:
@@ -193,6 +196,18 @@ def test_a_shredded_message_still_verifies_from_its_tags_alone(chat: Chat) -> No
     chat.buyer_reports([claim])
     [item] = franked_items(Report.objects.get())
     assert (item["verified"], item["stored"]) == (True, False)
+
+
+def test_an_altered_claim_of_a_message_no_longer_stored_is_unverified_all_the_same(
+    chat: Chat,
+) -> None:
+    message, claim = e2ee_message(chat.conversation, Side.SELLER, SELLER_SAYS)
+    message.delete()
+    chat.buyer_reports([_altered(claim, "message")])
+    [item] = franked_items(Report.objects.get())
+    # Without the stored commitment the relay cannot say which half changed, only that the
+    # tag does not hold.
+    assert (item["verified"], item["reason"]) == (False, "tag")
 
 
 @pytest.mark.parametrize(
@@ -282,7 +297,7 @@ def test_the_moderator_sees_each_kind_of_evidence_labelled_with_a_legend(chat: C
     )
     buyer = chat.conversation.buyer_pseudonym
     assert f"Verified: sent by {buyer} at " in page
-    assert "Unverified claim: the message, its key or the relay's details" in page
+    assert "Unverified claim: the message or its key were changed" in page
     assert "Sealed by the relay" in page
     assert 'data-kind="verified"' in page and 'data-kind="unverified"' in page
     assert 'data-kind="relay_sealed"' in page
