@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import MODERATOR_GROUP, User
 from relay.models import AuditEntry, Report
-from relay.services import evidence, legal_holds, moderation, moderation_story
+from relay.services import evidence, evidence_labels, legal_holds, moderation, moderation_story
 
 
 def is_moderator(user: Any) -> bool:
@@ -93,7 +93,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest,
     report: Report,
-    opened: list[dict[str, str]] | None,
+    opened: list[dict[str, Any]] | None,
     revealed: list[str] | None = None,
 ) -> HttpResponse:
     holds = [
@@ -109,7 +109,7 @@ def _detail(
             "report": report,
             "facts": facts,
             "history": moderation_story.report_history(report),
-            "evidence": opened,
+            "evidence": evidence_labels.shown_all(opened) if opened is not None else None,
             "can_unmask": request.user.has_perm("relay.unmask_address"),
             "revealed": revealed,
             "actions": actions,

@@ -114,6 +114,11 @@ urlpatterns += [
         name="api_moderation_report",
     ),
     path(
+        "api/moderation/reports/<str:code>/evidence/",
+        api_moderation.ModerationEvidenceView.as_view(),
+        name="api_moderation_evidence",
+    ),
+    path(
         "api/moderation/reports/<str:code>/holds/",
         api_moderation.ModerationLegalHoldsView.as_view(),
         name="api_moderation_holds",

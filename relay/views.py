@@ -25,7 +25,7 @@ from marketplace.selectors import public_listing
 from relay import selectors
 from relay.models import Conversation, Delivery, Report, Side
 from relay.pipeline import roads
-from relay.services import lifecycle, moderation, read_marks, web
+from relay.services import franked_reports, lifecycle, moderation, read_marks, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -334,23 +334,42 @@ def _report_form(request: HttpRequest) -> tuple[str, str]:
     return request.POST.get("reason", ""), request.POST.get("note", "")
 
 
+def _franked(request: HttpRequest) -> franked_reports.ParsedField:
+    """The end-to-end messages the reporter's browser attached (hidden field `franked`)."""
+    return franked_reports.parse_field(request.POST.get("franked", ""))
+
+
+def _thank_reporter(request: HttpRequest, summary: moderation.EvidenceSummary) -> None:
+    if summary.unverified or summary.unreadable:
+        messages.warning(
+            request,
+            _(
+                "Thank you. Our moderators will look at it. Some of the messages your browser "
+                "attached could not be verified: moderators will see them marked as unverified."
+            ),
+        )
+    else:
+        messages.success(request, _("Thank you. Our moderators will look at it."))
+
+
 @login_required
 @require_POST
 def conversation_report(request: HttpRequest, code: str) -> HttpResponse:
     current = selectors.conversation_for_seller(signed_in(request), code)
     reason, note = _report_form(request)
     try:
-        moderation.file_report(
+        _report, summary = moderation.file_conversation_report(
             conversation=current,
             reporter_side=Side.SELLER,
             reporter=web.seller_web_endpoint(signed_in(request)),
             reason=reason,
             note=note,
+            franked=_franked(request),
         )
     except RelayError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Thank you. Our moderators will look at it."))
+        _thank_reporter(request, summary)
     return redirect("relay:conversation", code=code)
 
 
@@ -359,17 +378,18 @@ def conversation_report(request: HttpRequest, code: str) -> HttpResponse:
 def buyer_chat_report(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
     reason, note = _report_form(request)
     try:
-        moderation.file_report(
+        _report, summary = moderation.file_conversation_report(
             conversation=access.conversation,
             reporter_side=Side.BUYER,
             reporter=access.buyer,
             reason=reason,
             note=note,
+            franked=_franked(request),
         )
     except RelayError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Thank you. Our moderators will look at it."))
+        _thank_reporter(request, summary)
     return _back_to_chat(access)
 
 

@@ -127,19 +127,75 @@ class ConversationOutput(serializers.ModelSerializer[Conversation]):
 class ReportInput(serializers.Serializer[dict[str, Any]]):
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    franked = serializers.JSONField(
+        required=False,
+        default=list,
+        help_text=(
+            "End-to-end encrypted messages the reporter opened, as the web forms send them: a "
+            'list of {"message": uid, "m": text, "kf": base64 franking key, "ctx": the '
+            'relay\'s context, "r": base64 reporting tag}. Each is verified; one that does not '
+            "verify is kept as an unverified claim."
+        ),
+    )
+
+
+class FrankedSummaryOutput(serializers.Serializer[dict[str, Any]]):
+    verified = serializers.IntegerField()
+    unverified = serializers.IntegerField()
+    unreadable = serializers.BooleanField(help_text="The `franked` field could not be read.")
 
 
 class FiledReportOutput(serializers.ModelSerializer[Report]):
+    franked = serializers.SerializerMethodField()
+
     class Meta:
         model = Report
-        fields = ("code", "reason", "status", "created_at")
+        fields = ("code", "reason", "status", "created_at", "franked")
+
+    @extend_schema_field(FrankedSummaryOutput)
+    def get_franked(self, report: Report) -> dict[str, Any]:
+        """What became of the attached end-to-end messages."""
+        summary = self.context.get("summary")
+        return {
+            "verified": getattr(summary, "verified", 0),
+            "unverified": getattr(summary, "unverified", 0),
+            "unreadable": getattr(summary, "unreadable", False),
+        }
+
+
+class EvidenceItemOutput(serializers.Serializer[dict[str, Any]]):
+    """One evidence item with its kind, as the report page labels it."""
+
+    kind = serializers.ChoiceField(
+        choices=["verified", "unverified", "relay_sealed", "note"],
+        help_text=(
+            "verified: a franked message the relay checked; unverified: a claim it could not "
+            "check; relay_sealed: a message the relay read and sealed when the report was "
+            "filed; note: the reporter's note, or the relay's note on what is missing."
+        ),
+    )
+    verified = serializers.BooleanField(allow_null=True, help_text="null: not a franked claim.")
+    label = serializers.CharField(help_text="In the caller's language.")
+    detail = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True)
+    author = serializers.CharField(allow_blank=True)
+    sent_at = serializers.CharField(allow_blank=True)
 
 
 class MessageOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField(help_text="The message's public id.")
     mine = serializers.BooleanField(help_text="Sent by the caller's side (the seller).")
     author = serializers.CharField(help_text="A pseudonym, never a name or an address.")
-    text = serializers.CharField()
+    text = serializers.CharField(
+        help_text="The text; for an end-to-end encrypted message only a marker (see `e2ee`)."
+    )
+    e2ee = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "End-to-end encrypted between the buyer's and the seller's browsers: the relay "
+            "cannot read it, so the API cannot show it."
+        ),
+    )
     created_at = serializers.DateTimeField()
     state = serializers.CharField(
         allow_blank=True, help_text="Delivery state of the caller's own messages, else empty."

@@ -45,6 +45,33 @@ def _when(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+E2EE_EXPORT_NOTE = "end-to-end encrypted: the relay cannot read it"
+
+
+def _author(conversation: Conversation, message: Message, *, my_side: str) -> str:
+    if message.sender_side == my_side:
+        return "you"
+    if message.sender_side == Side.BUYER:
+        return conversation.buyer_pseudonym
+    if message.sender_side == Side.SELLER:
+        return conversation.seller_pseudonym
+    return "Relay"
+
+
+def _encrypted_entry(
+    conversation: Conversation, message: Message, *, my_side: str
+) -> dict[str, Any]:
+    return {
+        "from": _author(conversation, message, my_side=my_side),
+        "channel": message.channel,
+        "at": _when(message.created_at),
+        "text": None,
+        "expired": False,
+        "end_to_end_encrypted": True,
+        "note": E2EE_EXPORT_NOTE,
+    }
+
+
 def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any]]:
     try:
         key: bytes | None = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
@@ -53,22 +80,19 @@ def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any
     shown = []
     for message in conversation.messages.order_by("id"):
         text: str | None = None
+        if message.e2ee:
+            # Web ↔ web end to end: the stored body is ciphertext to the relay; the person's
+            # own browser holds what it said. Never decrypted and passed on as if it were text.
+            shown.append(_encrypted_entry(conversation, message, my_side=my_side))
+            continue
         if key is not None:
             try:
                 text = crypto.decrypt_body(key, message.uid, message.body_sealed)
             except crypto.BodyUnreadable:
                 text = None
-        if message.sender_side == my_side:
-            author = "you"
-        elif message.sender_side == Side.BUYER:
-            author = conversation.buyer_pseudonym
-        elif message.sender_side == Side.SELLER:
-            author = conversation.seller_pseudonym
-        else:
-            author = "Relay"
         shown.append(
             {
-                "from": author,
+                "from": _author(conversation, message, my_side=my_side),
                 "channel": message.channel,
                 "at": _when(message.created_at),
                 "text": text,

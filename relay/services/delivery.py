@@ -358,8 +358,13 @@ def render(delivery: Delivery) -> str:
     message = delivery.message
     assert conversation is not None and message is not None
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
-    body = crypto.decrypt_body(key, message.uid, message.body_sealed)
     with translation.override(language):
+        if message.e2ee:
+            # The browsers' envelope is ciphertext to the relay: never sent on as if it were
+            # text. (Web deliveries never get here; this is a leg that left the web.)
+            body = _("Encrypted message: open the web chat or the web inbox to read it.")
+        else:
+            body = crypto.decrypt_body(key, message.uid, message.body_sealed)
         return _relayed_text(delivery, conversation, body)
 
 

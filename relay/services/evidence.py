@@ -72,7 +72,10 @@ def _seal(report: Report, field: str, payload: Any) -> bytes:
     return evidence_crypto.seal_field(_public_key(report), report.code, field, plain)
 
 
-def seal_evidence(report: Report, items: list[dict[str, str]]) -> None:
+def seal_evidence(report: Report, items: list[dict[str, Any]]) -> None:
+    """Seal the evidence items, each with its kind (relay/services/franked_reports.py):
+    "relay_sealed" (the relay read and sealed it), "franked" (a reporter's claim, verified or
+    not) or "note"."""
     report.evidence_sealed = _seal(report, EVIDENCE, items)
 
 
@@ -100,7 +103,7 @@ def _open(private: bytes, report: Report, field: str, blob: bytes | memoryview |
 
 @dataclass(frozen=True)
 class OpenedReport:
-    evidence: list[dict[str, str]]
+    evidence: list[dict[str, Any]]
     note: str | None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from relay.services import (
     audit,
     event_counts,
     evidence,
+    franked_reports,
     integrations,
     lifecycle,
     outbound,
@@ -121,34 +123,75 @@ def _other(side: str) -> str:
     return Side.SELLER if side == Side.BUYER else Side.BUYER
 
 
-def _evidence(conversation: Conversation, reported_side: str) -> list[dict[str, str]]:
-    """The last N messages the reported side sent, as moderators will read them."""
+def _relay_sealed(conversation: Conversation, reported_side: str) -> tuple[list[Any], bool]:
+    """The last N messages the reported side sent that the relay itself can read, as
+    moderators will read them, and whether end-to-end messages were among those N (the relay
+    cannot read those: only the reporter's browser can show them, franked)."""
     limit = settings.RELAY_REPORT_EVIDENCE_MESSAGES
     messages = list(
         Message.objects.filter(conversation=conversation, sender_side=reported_side).order_by(
             "-id"
         )[:limit]
     )
+    skipped_e2ee = any(message.e2ee for message in messages)
     try:
         key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     except crypto.BodyUnreadable:
-        return []
+        return [], skipped_e2ee
     author = (
         conversation.buyer_pseudonym
         if reported_side == Side.BUYER
         else conversation.seller_pseudonym
     )
-    items = []
+    items: list[Any] = []
     for message in reversed(messages):
+        if message.e2ee:
+            continue  # the sealed envelope is ciphertext to the relay, never text to show
         try:
             text = crypto.decrypt_body(key, message.uid, message.body_sealed)
         except crypto.BodyUnreadable:
             continue
-        items.append({"author": author, "text": text, "sent_at": message.created_at.isoformat()})
-    return items
+        items.append(
+            {
+                "kind": franked_reports.RELAY_SEALED,
+                "author": author,
+                "text": text,
+                "sent_at": message.created_at.isoformat(),
+            }
+        )
+    return items, skipped_e2ee
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class EvidenceSummary:
+    """What the reporter is told about the messages their browser attached."""
+
+    verified: int = 0
+    unverified: int = 0
+    unreadable: bool = False  # the `franked` field itself could not be read
+
+
+def _evidence(
+    conversation: Conversation, reported_side: str, franked: franked_reports.ParsedField
+) -> tuple[list[Any], EvidenceSummary]:
+    """The relay-sealed messages, then the franked claims checked, each item with its kind."""
+    items, skipped_e2ee = _relay_sealed(conversation, reported_side)
+    claimed = franked_reports.franked_evidence(
+        franked, conversation=conversation, reported_side=reported_side
+    )
+    verified = sum(1 for item in claimed if item.get("verified"))
+    if skipped_e2ee and not franked.claims and not franked.unreadable:
+        claimed.append(
+            {"kind": franked_reports.NOTE, "reason": franked_reports.NO_FRANKED, "text": ""}
+        )
+    summary = EvidenceSummary(
+        verified=verified,
+        unverified=len(franked.claims) - verified,
+        unreadable=franked.unreadable,
+    )
+    return items + claimed, summary
+
+
 def file_report(
     *,
     reporter_side: str,
@@ -158,11 +201,41 @@ def file_report(
     listing: Listing | None = None,
     reporter: Endpoint | None = None,
     automatic: bool = False,
+    franked: franked_reports.ParsedField | None = None,
 ) -> Report:
     """File a report on the other side of a conversation, or on a listing from its page.
 
     Without a reason the report waits for the reporter's numbered reply (messaging channels).
+    `franked`: the end-to-end messages the reporter's browser attached
+    (franked_reports.parse_field), checked and sealed with the evidence.
     """
+    report, _summary = file_conversation_report(
+        reporter_side=reporter_side,
+        reason=reason,
+        note=note,
+        conversation=conversation,
+        listing=listing,
+        reporter=reporter,
+        automatic=automatic,
+        franked=franked,
+    )
+    return report
+
+
+@transaction.atomic
+def file_conversation_report(
+    *,
+    reporter_side: str,
+    reason: str = "",
+    note: str = "",
+    conversation: Conversation | None = None,
+    listing: Listing | None = None,
+    reporter: Endpoint | None = None,
+    automatic: bool = False,
+    franked: franked_reports.ParsedField | None = None,
+) -> tuple[Report, EvidenceSummary]:
+    """`file_report`, and what became of the messages the reporter's browser attached (the
+    web roads tell the reporter when some could not be verified)."""
     if conversation is None and listing is None:
         raise ModerationError(_("A report needs a conversation or a listing."))
     if reason and reason not in Report.Reason.values:
@@ -177,8 +250,11 @@ def file_report(
         status=Report.Status.OPEN if reason else Report.Status.AWAITING_REASON,
     )
     evidence.key_report(report)  # public keys suffice: workers and webhooks file reports
+    summary = EvidenceSummary()
     if conversation is not None:
-        _report_conversation(report, conversation, reporter_side)
+        summary = _report_conversation(
+            report, conversation, reporter_side, franked or franked_reports.ParsedField([])
+        )
     else:
         assert listing is not None
         report.reported_side = Side.SELLER
@@ -192,24 +268,38 @@ def file_report(
         actor=None,
         target_type="report",
         target_code=report.code,
-        data={"reason": reason, "side": reporter_side, "automatic": automatic},
+        # Counts only: what the claims say is sealed to the report, never in the audit log.
+        data={
+            "reason": reason,
+            "side": reporter_side,
+            "automatic": automatic,
+            "franked_verified": summary.verified,
+            "franked_unverified": summary.unverified,
+        },
     )
     if report.status == Report.Status.OPEN:
         _auto_suspend_if_needed(report)
-    return report
+    return report, summary
 
 
-def _report_conversation(report: Report, conversation: Conversation, reporter_side: str) -> None:
-    """The reported side is the reporter's other side; its last messages are sealed as
-    evidence to the moderation key."""
+def _report_conversation(
+    report: Report,
+    conversation: Conversation,
+    reporter_side: str,
+    franked: franked_reports.ParsedField,
+) -> EvidenceSummary:
+    """The reported side is the reporter's other side; its last messages the relay can read
+    and the franked messages the reporter's browser attached are sealed as evidence to the
+    moderation key."""
     report.reported_side = _other(reporter_side) if reporter_side in Side.values else Side.SELLER
     if report.reported_side == Side.BUYER:
         report.reported_endpoint = conversation.buyer_endpoint
     else:
         report.reported_user = conversation.listing.seller
-    items = _evidence(conversation, report.reported_side)
+    items, summary = _evidence(conversation, report.reported_side, franked)
     evidence.seal_evidence(report, items)
-    report.evidence_count = len(items)
+    report.evidence_count = sum(1 for item in items if item.get("kind") != franked_reports.NOTE)
+    return summary
 
 
 def complete_report(*, report: Report, reason: str, note: str = "") -> Report:
@@ -293,7 +383,7 @@ def is_banned(blind_index: str) -> bool:
 # --- Moderator reads and actions ----------------------------------------------------------------
 
 
-def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
+def open_evidence(*, report: Report, moderator: User) -> list[dict[str, Any]]:
     """The reported messages, for a moderator's eyes; writes an audit row first.
 
     Raises ModerationError once the evidence was shredded, and
@@ -310,7 +400,15 @@ def open_evidence(*, report: Report, moderator: User) -> list[dict[str, str]]:
     opened = evidence.open_report_fields(report)
     items = list(opened.evidence)
     if opened.note:
-        items.append({"author": _("Reporter's note"), "text": opened.note, "sent_at": ""})
+        items.append(
+            {
+                "kind": franked_reports.NOTE,
+                "reason": "reporter_note",
+                "author": _("Reporter's note"),
+                "text": opened.note,
+                "sent_at": "",
+            }
+        )
     return items
 
 

@@ -39,6 +39,20 @@ PROOFS: dict[str, list[str]] = {
         "tests.relay.test_data_request_codes::"
         "test_a_web_chat_buyer_exports_and_erases_with_their_browser_cookie",
     ],
+    "End-to-end encrypted bodies (web ↔ web)": [
+        "tests.relay.test_e2ee_retention::test_purge_shreds_e2ee_ciphertext_with_the_conversation_key",
+        "tests.relay.test_e2ee_retention::test_delete_user_shreds_the_sellers_e2ee_conversations",
+        "tests.relay.test_e2ee_retention::"
+        "test_buyer_erasure_overwrites_their_e2ee_bodies_and_keeps_the_sellers",
+        "tests.relay.test_e2ee_retention::"
+        "test_the_data_export_lists_e2ee_messages_as_unreadable_to_the_relay",
+    ],
+    "Franked report evidence": [
+        "tests.relay.test_e2ee_retention::"
+        "test_franked_evidence_is_shredded_by_purge_after_the_window_and_not_before",
+        "tests.relay.test_e2ee_retention::"
+        "test_buyer_erasure_shreds_the_franked_evidence_of_their_report",
+    ],
     "sealed notice parameters (verification and data-request codes)": [
         "tests.ops.test_purge::test_purge_makes_old_bodies_unreadable_and_leaves_newer_ones",
         "tests.ops.test_retention_map::"

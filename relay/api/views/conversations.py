@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -16,7 +17,7 @@ from relay.api.pagination import OldestFirst, RecentActivityFirst
 from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
 from relay.models import Conversation, Message, Side
 from relay.pipeline import Road, roads
-from relay.services import lifecycle, moderation, web
+from relay.services import franked_reports, lifecycle, moderation, web
 
 
 class ConversationsView(ApiView):
@@ -94,26 +95,38 @@ class ConversationReportView(ApiView):
         conversation = selectors.conversation_for_seller(seller, code)
         data = io.ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        report = moderation.file_report(
+        report, summary = moderation.file_conversation_report(
             conversation=conversation,
             reporter_side=Side.SELLER,
             reporter=web.seller_web_endpoint(seller),
             reason=data.validated_data["reason"],
             note=data.validated_data["note"],
+            franked=franked_reports.parse_field(data.validated_data["franked"]),
         )
-        return Response(io.FiledReportOutput(report).data, status=status.HTTP_201_CREATED)
+        output = io.FiledReportOutput(report, context={"summary": summary})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+def _encrypted_marker() -> str:
+    """What the API shows for an end-to-end message, in the caller's language."""
+    return _("Encrypted message")
 
 
 def _shown(conversation: Conversation, message_ids: list[int]) -> list[dict[str, Any]]:
     """The given messages as the seller sees them, through the one decrypting selector."""
-    uids = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "uid"))
+    rows = Message.objects.filter(pk__in=message_ids).values_list("pk", "uid", "e2ee")
+    uids = {pk: uid for pk, uid, _e2ee in rows}
+    # Web ↔ web end to end: the stored body is the browsers' envelope, ciphertext to the
+    # relay; the API says so instead of passing it on as text.
+    encrypted = {pk for pk, _uid, e2ee in rows if e2ee}
     wanted = set(message_ids)
     return [
         {
             "id": uids[shown.id],
             "mine": shown.mine,
             "author": shown.author,
-            "text": shown.text,
+            "text": _encrypted_marker() if shown.id in encrypted else shown.text,
+            "e2ee": shown.id in encrypted,
             "created_at": shown.created_at,
             "state": shown.state,
         }

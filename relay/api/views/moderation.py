@@ -23,7 +23,7 @@ from relay.api.views.base import (
     error,
 )
 from relay.models import Report
-from relay.services import legal_holds, moderation
+from relay.services import evidence, evidence_labels, legal_holds, moderation
 
 
 class ModerationView(ApiView):
@@ -106,6 +106,40 @@ class ModerationReportView(ModerationView):
             return Response(error_body("not_allowed_now", refused.message), status=409)
         report.refresh_from_db()
         return Response(io.ReportOutput(report).data)
+
+
+class ModerationEvidenceView(ModerationView):
+    @extend_schema(
+        operation_id="moderation_reports_evidence",
+        summary="Open a report's evidence (audited)",
+        description=(
+            "The reported messages, each with its kind: `verified` (an end-to-end message the "
+            "reporter's browser showed, checked against the relay's own tag), `unverified` (a "
+            "claim that did not check out; `label` says why), `relay_sealed` (a message the "
+            "relay read and sealed when the report was filed) or `note`. Opening writes an "
+            "audit row, as on the report page. 409 once the evidence was shredded."
+        ),
+        request=None,
+        responses={
+            200: io.EvidenceItemOutput(many=True),
+            409: error("The evidence was shredded."),
+            **NOT_FOUND,
+            **COMMON_ERRORS,
+        },
+    )
+    # A replay answers from the record sealed under the client's own Idempotency-Key (purged
+    # after API_IDEMPOTENCY_HOURS): the same moderator reading what they were already given.
+    @idempotent
+    def post(self, request: Request, code: str) -> Response:
+        report = _report(code)
+        try:
+            opened = moderation.open_evidence(report=report, moderator=self.caller(request))
+        except moderation.ModerationError as refused:
+            return Response(error_body("evidence_shredded", refused.message), status=409)
+        except evidence.ModerationKeyMissing as missing:
+            return Response(error_body("moderation_key_missing", str(missing)), status=503)
+        items = [item.as_dict() for item in evidence_labels.shown_all(opened)]
+        return Response(io.EvidenceItemOutput(items, many=True).data)
 
 
 class ModerationLegalHoldsView(ModerationView):
