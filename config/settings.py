@@ -661,3 +661,9 @@ STORAGES = {
         else {},
     },
 }
+# --- Photos: limits and report evidence (relay/services/limits.py, moderation.py; issue #16) --
+# (Appended as one block so parallel changes merge cleanly.) Photos one sender may send in an
+# hour on all roads together (each photo of a message counts), and how many of the reported
+# side's latest photos a report seals as evidence (each re-encoded at most 1,024 px).
+RELAY_LIMIT_MEDIA_PER_HOUR = env.integer("RELAY_LIMIT_MEDIA_PER_HOUR", 30, minimum=1)
+RELAY_REPORT_EVIDENCE_PHOTOS = env.integer("RELAY_REPORT_EVIDENCE_PHOTOS", 3, minimum=0)
