@@ -661,3 +661,31 @@ STORAGES = {
         else {},
     },
 }
+# --- Photos: limits and report evidence (relay/services/limits.py, moderation.py; issue #16) --
+# (Appended as one block so parallel changes merge cleanly.) Photos one sender may send in an
+# hour on all roads together (each photo of a message counts), and how many of the reported
+# side's latest photos a report seals as evidence (each re-encoded at most 1,024 px).
+RELAY_LIMIT_MEDIA_PER_HOUR = env.integer("RELAY_LIMIT_MEDIA_PER_HOUR", 30, minimum=1)
+RELAY_REPORT_EVIDENCE_PHOTOS = env.integer("RELAY_REPORT_EVIDENCE_PHOTOS", 3, minimum=0)
+# The options of a RELAY_MEDIA_STORAGE_BACKEND other than the default, as one JSON object, e.g.
+# {"bucket_name": "perantara-media", "endpoint_url": "https://s3.example.com"} for
+# django-storages' S3Storage. Its credentials come from boto3's own AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or an instance role), never from this variable.
+if env.is_set("RELAY_MEDIA_STORAGE_OPTIONS"):
+    import json as _json
+
+    try:
+        _media_options = _json.loads(env.text("RELAY_MEDIA_STORAGE_OPTIONS"))
+    except ValueError:
+        _media_options = None
+    if not isinstance(_media_options, dict):
+        raise ImproperlyConfigured(
+            'RELAY_MEDIA_STORAGE_OPTIONS must be a JSON object like {"bucket_name": "perantara-'
+            'media"}'
+        )
+    STORAGES["relay_media"] = {
+        "BACKEND": env.text(
+            "RELAY_MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": _media_options,
+    }

@@ -85,6 +85,10 @@ NOTICES: dict[str, Promise] = {
         "You are sending too fast. Please wait a little and try again; this message was not "
         "forwarded."
     ),
+    "media_slow_down": _(
+        "You have sent many photos in the last hour (the limit is {limit}). Please wait a "
+        "while before sending more; this message was not forwarded."
+    ),
     "held_as_spam": _(
         "The same message was sent to many listings, so it was held for review and not forwarded."
     ),

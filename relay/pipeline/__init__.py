@@ -34,6 +34,8 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       conversation_state    only open conversations carry messages (the handle resumes one the
                             sender ended)
       message_rate          per conversation and side, per minute
+      media_rate            photos per sender, per hour, on every road (after message_rate:
+                            a refused text costs no photo allowance)
       number_guard          after every refusal, so only relayed text is masked; it changes the
                             body, never stops it
       fits_the_other_app    the final body must fit the other side's app (WhatsApp 4,096 chars,

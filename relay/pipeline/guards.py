@@ -363,6 +363,20 @@ def message_rate(ctx: Context) -> Stop | None:
     return Stop(Outcome.RATE_LIMITED, Notice("slow_down"))
 
 
+def media_rate(ctx: Context) -> Stop | None:
+    """At most RELAY_LIMIT_MEDIA_PER_HOUR photos per sender in an hour, on every road: a web
+    road's photos (Submission.media) each count, a platform message carrying media counts one.
+    Past the limit the whole message is refused, caption too, so nothing arrives half."""
+    photos = len(ctx.submission.media) or (1 if ctx.submission.has_media else 0)
+    if not photos:
+        return None
+    assert ctx.sender is not None
+    if limits.allow_media(ctx.sender.pk, photos=photos):
+        return None
+    limit = str(settings.RELAY_LIMIT_MEDIA_PER_HOUR)
+    return Stop(Outcome.RATE_LIMITED, Notice("media_slow_down", {"limit": limit}))
+
+
 def number_guard(ctx: Context) -> Stop | None:
     """On a listing that asks for it (the default), phone numbers, e-mail addresses and
     messaging-app links or handles are replaced by a placeholder in the language of whoever
@@ -467,6 +481,7 @@ AFTER_ROUTING: tuple[Guard, ...] = (
     other_side_suspended,
     conversation_state,
     message_rate,
+    media_rate,
     number_guard,
     fits_the_other_app,
     spam_hold,

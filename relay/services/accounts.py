@@ -33,8 +33,8 @@ from contacts.models import (
 from contacts.services import endpoint_address
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
-from relay.models import Conversation, Delivery, IdempotencyRecord, Message, Side
-from relay.services import evidence
+from relay.models import Conversation, Delivery, IdempotencyRecord, MediaFile, Message, Side
+from relay.services import evidence, media
 from relay.services.integrations import erase_integrator_webhooks
 
 Progress = Callable[[int], None]
@@ -211,6 +211,7 @@ class ErasureSummary:
     conversations_closed: int = 0
     reports_shredded: int = 0  # report evidence and notes on or by or against the user
     reports_held: int = 0  # under an active legal hold: shredded on schedule once it ends
+    photos_deleted: int = 0  # rows and stored files
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -256,9 +257,11 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
     """Erase a user's data in one transaction; afterwards none of it can be read.
 
     - every conversation on the user's listings: key shredded, conversation blocked by the relay
-      (so no route can reopen it and nothing new is written under a missing key);
+      (so no route can reopen it and nothing new is written under a missing key), its photos
+      deleted (rows and stored files);
     - messages the user sent into other people's conversations: ciphertext overwritten with
-      random bytes (the other side's own messages stay readable to them);
+      random bytes (the other side's own messages stay readable to them), the photos they sent
+      there deleted;
     - the user's endpoints: address and blind index overwritten (see `_erase_endpoint`),
       undelivered messages to them cancelled, their sealed notice parameters cleared;
     - reports on the user's listings and conversations, or by or against them: evidence and
@@ -290,6 +293,10 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
             conversation_id__in=own_ids
         )
         summary.messages_overwritten = _overwrite_bodies(sent_elsewhere)
+        summary.photos_deleted = media.shred_media(
+            media.of_conversations(own_ids)
+            | MediaFile.objects.filter(message__sender_endpoint_id__in=endpoint_ids)
+        )
         if progress is not None:
             progress(1)
 
@@ -433,9 +440,10 @@ def erase_endpoint_data(
 ) -> ErasureSummary:
     """Erase a buyer's data in one transaction; afterwards none of it can be read.
 
-    - the bodies the buyer wrote are overwritten with random bytes. Their conversations' keys
-      are not shredded: that would destroy the seller's own messages too, which are the
-      seller's record, not the buyer's; the buyer's words are unreadable either way;
+    - the bodies the buyer wrote are overwritten with random bytes and the photos they sent
+      deleted (rows and stored files). Their conversations' keys are not shredded: that would
+      destroy the seller's own messages too, which are the seller's record, not the buyer's;
+      the buyer's words and photos are gone either way;
     - their conversations are closed (final); undelivered deliveries to them or in those
       conversations are cancelled, sealed notice parameters to them cleared;
     - report evidence and notes about, by or on them are shredded (`evidence.shred_reports`),
@@ -459,6 +467,12 @@ def erase_endpoint_data(
             | Q(conversation_id__in=conversation_ids, sender_side=Side.BUYER)
         )
         summary.messages_overwritten = _overwrite_bodies(written)
+        summary.photos_deleted = media.shred_media(
+            MediaFile.objects.filter(
+                Q(message__sender_endpoint_id__in=ids)
+                | Q(conversation_id__in=conversation_ids, sender_side=Side.BUYER)
+            )
+        )
         if progress is not None:
             progress(1)
         summary.conversations_closed = _close_buyer_conversations(conversation_ids, now=now)

@@ -76,6 +76,8 @@ class Shown:
     author: str
     sent_at: str
     verified: bool | None  # None: not a franked claim
+    photo: str = ""  # a relay-sealed photo: a small JPEG in base64 (relay/services/moderation.py)
+    content_type: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class Shown:
             "text": self.text,
             "author": self.author,
             "sent_at": self.sent_at,
+            **({"photo": self.photo, "content_type": self.content_type} if self.photo else {}),
         }
 
 
@@ -131,7 +134,17 @@ def shown(item: dict[str, Any]) -> Shown:
         note = NOTES.get(str(item.get("reason", "")))
         label = str(note) if note is not None else author
         return Shown(fr.NOTE, label, "", text, "", "", None)
-    return Shown(fr.RELAY_SEALED, _("Sealed by the relay"), "", text, author, sent_at, None)
+    return Shown(
+        fr.RELAY_SEALED,
+        _("Sealed by the relay"),
+        "",
+        text,
+        author,
+        sent_at,
+        None,
+        photo=str(item.get("photo", "")),
+        content_type=str(item.get("content_type", "")),
+    )
 
 
 def shown_all(items: list[dict[str, Any]]) -> list[Shown]:

@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 MINUTE = 60
 
 
-def _hit(key: str, window: int) -> int:
-    """Count one event in a fixed window; return the count including this one.
+def _hit(key: str, window: int, *, events: int = 1) -> int:
+    """Count `events` events in a fixed window; return the count including these.
 
     A cache outage fails open (0: under every limit), logged and counted: a limit skipped for
     a minute costs less than a message refused, or a webhook answered 500 after its message
@@ -30,10 +30,10 @@ def _hit(key: str, window: int) -> int:
     try:
         cache.add(key, 0, timeout=window)
         try:
-            return int(cache.incr(key))
+            return int(cache.incr(key, events))
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            return 1
+            cache.set(key, events, timeout=window)
+            return events
     except Exception:
         _failed_open()
         return 0
@@ -70,6 +70,16 @@ def allow_web_chat(*, browser_key: str, network_key: str) -> bool:
 def allow_message(conversation_code: str, side: str) -> bool:
     count = _hit(f"limit:msg:{conversation_code}:{side}", MINUTE)
     return count <= settings.RELAY_LIMIT_MESSAGES_PER_MINUTE
+
+
+def allow_media(sender_endpoint_id: int, *, photos: int = 1) -> bool:
+    """Photos one sender sends in an hour, across all their conversations and roads: a photo
+    costs the relay a download, a decode and storage, and a flood of them is abuse whatever
+    the captions say. Each photo of a message counts; the message that would pass
+    RELAY_LIMIT_MEDIA_PER_HOUR is refused (its photos still counted, so retrying at once does
+    not help)."""
+    sent = _hit(f"limit:media:{sender_endpoint_id}", HOUR, events=photos)
+    return sent <= settings.RELAY_LIMIT_MEDIA_PER_HOUR
 
 
 def allow_unknown_handle(sender: Endpoint) -> bool:

@@ -4,24 +4,32 @@
 (marketplace/images.py: metadata stripped, dimensions bounded) and keeps only ciphertext: the
 bytes are XChaCha20-Poly1305 under the conversation's data key with the media uid as associated
 data, the file name likewise, so neither opens for another row or after the conversation's key
-is shredded. `read` opens them for a delivery or a page. `delete_files` removes the stored
-ciphertexts of conversations being shredded.
+is shredded. `read` opens them for a delivery or a page. `shred_media` deletes rows and their
+stored ciphertexts together (purge, account and buyer erasure); `forget_unsent` and
+`sweep_orphans` clean up after uploads no message took and rows deleted by other means.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from marketplace.images import CleanImage, clean_image
 from relay import crypto
 from relay.models import Conversation, MediaFile, Message
 
 STORAGE_ALIAS = "relay_media"
+# A web upload no message took within this many hours is deleted by `purge`.
+UNSENT_UPLOAD_HOURS = 24
+# A stored file no row names is deleted by `purge` once it is this old: younger, it may belong
+# to an upload whose row is still being committed.
+ORPHAN_GRACE = dt.timedelta(hours=1)
 
 
 def storage() -> Storage:
@@ -40,9 +48,11 @@ def store(
     sender_side: str,
     message: Message | None = None,
     name: str = "",
+    claimed_type: str = "",
 ) -> MediaFile:
-    """Clean `data` and keep it sealed; raises marketplace.images.ImageRefused."""
-    clean = clean_image(data)
+    """Clean `data` and keep it sealed; raises marketplace.images.ImageRefused, and then
+    nothing is stored. `name` and `claimed_type` are what the sender said the file is."""
+    clean = clean_image(data, claimed_type=claimed_type, name=name)
     return store_clean(
         conversation=conversation, clean=clean, sender_side=sender_side, message=message, name=name
     )
@@ -95,9 +105,67 @@ def file_name(media: MediaFile, *, conversation: Conversation | None = None) -> 
 
 
 def delete_files(files: QuerySet[MediaFile]) -> int:
-    """Delete the stored ciphertexts of these rows (the rows go with their conversation)."""
+    """Delete the stored ciphertexts of these rows (the rows stay: see `shred_media`)."""
     names = list(files.values_list("storage_name", flat=True))
     store_ = storage()
     for name in names:
         store_.delete(name)
     return len(names)
+
+
+def shred_media(files: QuerySet[MediaFile]) -> int:
+    """Delete these rows and their stored files; returns how many.
+
+    The files go at once, inside the caller's transaction, not after its commit: a storage
+    that fails raises and rolls the shredding back, to be retried by the next run, instead of
+    leaving a ciphertext behind that a surviving conversation key could still open (a buyer's
+    erasure keeps the conversation key). A rollback after the files went leaves rows whose
+    file is gone; `read` says so (BodyUnreadable), and they were being shredded anyway."""
+    rows = list(files.values_list("pk", "storage_name"))
+    MediaFile.objects.filter(pk__in=[pk for pk, _name in rows]).delete()
+    store_ = storage()
+    for _pk, name in rows:
+        store_.delete(name)
+    return len(rows)
+
+
+def of_conversations(conversation_ids: list[int]) -> QuerySet[MediaFile]:
+    return MediaFile.objects.filter(conversation_id__in=conversation_ids)
+
+
+def unsent_uploads(*, now: dt.datetime | None = None) -> QuerySet[MediaFile]:
+    """Web uploads older than UNSENT_UPLOAD_HOURS that no message took."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=UNSENT_UPLOAD_HOURS)
+    return MediaFile.objects.filter(message__isnull=True, created_at__lt=cutoff)
+
+
+def sweep_orphans(*, now: dt.datetime | None = None) -> int:
+    """Delete stored files no MediaFile names and older than ORPHAN_GRACE: left by a
+    transaction that rolled back after the file was saved, or by rows deleted outside the
+    services (a conversation deleted in the admin). Returns how many."""
+    store_ = storage()
+    try:
+        _folders, names = store_.listdir("")
+    except (FileNotFoundError, NotImplementedError):
+        return 0  # nothing stored yet, or a backend that cannot list
+    known: set[str] = set()
+    for start in range(0, len(names), 500):  # bounded IN lists
+        chunk = names[start : start + 500]
+        known.update(
+            MediaFile.objects.filter(storage_name__in=chunk).values_list("storage_name", flat=True)
+        )
+    cutoff = (now or timezone.now()) - ORPHAN_GRACE
+    swept = 0
+    for name in names:
+        if name in known or not name.endswith(".bin") or _modified(store_, name) >= cutoff:
+            continue
+        store_.delete(name)
+        swept += 1
+    return swept
+
+
+def _modified(store_: Storage, name: str) -> dt.datetime:
+    try:
+        return store_.get_modified_time(name)
+    except (NotImplementedError, FileNotFoundError, OSError):
+        return timezone.now()  # unknown age: kept, never deleted by guess

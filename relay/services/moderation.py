@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +18,10 @@ from django.utils.translation import gettext_lazy
 
 from contacts import services as contacts
 from contacts.models import Endpoint, User
+from marketplace.images import ImageRefused, clean_image
 from marketplace.models import Listing
 from relay import crypto
-from relay.models import Ban, Conversation, Message, Report, Sanction, Side
+from relay.models import Ban, Conversation, MediaFile, Message, Report, Sanction, Side
 from relay.services import (
     audit,
     event_counts,
@@ -26,11 +29,18 @@ from relay.services import (
     franked_reports,
     integrations,
     lifecycle,
+    media,
     outbound,
     snapshot,
 )
 from relay.services.conversations import recipient_endpoint_for_seller
 from relay.services.errors import RelayError
+
+logger = logging.getLogger(__name__)
+# A photo in report evidence is a re-encoded JPEG copy this small: enough for a moderator to
+# judge, and a report of three photos stays a row of a few hundred kilobytes.
+EVIDENCE_PHOTO_SIDE = 1024
+EVIDENCE_PHOTO_MAX_BYTES = 400 * 1024
 
 REASON_BY_NUMBER = {
     "1": Report.Reason.SPAM,
@@ -159,7 +169,9 @@ def _relay_sealed(conversation: Conversation, reported_side: str) -> tuple[list[
                 "sent_at": message.created_at.isoformat(),
             }
         )
-    return items, skipped_e2ee
+    photos = _evidence_photos(conversation, reported_side, author=author)
+    # One timeline, oldest first; a photo follows the caption sent with it (a stable sort).
+    return sorted(items + photos, key=lambda item: item["sent_at"]), skipped_e2ee
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,60 @@ def _evidence(
         unreadable=franked.unreadable,
     )
     return items + claimed, summary
+
+
+def _evidence_photos(
+    conversation: Conversation, reported_side: str, *, author: str
+) -> list[dict[str, str]]:
+    """The reported side's last RELAY_REPORT_EVIDENCE_PHOTOS photos that were sent, each as a
+    small JPEG in base64 (`photo`) beside its `content_type`; sealed with the text."""
+    limit = settings.RELAY_REPORT_EVIDENCE_PHOTOS
+    if not limit:
+        return []
+    files = (
+        MediaFile.objects.filter(
+            conversation=conversation, sender_side=reported_side, message__isnull=False
+        )
+        .select_related("message")
+        .order_by("-id")[:limit]
+    )
+    items = []
+    for file in reversed(list(files)):
+        copy = _evidence_copy(file, conversation)
+        if copy is None:
+            continue
+        assert file.message is not None
+        items.append(
+            {
+                "kind": franked_reports.RELAY_SEALED,
+                "author": author,
+                "text": "",
+                "sent_at": file.message.created_at.isoformat(),
+                "photo": base64.b64encode(copy).decode(),
+                "content_type": "image/jpeg",
+            }
+        )
+    return items
+
+
+def _evidence_copy(file: MediaFile, conversation: Conversation) -> bytes | None:
+    """A small JPEG of the photo, or None when it cannot be had.
+
+    A report is never refused for a photo: a shredded key, a file gone, or a storage that
+    fails in any way (an S3 error is not an OSError) leaves the photo out, with a log line
+    naming the media row only."""
+    try:
+        copy = clean_image(
+            media.read(file, conversation=conversation),
+            max_side=EVIDENCE_PHOTO_SIDE,
+            as_jpeg=True,
+        ).data
+    except (crypto.BodyUnreadable, ImageRefused):
+        return None
+    except Exception:
+        logger.warning("a photo left out of report evidence: media %s unreadable", file.uid)
+        return None
+    return copy if len(copy) <= EVIDENCE_PHOTO_MAX_BYTES else None
 
 
 def file_report(

@@ -4,7 +4,9 @@ Only a closed conversation is shredded: ended and blocked ones can still be resu
 close once idle (relay/services/lifecycle.py), which `purge` applies first.
 
 Shredding deletes the wrapped data key, so every body of the conversation becomes unreadable
-(privacy invariant 5) while the rows stay for counts, order and moderation history.
+(privacy invariant 5) while the rows stay for counts, order and moderation history. Its photos
+(relay/services/media.py) go entirely, rows and stored files: a photo has no place in a
+history once it cannot be opened.
 
 Reports resolved or dismissed more than RELAY_EVIDENCE_RETENTION_DAYS ago have their evidence,
 reporter's note and moderators' notes shredded the same way (their report key is deleted),
@@ -24,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay.models import Conversation, Delivery, EarlyStatus, IdempotencyRecord, Report
-from relay.services import data_requests, early_statuses, evidence, lifecycle
+from relay.services import data_requests, early_statuses, evidence, lifecycle, media
 
 Progress = Callable[[int], None]
 ENDED = (Conversation.Status.CLOSED,)
@@ -42,6 +44,8 @@ class PurgeSummary:
     evidence_cutoff: dt.datetime | None = None
     reports_shredded: int = 0  # evidence, notes and moderator notes of old reports
     reports_held: int = 0  # due, but under an active legal hold
+    media_files: int = 0  # photos of shredded conversations and unsent uploads, deleted
+    orphan_files: int = 0  # stored files no row named any more, deleted
     dry_run: bool = False
 
 
@@ -88,7 +92,9 @@ def purge_expired(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> PurgeSummary:
-    """Shred expired conversations and clear their sealed notice parameters, batch by batch;
+    """Shred expired conversations, clear their sealed notice parameters and delete their
+    photos (rows and stored files), batch by batch; delete web uploads no message took and
+    stored files no row names;
     shred the evidence of reports resolved more than `evidence_days` (default
     RELAY_EVIDENCE_RETENTION_DAYS) ago unless held; delete expired idempotency records and
     status webhooks that never found their delivery.
@@ -128,12 +134,15 @@ def purge_expired(
             summary.notice_parameters += Delivery.objects.filter(
                 conversation_id__in=shredded, sealed_params__isnull=False
             ).update(sealed_params=None)
+            summary.media_files += media.shred_media(media.of_conversations(shredded))
         if progress is not None:
             progress(len(batch))
     summary.notice_parameters += expired_notice_parameters(cutoff=cutoff).update(sealed_params=None)
     summary.idempotency_records, _by_model = expired_idempotency_records(now=now).delete()
     summary.early_statuses = early_statuses.forget_expired(now=now)
     summary.data_request_codes = data_requests.purge_data_request_codes(now=now)
+    summary.media_files += media.shred_media(media.unsent_uploads(now=now))
+    summary.orphan_files = media.sweep_orphans(now=now)
     reports = evidence.shred_reports(
         expired_reports(cutoff=summary.evidence_cutoff), now=now or timezone.now()
     )
@@ -154,6 +163,12 @@ def _count_expired(summary: PurgeSummary, *, now: dt.datetime | None) -> None:
         + expired_notice_parameters(cutoff=cutoff).count()
     )
     summary.idempotency_records = expired_idempotency_records(now=now).count()
+    summary.media_files = (
+        media.of_conversations(
+            list(expired_conversations(cutoff=cutoff).values_list("pk", flat=True))
+        ).count()
+        + media.unsent_uploads(now=now).count()
+    )
     summary.early_statuses = EarlyStatus.objects.filter(
         received_at__lt=early_statuses.expired_cutoff(now=now)
     ).count()

@@ -69,7 +69,9 @@ def test_a_bad_default_region_stops_start_up_naming_it() -> None:
     assert "RELAY_DEFAULT_REGION must be a two-letter region code" in result.stderr
 
 
-def run_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_settings(
+    extra: dict[str, str], *, code: str = "import django; django.setup()"
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -77,7 +79,7 @@ def run_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     }
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **extra})
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,

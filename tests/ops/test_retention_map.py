@@ -58,8 +58,10 @@ PROOFS: dict[str, list[str]] = {
         "tests.ops.test_retention_map::"
         "test_purge_clears_a_sent_verification_code_past_the_window_and_not_before",
     ],
-    "report evidence (the reported side's last messages)": [
+    "report evidence (the reported side's last messages and photos)": [
         "tests.ops.test_evidence_retention::test_purge_shreds_evidence_past_the_window_and_not_before",
+        "tests.relay.test_media::"
+        "test_a_report_seals_the_reported_sides_photos_and_the_moderator_sees_them",
         "tests.ops.test_evidence_retention::"
         "test_delete_user_shreds_reports_on_their_listings_and_keeps_a_held_one",
         "tests.ops.test_evidence_retention::"
@@ -105,7 +107,18 @@ PROOFS: dict[str, list[str]] = {
     "status webhooks that arrived before their delivery's id (keyed hash, status)": [
         "tests.relay.test_early_statuses::test_purge_forgets_statuses_that_never_found_their_delivery",
     ],
-    "media (photos)": [],  # nothing is stored yet (issue #16)
+    "photos in conversations (cleaned bytes and file names)": [
+        "tests.relay.test_media::test_the_storage_holds_ciphertext_only_and_read_gives_the_cleaned_photo",
+        "tests.relay.test_media::test_a_sealed_photo_moved_to_another_row_does_not_open",
+        "tests.ops.test_media_retention::"
+        "test_purge_deletes_the_photos_of_shredded_conversations_and_keeps_newer_ones",
+        "tests.ops.test_media_retention::"
+        "test_purge_deletes_uploads_no_message_took_and_stray_files_after_their_grace",
+        "tests.ops.test_media_retention::"
+        "test_delete_user_leaves_no_photo_of_that_user_and_keeps_other_peoples",
+        "tests.ops.test_media_retention::"
+        "test_a_buyers_erasure_deletes_their_photos_and_keeps_the_sellers",
+    ],
     "logs": [
         "tests.ops.test_logging::test_every_configured_handler_carries_the_redacting_filter",
         "tests.ops.test_logging::test_production_logs_are_json_lines_without_the_number",
@@ -122,7 +135,7 @@ PROOFS: dict[str, list[str]] = {
     ],
 }
 # Rows that hold no secret to shred, or nothing yet: said in the README, nothing to prove.
-NOTHING_TO_SHRED = {"media (photos)", "SMS opt-outs (endpoint and relay number ids, no number)"}
+NOTHING_TO_SHRED = {"SMS opt-outs (endpoint and relay number ids, no number)"}
 
 
 def readme_rows() -> list[str]:

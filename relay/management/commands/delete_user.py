@@ -52,7 +52,8 @@ class Command(BaseCommand):
         bar.finish()
         self.stdout.write(
             f"Erased the buyer: overwrote {summary.messages_overwritten} messages, closed "
-            f"{summary.conversations_closed} conversations, cancelled "
+            f"{summary.conversations_closed} conversations, deleted {summary.photos_deleted} "
+            "photos, cancelled "
             f"{summary.deliveries_cancelled} deliveries, shredded the evidence of "
             f"{summary.reports_shredded} reports ({summary.reports_held} kept under a legal "
             f"hold), erased {summary.endpoints_erased} address."
@@ -73,7 +74,8 @@ class Command(BaseCommand):
         bar.finish()
         self.stdout.write(
             f"Deleted {username}: shredded {summary.conversations_shredded} conversations, "
-            f"overwrote {summary.messages_overwritten} messages sent elsewhere, erased "
+            f"overwrote {summary.messages_overwritten} messages sent elsewhere, deleted "
+            f"{summary.photos_deleted} photos, erased "
             f"{summary.endpoints_erased} endpoints, cancelled {summary.deliveries_cancelled} "
             f"deliveries, deleted {summary.handles_deleted} handles, closed "
             f"{summary.listings_closed} listings, shredded the evidence of "

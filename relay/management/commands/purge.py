@@ -16,7 +16,8 @@ from relay.services import retention
 class Command(BaseCommand):
     help = (
         "Shred (delete the keys of) closed and blocked conversations that ended more than "
-        "--days ago, making their bodies unreadable, and clear their sealed notice parameters; "
+        "--days ago, making their bodies unreadable, clear their sealed notice parameters and "
+        "delete their photos (and uploads no message took, and stored files no row names); "
         "shred the evidence, reporters' notes and moderators' notes of reports resolved more "
         "than --evidence-days ago, except under an active legal hold."
     )
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         )
         bar.finish()
         verb = "Would shred" if summary.dry_run else "Shredded"
+        orphans = "" if summary.dry_run else f" and {summary.orphan_files} stray stored files"
         self.stdout.write(
             f"{'Would close' if summary.dry_run else 'Closed'} {summary.closed_idle} idle "
             "conversations (RELAY_CLOSE_AFTER_DAYS / RELAY_IDLE_CLOSE_DAYS). "
@@ -68,6 +70,8 @@ class Command(BaseCommand):
             f"{summary.idempotency_records} stored API responses past their retry window and "
             f"{summary.early_statuses} status webhooks that never matched a message and "
             f"{summary.data_request_codes} used or expired data-request codes. "
+            f"{'Would delete' if summary.dry_run else 'Deleted'} {summary.media_files} photos "
+            f"of shredded conversations or never sent{orphans}. "
             f"{verb} the evidence and notes of {summary.reports_shredded} reports resolved "
             f"before {summary.evidence_cutoff:%Y-%m-%d %H:%M} UTC "
             f"({options['evidence_days']} days); {summary.reports_held} more are under a "
