@@ -26,7 +26,7 @@ from contacts.models import Channel, LanguageSource
 from marketplace import handles
 from relay import crypto
 from relay.adapters.base import MessageKind
-from relay.models import Report, Side
+from relay.models import Conversation, Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
 from relay.services import (
@@ -47,7 +47,9 @@ Guard = Callable[[Context], Stop | None]
 REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", re.DOTALL)
 # Characters that show nothing: NUL and other controls, zero-width spaces and joiners, the
 # word joiner, BOM, and the invisible formatting marks (Unicode category Cf).
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+# The browser's copy of this guard reads the same categories (relay/pipeline/guard_rules.py).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+VISIBLE_CONTROLS = "\n\t"
 
 
 def _title(ctx: Context) -> dict[str, str]:
@@ -135,7 +137,7 @@ def visible_text(ctx: Context) -> Stop | None:
     cleaned = "".join(
         ch
         for ch in ctx.text
-        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        if ch in VISIBLE_CONTROLS or unicodedata.category(ch) not in INVISIBLE_CATEGORIES
     ).strip()
     ctx.text = cleaned
     event = ctx.submission.event
@@ -371,7 +373,9 @@ def number_guard(ctx: Context) -> Stop | None:
     if not ctx.listing.mask_contact_details:
         return None
     assert ctx.sender is not None
-    with override(_reader_language(ctx)):
+    assert ctx.conversation is not None and ctx.side is not None
+    _remember_opening_seller(ctx)
+    with override(reader_language(ctx.conversation, ctx.side)):
         placeholder = _("[hidden]")
     masked = contact_guard.mask_contact_details(
         ctx.body, regions=contact_guard.regions_for(ctx.sender.region), placeholder=placeholder
@@ -383,19 +387,24 @@ def number_guard(ctx: Context) -> Stop | None:
     return None
 
 
-def _reader_language(ctx: Context) -> str:
-    """The language of the side that will read the relayed text."""
-    conversation = ctx.conversation
-    assert conversation is not None
-    if ctx.side == Side.SELLER:
+def reader_language(conversation: Conversation, side: str) -> str:
+    """The language of the side that will read what `side` writes in `conversation` (also
+    for the browser's guard rules, relay/pipeline/guard_rules.py: it changes nothing)."""
+    if side == Side.SELLER:
         reader = conversation.buyer_endpoint
     else:
-        if conversation.opening_seller_endpoint is None:
-            conversation.opening_seller_endpoint = recipient_endpoint_for_seller(
-                conversation.listing
-            )
-        reader = conversation.opening_seller_endpoint
+        reader = conversation.opening_seller_endpoint or recipient_endpoint_for_seller(
+            conversation.listing
+        )
     return reader.language or settings.RELAY_DEFAULT_LANGUAGE
+
+
+def _remember_opening_seller(ctx: Context) -> None:
+    """The seller's app, kept on the conversation so relaying it asks no second time."""
+    conversation = ctx.conversation
+    assert conversation is not None
+    if ctx.side != Side.SELLER and conversation.opening_seller_endpoint is None:
+        conversation.opening_seller_endpoint = recipient_endpoint_for_seller(conversation.listing)
 
 
 # What each app accepts in one message, from the platforms' send API references: WhatsApp text
@@ -434,9 +443,8 @@ def _destination_channel(ctx: Context) -> str:
     if ctx.side == Side.SELLER:
         identity = outbound.identity_of(conversation.buyer_identity_id)
         return identity.channel if identity is not None else Channel.WEB
-    # The seller's app; kept on the conversation so relaying it asks no second time.
-    if conversation.opening_seller_endpoint is None:
-        conversation.opening_seller_endpoint = recipient_endpoint_for_seller(conversation.listing)
+    _remember_opening_seller(ctx)
+    assert conversation.opening_seller_endpoint is not None
     return conversation.opening_seller_endpoint.channel
 
 
