@@ -34,10 +34,11 @@ class Shared:
     """A regular expression both Python and the browser compile (see the module's docstring)."""
 
     source: str
-    flags: str = ""  # "i": ignore case; the only flag the two sides share here
+    flags: str = ""  # "i": ignore case, "s": "." matches a new line too (both sides' letters)
 
     def compile(self) -> re.Pattern[str]:
-        return re.compile(self.source, re.IGNORECASE if "i" in self.flags else 0)
+        flags = re.IGNORECASE if "i" in self.flags else re.NOFLAG
+        return re.compile(self.source, flags | (re.DOTALL if "s" in self.flags else re.NOFLAG))
 
     def as_json(self) -> dict[str, str]:
         return {"source": self.source, "flags": self.flags}

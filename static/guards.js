@@ -105,6 +105,11 @@
     return Object.prototype.hasOwnProperty.call(rules.words, word) ? rules.words[word] : null;
   }
 
+  // "2 scam" after REPORT: the report waits for its numbered reason until `until` (ms).
+  function reasonAwaited(text, rule) {
+    return Boolean(rule.until) && Date.now() < rule.until && regex(rule).test(text);
+  }
+
   // --- The number guard (contacts/contact_guard.py), detector by detector ---
 
   function readDigits(text, c) {
@@ -340,6 +345,7 @@
     var cleaned = visible(text, rules.invisible);
     if (!cleaned) return refuse(text, rules.notices.empty_message);
     if (keywordOf(cleaned, rules.keywords) !== null) return { action: "command", text: cleaned, notices: [] };
+    if (reasonAwaited(cleaned, rules.report_reason)) return { action: "command", text: cleaned, notices: [] };
     if (!rules.contact.mask) return { action: "send", text: cleaned, notices: [] };
     var masked = mask(cleaned, rules.contact, lib);
     var notices = masked.kinds.length ? [rules.notices.contact_masked[masked.kinds.join(",")]] : [];

@@ -14,6 +14,7 @@ relay's own words, and is the same for every message of a conversation side.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
@@ -23,7 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from contacts import contact_guard
-from contacts.models import Channel
+from contacts.models import Channel, Endpoint
 from contacts.services import LINK_CODE_RULE
 from relay.models import Conversation, Side
 from relay.notices import render_notice
@@ -38,18 +39,28 @@ def rules_for(conversation: Conversation, side: str, language: str | None = None
     and the placeholder in the reader's language, as the server's number guard writes it."""
     with translation.override(guards.reader_language(conversation, side)):
         placeholder = _("[hidden]")
+    sender = _sender_endpoint(conversation, side)
+    waiting = guards.waiting_report(sender) if sender is not None else None
     return build(
-        regions=contact_guard.regions_for(_sender_region(conversation, side)),
+        regions=contact_guard.regions_for(sender.region if sender is not None else None),
         mask=conversation.listing.mask_contact_details,
         placeholder=placeholder,
         language=language or translation.get_language() or settings.RELAY_DEFAULT_LANGUAGE,
+        reason_until=waiting.created_at + guards.REASON_WINDOW if waiting is not None else None,
     )
 
 
-def build(*, regions: Sequence[str], mask: bool, placeholder: str, language: str) -> dict[str, Any]:
+def build(
+    *,
+    regions: Sequence[str],
+    mask: bool,
+    placeholder: str,
+    language: str,
+    reason_until: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The document itself: the shared definitions, and what differs per conversation side
     (the sender's regions, whether the listing masks, the reader's placeholder, the notices'
-    language)."""
+    language, until when a REPORT the sender sent waits for its numbered reason)."""
     limit = settings.RELAY_MAX_TEXT_CHARS
     with translation.override(language):
         unavailable = _(
@@ -65,6 +76,12 @@ def build(*, regions: Sequence[str], mask: bool, placeholder: str, language: str
         },
         "link_code": LINK_CODE_RULE.as_json(),
         "keywords": keywords.shared_definition(),
+        # "2 scam" answers the report menu while a report waits for it (milliseconds, as
+        # JavaScript's Date.now() counts); it is a command then, not content.
+        "report_reason": {
+            **guards.REASON_REPLY_RULE.as_json(),
+            "until": int(reason_until.timestamp() * 1000) if reason_until else None,
+        },
         "contact": {
             **contact_guard.shared_definition(),
             "mask": mask,
@@ -80,13 +97,12 @@ def build(*, regions: Sequence[str], mask: bool, placeholder: str, language: str
     }
 
 
-def _sender_region(conversation: Conversation, side: str) -> str | None:
-    """The region the pipeline reads numbers for: the sender endpoint's (a web chat's browser,
-    or the seller's web endpoint, which the web inbox sends from)."""
+def _sender_endpoint(conversation: Conversation, side: str) -> Endpoint | None:
+    """The endpoint the pipeline sees as the sender: a web chat's browser, or the seller's web
+    endpoint, which the web inbox sends from (None until the seller has one)."""
     if side == Side.BUYER:
-        return conversation.buyer_endpoint.region or None
-    endpoint = conversation.listing.seller.endpoints.filter(channel=Channel.WEB).first()
-    return (endpoint.region or None) if endpoint is not None else None
+        return conversation.buyer_endpoint
+    return conversation.listing.seller.endpoints.filter(channel=Channel.WEB).first()
 
 
 def _masked_notices(language: str, placeholder: str) -> dict[str, str]:

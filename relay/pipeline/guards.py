@@ -10,7 +10,6 @@ carrier's opt-out words are SMS's; the 24-hour window is the platforms').
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Callable
 
@@ -22,7 +21,7 @@ from django.utils.translation import override
 
 from contacts import contact_guard
 from contacts import services as contacts
-from contacts.models import Channel, LanguageSource
+from contacts.models import Channel, Endpoint, LanguageSource
 from marketplace import handles
 from relay import crypto
 from relay.adapters.base import MessageKind
@@ -44,7 +43,11 @@ Guard = Callable[[Context], Stop | None]
 
 # "2", "2 asked for a transfer", "2. scam": a digit standing alone. A handle that starts with
 # a digit ("3K7Q-W2XP") is not an answer.
-REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", re.DOTALL)
+# Shared with the sender's browser, which sends such an answer as a command while a report
+# waits for it (relay/pipeline/guard_rules.py).
+REASON_REPLY_RULE = contact_guard.Shared(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", "s")
+REASON_REPLY = REASON_REPLY_RULE.compile()
+REASON_WINDOW = dt.timedelta(minutes=30)
 # Characters that show nothing: NUL and other controls, zero-width spaces and joiners, the
 # word joiner, BOM, and the invisible formatting marks (Unicode category Cf).
 # The browser's copy of this guard reads the same categories (relay/pipeline/guard_rules.py).
@@ -229,16 +232,8 @@ def report_reason_answer(ctx: Context) -> Stop | None:
     match = REASON_REPLY.match(ctx.text)
     if match is None:
         return None
-    waiting = (
-        Report.objects.select_related("listing")
-        .filter(
-            reporter_endpoint=ctx.sender,
-            status=Report.Status.AWAITING_REASON,
-            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
-        )
-        .order_by("-created_at")
-        .first()
-    )
+    assert ctx.sender is not None
+    waiting = waiting_report(ctx.sender)
     if waiting is None:
         return None
     moderation.complete_report(
@@ -248,6 +243,21 @@ def report_reason_answer(ctx: Context) -> Stop | None:
     )
     title = waiting.listing.public_title if waiting.listing else ""
     return Stop(Outcome.REPORT_FILED, Notice("report_filed", {"title": title}))
+
+
+def waiting_report(reporter: Endpoint) -> Report | None:
+    """The report `reporter` filed with REPORT in the last REASON_WINDOW that waits for its
+    numbered reason, the newest first."""
+    return (
+        Report.objects.select_related("listing")
+        .filter(
+            reporter_endpoint=reporter,
+            status=Report.Status.AWAITING_REASON,
+            created_at__gte=timezone.now() - REASON_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 # --- After routing: the conversation -------------------------------------------------------------

@@ -31,6 +31,7 @@ const [cases, served] = arguments;
 return cases.map(function (c) {
   const rules = JSON.parse(JSON.stringify(served));
   rules.contact.regions = c.regions;
+  rules.report_reason.until = c.awaiting_reason ? Date.now() + 60000 : null;
   const got = PerantaraGuards.check(c.text, rules);
   return {action: got.action, text: got.text, notices: got.notices};
 });
@@ -89,7 +90,11 @@ def test_the_browser_guards_answer_every_shared_case_as_the_server_does(
     limit = settings.RELAY_MAX_TEXT_CHARS
     shared = cases()
     sent = [
-        {"text": case.typed(limit), "regions": list(contact_guard.regions_for(case.sender))}
+        {
+            "text": case.typed(limit),
+            "regions": list(contact_guard.regions_for(case.sender)),
+            "awaiting_reason": case.awaiting_reason,
+        }
         for case in shared
     ]
     answers = browser.execute_script(RUN_CASES, sent, served)

@@ -3,12 +3,14 @@ sender's regions, the reader's placeholder and the page's language, served on bo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -22,6 +24,7 @@ from relay.models import Conversation, Side
 from relay.notices import render_notice
 from relay.pipeline import guards, keywords
 from relay.pipeline.guard_rules import rules_for
+from relay.services import moderation
 from relay.services.conversations import create_conversation
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,22 @@ def test_the_inbox_conversation_page_serves_the_sellers_rules_and_the_scripts(
 def test_the_inbox_without_a_conversation_loads_no_guard_scripts(seller_client: Any) -> None:
     html = seller_client.get(reverse("relay:inbox")).content.decode()
     assert "perantara-guard-rules" not in html and "guards.js" not in html
+
+
+def test_after_report_the_browser_knows_until_when_a_numbered_reason_answers_it(
+    seller: User,
+) -> None:
+    conversation = web_conversation(seller)
+    assert rules_for(conversation, Side.BUYER)["report_reason"]["until"] is None
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), tick=False):
+        moderation.file_report(
+            conversation=conversation,
+            reporter_side=Side.BUYER,
+            reporter=conversation.buyer_endpoint,
+        )
+        rules = rules_for(conversation, Side.BUYER)
+        seller_rules = rules_for(conversation, Side.SELLER)
+    until = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+    assert rules["report_reason"]["until"] == int(until.timestamp() * 1000)
+    assert rules["report_reason"]["source"] == guards.REASON_REPLY.pattern
+    assert seller_rules["report_reason"]["until"] is None  # the seller reported nothing

@@ -27,6 +27,7 @@ class GuardCase:
     sender: str = "ID"
     repeat: str = ""  # "limit" or "limit+1": that many copies of `text`, after `prefix`
     prefix: str = ""
+    awaiting_reason: bool = False  # the sender's REPORT waits for its numbered reason
     note: str = ""
     known_miss: str = ""  # why the browser and the server cannot agree here (none today)
 

@@ -15,8 +15,9 @@ from relay.pipeline.types import Context, Road, Submission
 from tests.shared.guard_cases import GuardCase, cases, placeholder
 
 
-def server_check(text: str, sender: str) -> dict[str, Any]:
-    """What the server's guards do with `text` from a web sender in `sender`'s region."""
+def server_check(text: str, sender: str, awaiting_reason: bool = False) -> dict[str, Any]:
+    """What the server's guards do with `text` from a web sender in `sender`'s region, whose
+    REPORT waits for its reason when `awaiting_reason` (guards.waiting_report finds it)."""
     if is_link_code(text):
         return {"action": "command", "notice": None}
     ctx = Context(submission=Submission(road=Road.WEB_CHAT, text=text), text=text)
@@ -26,6 +27,8 @@ def server_check(text: str, sender: str) -> dict[str, Any]:
             assert stop.notice is not None
             return {"action": "refuse", "notice": stop.notice.code}
     if keywords.keyword_of(ctx.text) is not None:
+        return {"action": "command", "notice": None}
+    if awaiting_reason and guards.REASON_REPLY.match(ctx.text):  # report_reason_answer
         return {"action": "command", "notice": None}
     masked = contact_guard.mask_contact_details(
         ctx.text, regions=contact_guard.regions_for(sender), placeholder=placeholder()
@@ -49,13 +52,23 @@ def disagreements(checked: list[tuple[GuardCase, dict[str, Any]]]) -> list[str]:
 
 def test_every_shared_case_gets_the_expected_answer_from_the_servers_guards() -> None:
     limit = settings.RELAY_MAX_TEXT_CHARS
-    checked = [(case, server_check(case.typed(limit), case.sender)) for case in cases()]
+    checked = [
+        (case, server_check(case.typed(limit), case.sender, case.awaiting_reason))
+        for case in cases()
+    ]
     assert disagreements(checked) == []
 
 
 def test_the_shared_cases_cover_every_guard_that_reads_a_body() -> None:
     groups = {case.group for case in cases()}
-    assert groups == {"number_guard", "keyword", "link_code", "visible_text", "length"}
+    assert groups == {
+        "number_guard",
+        "keyword",
+        "link_code",
+        "visible_text",
+        "length",
+        "report_reason",
+    }
     actions = {(case.group, case.action) for case in cases()}
     assert ("keyword", "command") in actions and ("keyword", "send") in actions
     assert ("link_code", "command") in actions and ("link_code", "send") in actions
