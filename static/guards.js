@@ -180,11 +180,28 @@
     return national.length > parsed.nationalNumber.length && digitsOnly(written) === parsed.nationalNumber;
   }
 
+  // Python's matcher never takes a comma into a number; libphonenumber-js reads ",75" after a
+  // number as an auto-dialled extension ("0812-3456-78902,75 jt"). Such a match is read again
+  // up to its comma, as Python reads it.
+  function findNumbers(lib, text, options) {
+    var found = [];
+    lib.findPhoneNumbersInText(text, options).forEach(function (m) {
+      var comma = text.slice(m.startsAt, m.endsAt).indexOf(",");
+      if (comma < 0) return found.push(m);
+      lib.findPhoneNumbersInText(text.slice(m.startsAt, m.startsAt + comma), options).forEach(
+        function (inner) {
+          found.push({ startsAt: m.startsAt + inner.startsAt, endsAt: m.startsAt + inner.endsAt });
+        }
+      );
+    });
+    return found;
+  }
+
   function matchedNumbers(lib, source, text) {
     var found = [];
     source.regions.forEach(function (region) {
       var options = { defaultCountry: region, leniency: "VALID" };
-      lib.findPhoneNumbersInText(text, options).forEach(function (m) {
+      findNumbers(lib, text, options).forEach(function (m) {
         if (prefixMissing(lib, text.slice(m.startsAt, m.endsAt), region)) return;
         var bounds = balanced(source.original, m.startsAt, m.endsAt, source.rules);
         if (!isAmount(source.original, bounds[0], bounds[1], source.rules)) {

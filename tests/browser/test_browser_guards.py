@@ -6,6 +6,7 @@ Python."""
 from __future__ import annotations
 
 import os
+import random
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from contacts import contact_guard
 from contacts import services as contacts
 from marketplace import services as marketplace
-from tests.shared.guard_cases import cases
+from tests.shared.guard_cases import cases, server_check
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,14 +100,18 @@ def test_the_browser_guards_answer_every_shared_case_as_the_server_does(
     ]
     answers = browser.execute_script(RUN_CASES, sent, served)
 
-    wrong = []
+    wrong, differing = [], []
     for case, got in zip(shared, answers, strict=True):
         want = expected_in_the_browser(case.expected(limit), served["notices"])
         if want["action"] != "send":
             got.pop("text")
-        if got != want and not case.known_miss:
+        if case.browser_differs:
+            differing.append((case.label, got != want))
+        elif got != want and not case.known_miss:
             wrong.append(f"{case.label}: expected {want}, got {got}")
     assert wrong == []
+    # Each difference the file admits is still there: a fix must update guard_cases.json.
+    assert differing and all(still for _label, still in differing), differing
     assert len(answers) == len(shared) > 150
 
 
@@ -123,3 +128,53 @@ def test_without_its_phone_library_the_page_refuses_to_send_and_says_why(
         "The safety checks of this page did not load, so nothing was sent. Reload the page and "
         "try again."
     ]
+
+
+# Pieces the mixes are made of, besides the cases' texts: separators, look-alikes, currency,
+# no-break and zero-width spaces, non-Latin letters, a keyword and a link code.
+PIECES = [" ", "  ", "\n", "\t", ", ", " (", ") ", "O", "l", "00", "+", "Rp ", " jt", "@"]
+PIECES += [" dot ", "\u00a0", "é", "\u200b", "日本", "STOP", "#K7Q2 ", "LINK-7K2Q9M"]
+MIXES = 1500
+
+
+def mixes() -> list[tuple[str, str]]:
+    """Texts the cases do not hold: random joins of case texts and pieces (a fixed seed).
+
+    Left out of the pool, as the differences guard_cases.json admits: the non-ASCII digit
+    cases (glued to other digits, libphonenumber-js joins them, Python's matcher does not) and
+    "12x" (libphonenumber-js reads no number right after "12x ", Python's matcher may)."""
+    pool = [
+        case.text
+        for case in cases()
+        if not case.repeat and case.group != "number_guard_edges" and "12x" not in case.text
+    ]
+    chance = random.Random(15)
+    made = []
+    for _ in range(MIXES):
+        parts = [
+            chance.choice(pool) if chance.random() < 0.6 else chance.choice(PIECES)
+            for _ in range(chance.randint(1, 4))
+        ]
+        made.append(("".join(parts), chance.choice(["ID", "US", "MY", "GB"])))
+    return made
+
+
+def test_random_mixes_of_the_cases_get_the_servers_answer_in_the_browser(
+    browser: Any, live_server: Any
+) -> None:
+    require_phone_library()
+    open_web_chat(browser, live_server)
+    served = browser.execute_script("return PerantaraGuards.rules();")
+    made = mixes()
+    sent = [
+        {"text": text, "regions": list(contact_guard.regions_for(sender)), "awaiting_reason": False}
+        for text, sender in made
+    ]
+    answers = browser.execute_script(RUN_CASES, sent, served)
+    wrong = []
+    for (text, sender), got in zip(made, answers, strict=True):
+        want = server_check(text, sender)
+        if got["action"] != want["action"] or got.get("text") != want.get("text", got.get("text")):
+            wrong.append(f"{text!r} ({sender}): server {want}, browser {got}")
+    assert wrong == []
+    assert {answer["action"] for answer in answers} == {"send", "command", "refuse"}

@@ -13,6 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from contacts import contact_guard
+from contacts.services import is_link_code
+from relay.pipeline import guards, keywords
+from relay.pipeline.types import Context, Road, Submission
+
 CASES_FILE = Path(__file__).with_name("guard_cases.json")
 
 
@@ -29,7 +34,8 @@ class GuardCase:
     prefix: str = ""
     awaiting_reason: bool = False  # the sender's REPORT waits for its numbered reason
     note: str = ""
-    known_miss: str = ""  # why the browser and the server cannot agree here (none today)
+    known_miss: str = ""  # why the server's guard gets this wrong (none today)
+    browser_differs: str = ""  # why the browser answers otherwise than the server here
 
     def typed(self, limit: int) -> str:
         """The text as the sender typed it, with `repeat` expanded for the relay's limit."""
@@ -65,3 +71,29 @@ def cases() -> list[GuardCase]:
 def placeholder() -> str:
     """The placeholder the cases expect: an English reader's."""
     return str(document()["placeholder"])
+
+
+def server_check(text: str, sender: str, awaiting_reason: bool = False) -> dict[str, Any]:
+    """What the server's guards do with `text` from a web sender in `sender`'s region, whose
+    REPORT waits for its reason when `awaiting_reason` (guards.waiting_report finds it)."""
+    if is_link_code(text):
+        return {"action": "command", "notice": None}
+    ctx = Context(submission=Submission(road=Road.WEB_CHAT, text=text), text=text)
+    for guard in (guards.carriable_content, guards.visible_text):
+        stop = guard(ctx)
+        if stop is not None:
+            assert stop.notice is not None
+            return {"action": "refuse", "notice": stop.notice.code}
+    if keywords.keyword_of(ctx.text) is not None:
+        return {"action": "command", "notice": None}
+    if awaiting_reason and guards.REASON_REPLY.match(ctx.text):  # report_reason_answer
+        return {"action": "command", "notice": None}
+    masked = contact_guard.mask_contact_details(
+        ctx.text, regions=contact_guard.regions_for(sender), placeholder=placeholder()
+    )
+    return {
+        "action": "send",
+        "text": masked.text,
+        "kinds": sorted(masked.kinds),
+        "notice": "contact_masked" if masked.changed else None,
+    }

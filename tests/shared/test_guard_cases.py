@@ -8,37 +8,8 @@ from typing import Any
 
 from django.conf import settings
 
-from contacts import contact_guard
-from contacts.services import is_link_code
-from relay.pipeline import guards, keywords
-from relay.pipeline.types import Context, Road, Submission
-from tests.shared.guard_cases import GuardCase, cases, placeholder
-
-
-def server_check(text: str, sender: str, awaiting_reason: bool = False) -> dict[str, Any]:
-    """What the server's guards do with `text` from a web sender in `sender`'s region, whose
-    REPORT waits for its reason when `awaiting_reason` (guards.waiting_report finds it)."""
-    if is_link_code(text):
-        return {"action": "command", "notice": None}
-    ctx = Context(submission=Submission(road=Road.WEB_CHAT, text=text), text=text)
-    for guard in (guards.carriable_content, guards.visible_text):
-        stop = guard(ctx)
-        if stop is not None:
-            assert stop.notice is not None
-            return {"action": "refuse", "notice": stop.notice.code}
-    if keywords.keyword_of(ctx.text) is not None:
-        return {"action": "command", "notice": None}
-    if awaiting_reason and guards.REASON_REPLY.match(ctx.text):  # report_reason_answer
-        return {"action": "command", "notice": None}
-    masked = contact_guard.mask_contact_details(
-        ctx.text, regions=contact_guard.regions_for(sender), placeholder=placeholder()
-    )
-    return {
-        "action": "send",
-        "text": masked.text,
-        "kinds": sorted(masked.kinds),
-        "notice": "contact_masked" if masked.changed else None,
-    }
+from relay.pipeline import keywords
+from tests.shared.guard_cases import GuardCase, cases, server_check
 
 
 def disagreements(checked: list[tuple[GuardCase, dict[str, Any]]]) -> list[str]:
@@ -63,6 +34,7 @@ def test_the_shared_cases_cover_every_guard_that_reads_a_body() -> None:
     groups = {case.group for case in cases()}
     assert groups == {
         "number_guard",
+        "number_guard_edges",
         "keyword",
         "link_code",
         "visible_text",
