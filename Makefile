@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 # axe-core for the accessibility tests (tests/browser/axe.py), pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
+# libphonenumber-js for the browser's number guard (static/guards.js), pinned there too; its UMD
+# bundle needs no bundler and is served from static/vendor/ (not committed: `make js` copies it).
+PHONE_JS := static/vendor/libphonenumber-max.js
+PHONE_JS_BUNDLE := node_modules/libphonenumber-js/bundle/libphonenumber-max.js
 DEMO_ENV := DEBUG=1 PLATFORM_SANDBOX_URL=http://127.0.0.1:8100 RELAY_PUBLIC_URL=http://127.0.0.1:8000
 
 .PHONY: run test lint format bench faults clean venv js
@@ -15,11 +19,16 @@ venv: $(STAMP)
 
 # `npm ci` installs exactly the lock file's versions (integrity-checked) into node_modules/.
 # Without npm the accessibility tests skip, unless REQUIRE_BROWSER=1 (CI) makes that a failure.
-js: $(AXE)
+js: $(AXE) $(PHONE_JS)
 
 $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
+
+# After npm ci (the $(AXE) stamp), so a fresh clone has the file before the browser tests run.
+$(PHONE_JS): $(AXE)
+	@if [ -f $(PHONE_JS_BUNDLE) ]; then mkdir -p $(@D) && cp $(PHONE_JS_BUNDLE) $@; \
+	else echo "$(PHONE_JS_BUNDLE) missing: end-to-end web messages refuse to send until make js"; fi
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +37,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: venv
+run: venv js
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEMO_ENV) $(BIN)/python manage.py run_demo

@@ -5,6 +5,16 @@ The guard is a list of detectors (`DETECTORS`); each returns spans of the origin
 kind of detail it found. Phone numbers come from libphonenumber's matcher, run for every region
 the reader might write in, over a copy of the text where digit look-alikes read as digits.
 
+The same rules run in the sender's browser (static/guards.js) for end-to-end encrypted web
+messages, whose text the server never sees. So that there is one definition, every regular
+expression here is a `Shared` source written in the subset that Python's `re` and JavaScript's
+`RegExp` (with the "u" flag) read alike, and `shared_definition()` hands them, with the word
+lists and thresholds, to relay/pipeline/guard_rules.py, which serves them to the page. The
+subset: `\\w`, `\\d`, `\\s`, `\\b` (guards.js rewrites the first, second and fourth into
+Unicode classes, as Python reads them), `[^\\W\\d_]` (a letter) and `[^\\W_]` (a letter or
+digit) as whole classes, no `\\W` or `\\D` elsewhere in a class, no named groups, inline flags,
+`\\A`/`\\Z`, or escapes of characters that are not syntax (write `"`, not `\\"`).
+
 Privacy: nothing here logs, stores or returns what it hid, only that it hid something.
 """
 
@@ -17,6 +27,21 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A regular expression both Python and the browser compile (see the module's docstring)."""
+
+    source: str
+    flags: str = ""  # "i": ignore case, "s": "." matches a new line too (both sides' letters)
+
+    def compile(self) -> re.Pattern[str]:
+        flags = re.IGNORECASE if "i" in self.flags else re.NOFLAG
+        return re.compile(self.source, flags | (re.DOTALL if "s" in self.flags else re.NOFLAG))
+
+    def as_json(self) -> dict[str, str]:
+        return {"source": self.source, "flags": self.flags}
 
 
 class Kind(enum.StrEnum):
@@ -97,11 +122,16 @@ def merge(spans: Iterable[Span]) -> list[Span]:
 
 # --- Reading digits the way people disguise them ---------------------------------------------
 
-LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+LOOKALIKE_DIGITS = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"}
+LOOKALIKES = str.maketrans(LOOKALIKE_DIGITS)
 # A run of digits and look-alikes that is not part of a word: "789O" yes, "Oil" and "10lbs" no.
-DIGIT_RUN = re.compile(r"(?<![^\W\d_])[0-9OoIl|]+(?![^\W\d_])")
-# "0062 812…" is how Indonesians dial abroad; libphonenumber only knows "+62" and "001 62".
-DOUBLE_ZERO = re.compile(r"(?<![\d+.,])00(?=[1-9])")
+SHARED: dict[str, Shared] = {
+    "digit_run": Shared(r"(?<![^\W\d_])[0-9OoIl|]+(?![^\W\d_])"),
+    # "0062 812…" is how Indonesians dial abroad; libphonenumber only knows "+62" and "001 62".
+    "double_zero": Shared(r"(?<![\d+.,])00(?=[1-9])"),
+}
+DIGIT_RUN = SHARED["digit_run"].compile()
+DOUBLE_ZERO = SHARED["double_zero"].compile()
 
 
 def read_digits(text: str) -> str:
@@ -152,13 +182,18 @@ def matched_numbers(source: Source, text: str) -> Iterator[Span]:
 
 
 # "1.500.000" is a price and, to libphonenumber, also a valid Indonesian 1500-xxx hotline.
-THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?")
+SHARED["thousands"] = Shared(r"[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?")
 # "1500000 aja": a round amount; nobody's own number is written without its 0 and ends in 000.
-ROUND = re.compile(r"[1-9]\d*000")
-CURRENCY_BEFORE = re.compile(
-    r"(?:\b(?:rp|idr|usd|sgd|myr|eur|rm|harga|hrg|price)|[$€£¥])\.?\s*:?\s*$", re.IGNORECASE
+SHARED["round"] = Shared(r"[1-9]\d*000")
+SHARED["currency_before"] = Shared(
+    r"(?:\b(?:rp|idr|usd|sgd|myr|eur|rm|harga|hrg|price)|[$€£¥])\.?\s*:?\s*$", "i"
 )
-UNIT_AFTER = re.compile(r"^\s*(?:jt|juta|rb|ribu|k|rupiah|idr|usd|dollars?)\b", re.IGNORECASE)
+SHARED["unit_after"] = Shared(r"^\s*(?:jt|juta|rb|ribu|k|rupiah|idr|usd|dollars?)\b", "i")
+THOUSANDS = SHARED["thousands"].compile()
+ROUND = SHARED["round"].compile()
+CURRENCY_BEFORE = SHARED["currency_before"].compile()
+UNIT_AFTER = SHARED["unit_after"].compile()
+AMOUNT_WINDOW = 12  # how far before and after a number a currency or unit is looked for
 
 
 def is_amount(text: str, start: int, end: int) -> bool:
@@ -166,8 +201,8 @@ def is_amount(text: str, start: int, end: int) -> bool:
     return bool(
         THOUSANDS.fullmatch(text, start, end)
         or ROUND.fullmatch(text, start, end)
-        or CURRENCY_BEFORE.search(text, max(start - 12, 0), start)
-        or UNIT_AFTER.match(text[end : end + 12])
+        or CURRENCY_BEFORE.search(text, max(start - AMOUNT_WINDOW, 0), start)
+        or UNIT_AFTER.match(text[end : end + AMOUNT_WINDOW])
     )
 
 
@@ -193,18 +228,20 @@ def widened(source: Source, start: int) -> int:
 
 # "812-3456-7890": an Indonesian mobile number without its trunk 0, which libphonenumber
 # rejects. Only in the grouped form people use for numbers, so order numbers stay.
-BARE_MOBILE = re.compile(r"(?<![\w+.,/-])8\d{2}(?:[-. ]\d{3,4}){1,2}[-. ]\d{3,4}(?![\w-])")
+SHARED["bare_mobile"] = Shared(r"(?<![\w+.,/-])8\d{2}(?:[-. ]\d{3,4}){1,2}[-. ]\d{3,4}(?![\w-])")
+BARE_MOBILE = SHARED["bare_mobile"].compile()
+BARE_MOBILE_REGION = "ID"
 
 BARE_MOBILE_MIN_DIGITS = 10  # "812 345 678" is too short to tell from a code
 
 
 def bare_mobile_numbers(source: Source) -> Iterator[Span]:
     """Indonesian mobile numbers written without 0 or +62, when "ID" is one of the regions."""
-    if "ID" not in source.regions:
+    if BARE_MOBILE_REGION not in source.regions:
         return
     for match in BARE_MOBILE.finditer(source.digits):
         digits = re.sub(r"\D", "", match.group(0))
-        number = phonenumbers.parse("0" + digits, "ID")
+        number = phonenumbers.parse("0" + digits, BARE_MOBILE_REGION)
         mobile = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
         if mobile and len(digits) >= BARE_MOBILE_MIN_DIGITS:
             yield Span(match.start(), match.end(), Kind.PHONE)
@@ -218,9 +255,11 @@ DIGIT_WORDS = frozenset(
     | {"lapan", "sembilan"}
 )
 REPEATERS = {"double": 2, "triple": 3}
-TOKEN = re.compile(r"[^\W_]+")
+SHARED["token"] = Shared(r"[^\W_]+")
 # What may stand between two digits of one run: spaces and the punctuation of phone numbers.
-RUN_GAP = re.compile(r"[\s.,\-/()\[\]+]*")
+SHARED["run_gap"] = Shared(r"[\s.,\-/()\[\]+]*")
+TOKEN = SHARED["token"].compile()
+RUN_GAP = SHARED["run_gap"].compile()
 SPELLED_MIN_DIGITS = 7
 SPELLED_MIN_WORDS = 3  # "Rp 1.500.000, satu dua hari" is a price and two words, not a number
 
@@ -280,23 +319,24 @@ def digit_runs(text: str) -> Iterator[DigitRun]:
 LOCAL = r"[A-Za-z0-9._%+-]+"
 MAILBOXES = r"(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|icloud|proton(?:mail)?|aol)"
 TLDS = r"(?:com|net|org|id|co|io|me|info|biz|edu|gov|ac|sch|my|sg|us|uk|au)"
-EMAILS = [
-    re.compile(rf"{LOCAL}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}"),
+SHARED_EMAILS = [
+    Shared(rf"{LOCAL}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}"),
     # "sari@gmail", "sari @ gmail.com": a known mailbox provider makes the loose form safe.
-    re.compile(rf"{LOCAL}\s*@\s*{MAILBOXES}(?:\s*\.\s*[A-Za-z]{{2,}})*\b", re.IGNORECASE),
+    Shared(rf"{LOCAL}\s*@\s*{MAILBOXES}(?:\s*\.\s*[A-Za-z]{{2,}})*\b", "i"),
     # "sari [at] gmail [dot] com", "sari (at) mail (dot) co (dot) id"
-    re.compile(
+    Shared(
         rf"{LOCAL}\s*[\[({{]\s*(?:at|et|@)\s*[\])}}]\s*[A-Za-z0-9-]+"
         rf"(?:\s*(?:[\[({{]\s*(?:dot|titik)\s*[\])}}]|\.)\s*[A-Za-z0-9-]+)+",
-        re.IGNORECASE,
+        "i",
     ),
     # "sari at gmail dot com": only with the word "dot" and a real top-level domain at the end.
-    re.compile(
+    Shared(
         rf"(?<![\w.]){LOCAL}\s+(?:at|et)\s+[A-Za-z0-9-]+(?:\s+(?:dot|titik)\s+[A-Za-z]+)*"
         rf"\s+(?:dot|titik)\s+{TLDS}\b",
-        re.IGNORECASE,
+        "i",
     ),
 ]
+EMAILS = [pattern.compile() for pattern in SHARED_EMAILS]
 
 
 def emails(source: Source) -> Iterator[Span]:
@@ -313,17 +353,20 @@ APP_DOMAINS = (
     r"|instagr(?:\.am|am\.com)|(?:m\.|web\.|mobile\.)?facebook\.com|fb\.(?:com|me)"
     r"|line\.me|lin\.ee)"
 )
-APP_LINK = re.compile(
-    rf"(?<![\w.@-])(?:https?://)?(?:www\.)?{APP_DOMAINS}/[^\s<>\"']+", re.IGNORECASE
+SHARED["app_link"] = Shared(
+    rf"(?<![\w.@-])(?:https?://)?(?:www\.)?{APP_DOMAINS}/" r"""[^\s<>"']+""", "i"
 )
 APP_NAMES = r"(?:ig|insta(?:gram)?|wa|whats\s?app|telegram|tele|tg|line)"
-AT_HANDLE = re.compile(rf"(?<![\w.]){APP_NAMES}(?:\s*id)?\s*[:\-]?\s*(@[\w.]+)", re.IGNORECASE)
+SHARED["at_handle"] = Shared(rf"(?<![\w.]){APP_NAMES}(?:\s*id)?\s*[:\-]?\s*(@[\w.]+)", "i")
 # The bare token after "IG:" — not after "WA:" (WhatsApp numbers are found as numbers).
-COLON_HANDLE = re.compile(
+SHARED["colon_handle"] = Shared(
     r"(?<![\w.])(?:ig|insta(?:gram)?|telegram|tele|tg|line)(?:\s*id)?\s*:\s*"
     r"([A-Za-z_][\w.]{2,29})",
-    re.IGNORECASE,
+    "i",
 )
+APP_LINK = SHARED["app_link"].compile()
+AT_HANDLE = SHARED["at_handle"].compile()
+COLON_HANDLE = SHARED["colon_handle"].compile()
 NOT_HANDLES = frozenset(
     {"the", "and", "for", "yes", "not", "dm", "chat"}
     | {"ada", "aja", "saja", "saya", "aku", "kak", "gan", "sis", "bro", "sama", "juga"}
@@ -361,3 +404,25 @@ DETECTORS: list[Detector] = [
     app_links,
     app_handles,
 ]
+
+
+def shared_definition() -> dict[str, object]:
+    """What the browser's copy of this guard needs, as JSON: the regular expressions above, the
+    word lists and the thresholds (relay/pipeline/guard_rules.py adds regions and placeholder)."""
+    return {
+        "patterns": {name: pattern.as_json() for name, pattern in SHARED.items()},
+        "emails": [pattern.as_json() for pattern in SHARED_EMAILS],
+        "lookalikes": LOOKALIKE_DIGITS,
+        "openers": OPENERS,
+        "closers": CLOSERS,
+        "amount_window": AMOUNT_WINDOW,
+        "bare_mobile_region": BARE_MOBILE_REGION,
+        "bare_mobile_min_digits": BARE_MOBILE_MIN_DIGITS,
+        "digit_words": sorted(DIGIT_WORDS),
+        "repeaters": REPEATERS,
+        "spelled_min_digits": SPELLED_MIN_DIGITS,
+        "spelled_min_words": SPELLED_MIN_WORDS,
+        "not_handles": sorted(NOT_HANDLES),
+        "trailing": TRAILING,
+        "kinds": [kind.value for kind in Kind],
+    }

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from config import hotsql
 from contacts import vault
+from contacts.contact_guard import Shared
 from contacts.models import (
     LANGUAGE_SOURCE_RANK,
     PHONE_CHANNELS,
@@ -458,23 +459,35 @@ def set_time_zone(*, user: User, time_zone: str) -> None:
 # --- Messenger / Instagram link codes -----------------------------------------------------------
 
 
+LINK_PREFIX = "LINK-"
+LINK_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
+LINK_LENGTH = 6
+# Shared with the sender's browser, which sends a link code as a command, not as content.
+LINK_CODE_RULE = Shared(rf"{LINK_PREFIX}[{LINK_ALPHABET}]{{{LINK_LENGTH}}}", "i")
+LINK_CODE = LINK_CODE_RULE.compile()
+
+
 def create_link_code(*, user: User, channel: str) -> LinkCode:
     if channel not in (Channel.MESSENGER, Channel.INSTAGRAM):
         raise ContactsError(_("Link codes connect Messenger and Instagram only."))
-    code = "LINK-" + "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6))
+    code = LINK_PREFIX + "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_LENGTH))
     return LinkCode.objects.create(
         code=code, user=user, channel=channel, expires_at=timezone.now() + dt.timedelta(hours=1)
     )
 
 
+def is_link_code(text: str) -> bool:
+    """`text` is written as a link code (any case, spaces around it): "link-7k2q9m "."""
+    return LINK_CODE.fullmatch(text.strip()) is not None
+
+
 def redeem_link_code(*, endpoint: Endpoint, text: str) -> User | None:
     """If `text` is a live link code for the endpoint's channel, connect the endpoint."""
-    candidate = text.strip().upper()
-    if not candidate.startswith("LINK-"):
+    if not is_link_code(text):
         return None
     link = (
         LinkCode.objects.select_related("user")
-        .filter(code=candidate[:16], channel=endpoint.channel, used_at=None)
+        .filter(code=text.strip().upper(), channel=endpoint.channel, used_at=None)
         .first()
     )
     if link is None or link.expires_at <= timezone.now():
@@ -516,6 +529,7 @@ __all__ = [
     "find_endpoint",
     "get_or_create_endpoint",
     "index_for",
+    "is_link_code",
     "normalize_address",
     "recall_referral",
     "redeem_link_code",

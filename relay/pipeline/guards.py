@@ -10,7 +10,6 @@ carrier's opt-out words are SMS's; the 24-hour window is the platforms').
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Callable
 
@@ -22,11 +21,11 @@ from django.utils.translation import override
 
 from contacts import contact_guard
 from contacts import services as contacts
-from contacts.models import Channel, LanguageSource
+from contacts.models import Channel, Endpoint, LanguageSource
 from marketplace import handles
 from relay import crypto
 from relay.adapters.base import MessageKind
-from relay.models import Report, Side
+from relay.models import Conversation, Report, Side
 from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
 from relay.services import (
@@ -44,10 +43,16 @@ Guard = Callable[[Context], Stop | None]
 
 # "2", "2 asked for a transfer", "2. scam": a digit standing alone. A handle that starts with
 # a digit ("3K7Q-W2XP") is not an answer.
-REASON_REPLY = re.compile(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", re.DOTALL)
+# Shared with the sender's browser, which sends such an answer as a command while a report
+# waits for it (relay/pipeline/guard_rules.py).
+REASON_REPLY_RULE = contact_guard.Shared(r"^\s*([1-5])(?![0-9A-Za-z])[\s.,:;-]*(.*)$", "s")
+REASON_REPLY = REASON_REPLY_RULE.compile()
+REASON_WINDOW = dt.timedelta(minutes=30)
 # Characters that show nothing: NUL and other controls, zero-width spaces and joiners, the
 # word joiner, BOM, and the invisible formatting marks (Unicode category Cf).
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+# The browser's copy of this guard reads the same categories (relay/pipeline/guard_rules.py).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+VISIBLE_CONTROLS = "\n\t"
 
 
 def _title(ctx: Context) -> dict[str, str]:
@@ -135,7 +140,7 @@ def visible_text(ctx: Context) -> Stop | None:
     cleaned = "".join(
         ch
         for ch in ctx.text
-        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        if ch in VISIBLE_CONTROLS or unicodedata.category(ch) not in INVISIBLE_CATEGORIES
     ).strip()
     ctx.text = cleaned
     event = ctx.submission.event
@@ -227,16 +232,8 @@ def report_reason_answer(ctx: Context) -> Stop | None:
     match = REASON_REPLY.match(ctx.text)
     if match is None:
         return None
-    waiting = (
-        Report.objects.select_related("listing")
-        .filter(
-            reporter_endpoint=ctx.sender,
-            status=Report.Status.AWAITING_REASON,
-            created_at__gte=timezone.now() - dt.timedelta(minutes=30),
-        )
-        .order_by("-created_at")
-        .first()
-    )
+    assert ctx.sender is not None
+    waiting = waiting_report(ctx.sender)
     if waiting is None:
         return None
     moderation.complete_report(
@@ -246,6 +243,21 @@ def report_reason_answer(ctx: Context) -> Stop | None:
     )
     title = waiting.listing.public_title if waiting.listing else ""
     return Stop(Outcome.REPORT_FILED, Notice("report_filed", {"title": title}))
+
+
+def waiting_report(reporter: Endpoint) -> Report | None:
+    """The report `reporter` filed with REPORT in the last REASON_WINDOW that waits for its
+    numbered reason, the newest first."""
+    return (
+        Report.objects.select_related("listing")
+        .filter(
+            reporter_endpoint=reporter,
+            status=Report.Status.AWAITING_REASON,
+            created_at__gte=timezone.now() - REASON_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 # --- After routing: the conversation -------------------------------------------------------------
@@ -385,7 +397,9 @@ def number_guard(ctx: Context) -> Stop | None:
     if not ctx.listing.mask_contact_details:
         return None
     assert ctx.sender is not None
-    with override(_reader_language(ctx)):
+    assert ctx.conversation is not None and ctx.side is not None
+    _remember_opening_seller(ctx)
+    with override(reader_language(ctx.conversation, ctx.side)):
         placeholder = _("[hidden]")
     masked = contact_guard.mask_contact_details(
         ctx.body, regions=contact_guard.regions_for(ctx.sender.region), placeholder=placeholder
@@ -397,19 +411,24 @@ def number_guard(ctx: Context) -> Stop | None:
     return None
 
 
-def _reader_language(ctx: Context) -> str:
-    """The language of the side that will read the relayed text."""
-    conversation = ctx.conversation
-    assert conversation is not None
-    if ctx.side == Side.SELLER:
+def reader_language(conversation: Conversation, side: str) -> str:
+    """The language of the side that will read what `side` writes in `conversation` (also
+    for the browser's guard rules, relay/pipeline/guard_rules.py: it changes nothing)."""
+    if side == Side.SELLER:
         reader = conversation.buyer_endpoint
     else:
-        if conversation.opening_seller_endpoint is None:
-            conversation.opening_seller_endpoint = recipient_endpoint_for_seller(
-                conversation.listing
-            )
-        reader = conversation.opening_seller_endpoint
+        reader = conversation.opening_seller_endpoint or recipient_endpoint_for_seller(
+            conversation.listing
+        )
     return reader.language or settings.RELAY_DEFAULT_LANGUAGE
+
+
+def _remember_opening_seller(ctx: Context) -> None:
+    """The seller's app, kept on the conversation so relaying it asks no second time."""
+    conversation = ctx.conversation
+    assert conversation is not None
+    if ctx.side != Side.SELLER and conversation.opening_seller_endpoint is None:
+        conversation.opening_seller_endpoint = recipient_endpoint_for_seller(conversation.listing)
 
 
 # What each app accepts in one message, from the platforms' send API references: WhatsApp text
@@ -448,9 +467,8 @@ def _destination_channel(ctx: Context) -> str:
     if ctx.side == Side.SELLER:
         identity = outbound.identity_of(conversation.buyer_identity_id)
         return identity.channel if identity is not None else Channel.WEB
-    # The seller's app; kept on the conversation so relaying it asks no second time.
-    if conversation.opening_seller_endpoint is None:
-        conversation.opening_seller_endpoint = recipient_endpoint_for_seller(conversation.listing)
+    _remember_opening_seller(ctx)
+    assert conversation.opening_seller_endpoint is not None
     return conversation.opening_seller_endpoint.channel
 
 

@@ -6,7 +6,7 @@ punctuation allowed): "stop", "#K7Q2 STOP", "Bantuan!". "stop please" is an ordi
 
 from __future__ import annotations
 
-import re
+from contacts.contact_guard import Shared
 
 STOP = "stop"
 START = "start"
@@ -50,12 +50,15 @@ CHOSEN_LANGUAGE = {INDONESIAN: "id", ENGLISH: "en"}
 SMS_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 SMS_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 
-_PUNCTUATION = re.compile(r"^[\s.!?,;:]+|[\s.!?,;:]+$")
+# Shared with the sender's browser (relay/pipeline/guard_rules.py serves it to static/guards.js).
+PUNCTUATION = Shared(r"^[\s.!?,;:]+|[\s.!?,;:]+$")
+_PUNCTUATION = PUNCTUATION.compile()
+TAG_PREFIX = "#"
 
 
 def _words(text: str) -> list[str]:
     words = _PUNCTUATION.sub("", text).split()
-    if len(words) == 2 and words[0].startswith("#"):
+    if len(words) == 2 and words[0].startswith(TAG_PREFIX):
         words = words[1:]
     return words
 
@@ -86,3 +89,9 @@ def sms_carrier_word(text: str) -> str | None:
     if word in SMS_OPT_IN:
         return "in"
     return None
+
+
+def shared_definition() -> dict[str, object]:
+    """The keyword rule as JSON for the browser: the words, the punctuation around them and the
+    #TAG that may stand before one."""
+    return {"words": KEYWORDS, "punctuation": PUNCTUATION.as_json(), "tag_prefix": TAG_PREFIX}
