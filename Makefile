@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 # axe-core for the accessibility tests (tests/browser/axe.py), pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
 # libphonenumber-js for the browser's number guard (static/guards.js), pinned there too; its UMD
-# bundle needs no bundler and is served from static/vendor/ (not committed: `make js` copies it).
+# bundle needs no bundler and is served from static/vendor/. The copy there is committed, so `make run`
+# still needs nothing but Python; `make js` refreshes it from the lock file (a test checks they agree).
 PHONE_JS := static/vendor/libphonenumber-max.js
 PHONE_JS_BUNDLE := node_modules/libphonenumber-js/bundle/libphonenumber-max.js
 DEMO_ENV := DEBUG=1 PLATFORM_SANDBOX_URL=http://127.0.0.1:8100 RELAY_PUBLIC_URL=http://127.0.0.1:8000
