@@ -23,7 +23,7 @@
     xhr.upload.onprogress = function (event) {
       if (event.lengthComputable) progress(Math.round((event.loaded * 100) / event.total));
     };
-    xhr.upload.onload = function () { progress(100, true); };
+    xhr.upload.onload = function () { progress(null, true); };
     xhr.onload = function () {
       var answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (error) { answer = null; }
@@ -79,9 +79,9 @@
       data.append("photo", file, file.name);
       busy += 1;
       send(words.uploadUrl, data, function (percent, sent) {
-        row.li.dataset.progress = String(percent);
-        if (sent) { row.bar.removeAttribute("value"); row.status.textContent = words.cleaning; }
-        else row.bar.value = percent;
+        if (sent) { row.bar.removeAttribute("value"); row.status.textContent = words.cleaning; return; }
+        row.li.dataset.progress = String(percent);  // the furthest the bar got (tests read it)
+        row.bar.value = percent;
       }, function (status, answer) {
         busy -= 1;
         row.bar.remove();
@@ -133,6 +133,17 @@
     });
   }
 
+  function go(address) {
+    var target = new URL(address, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search) {
+      here.hash = target.hash;  // only the fragment differs: assigning it would not reload
+      here.reload();
+    } else {
+      here.assign(target.href);
+    }
+  }
+
   function uploadForm(form) {
     var panel = form.querySelector("[data-upload-progress]");
     var bar = panel.querySelector("progress");
@@ -146,11 +157,11 @@
       status.textContent = words.uploading;
       form.querySelectorAll("button, input[type=file]").forEach(function (c) { c.disabled = true; });
       send(form.action, data, function (percent, sent) {
+        if (sent) { bar.removeAttribute("value"); status.textContent = words.cleaning; return; }
         form.dataset.progress = String(percent);
-        if (sent) { bar.removeAttribute("value"); status.textContent = words.cleaning; }
-        else bar.value = percent;
+        bar.value = percent;
       }, function (code, answer) {
-        if (answer && answer.redirect) { window.location.assign(answer.redirect); return; }
+        if (answer && answer.redirect) { go(answer.redirect); return; }
         form.querySelectorAll("button, input[type=file]").forEach(function (c) { c.disabled = false; });
         status.textContent = words.failed;
       });

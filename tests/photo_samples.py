@@ -12,10 +12,17 @@ CAMERA_MODEL = "Pocket X200"
 
 
 def jpeg_with_gps(
-    width: int = 640, height: int = 480, colour: tuple[int, int, int] = (200, 80, 40)
+    width: int = 640,
+    height: int = 480,
+    colour: tuple[int, int, int] = (200, 80, 40),
+    *,
+    noise: bool = False,
 ) -> bytes:
     """A JPEG whose EXIF says where (Jakarta) and with what it was taken."""
     image = Image.new("RGB", (width, height), colour)
+    if noise:  # a real photo's weight: noise does not compress, so the upload takes a while
+        grain = Image.effect_noise((width, height), 90).convert("RGB")
+        image = Image.blend(image, grain, 0.5)
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = CAMERA_MAKE
     exif[ExifTags.Base.Model] = CAMERA_MODEL
