@@ -396,6 +396,16 @@ def _previews(rows: list[Conversation]) -> dict[int, Message]:
     }
 
 
+def _preview(row: Conversation, newest: Message | None) -> str:
+    """The newest message's text; a photo sent without a caption says so."""
+    if newest is None:
+        return ""
+    text = _readable(_conversation_key(row), newest)
+    if not text and MediaFile.objects.filter(message=newest).exists():
+        return gettext("Photo")
+    return text
+
+
 def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
     """The seller's thread list, or only its version when the page already shows that one:
     an idle poll then costs one statement and decrypts nothing."""
@@ -412,7 +422,7 @@ def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
                 conversation=row,
                 channel=row.buyer_channel,  # type: ignore[attr-defined]
                 unread=row.unread,  # type: ignore[attr-defined]
-                preview=_readable(_conversation_key(row), newest) if newest else "",
+                preview=_preview(row, newest),
                 preview_mine=newest is not None and newest.sender_side == Side.SELLER,
             )
         )

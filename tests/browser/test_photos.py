@@ -24,6 +24,7 @@ from marketplace import photos
 from marketplace import services as marketplace
 from marketplace.models import Listing
 from relay.models import Conversation, MediaFile
+from tests.browser.axe import describe, run_axe, serious
 from tests.photo_samples import jpeg_with_gps, metadata_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -190,6 +191,12 @@ def test_a_photo_goes_from_the_web_chat_to_the_inbox_cleaned(
     assert chat_link  # the buyer's link stays theirs; the seller's page has its own addresses
 
 
+def _accessible(browser: Any, found: list[str], page: str) -> None:
+    failing = serious(run_axe(browser))
+    if failing:
+        found.append(describe(page, failing))
+
+
 def _shoot(browser: Any, name: str, down_to: str = "") -> None:
     """Desktop and phone shots of the page's top and, if `down_to`, of that part scrolled in."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -235,6 +242,7 @@ def test_screenshots_of_a_listing_with_photos_and_a_conversation_with_a_photo(
     )
     media.attach([photo], result.message_id)
 
+    found: list[str] = []  # axe's serious or critical findings on the pages with photos
     for language in ("en", "id"):
         browser.delete_all_cookies()
         browser.get(live_server.url + "/")
@@ -242,14 +250,19 @@ def test_screenshots_of_a_listing_with_photos_and_a_conversation_with_a_photo(
         browser.get(live_server.url + reverse("marketplace:listing_public", args=[listing.code]))
         wait(browser, lambda driver: image_loaded(driver, ".gallery img"))
         _shoot(browser, f"listing-{language}", ".contact")
+        _accessible(browser, found, f"listing ({language})")
         browser.get(chat_link)
         wait(browser, lambda driver: image_loaded(driver, ".bubble-photo img"))
         _shoot(browser, f"chat-{language}", ".composer")
+        _accessible(browser, found, f"chat ({language})")
         log_in(browser, live_server)
         browser.add_cookie({"name": "django_language", "value": language, "path": "/"})
         browser.get(live_server.url + reverse("relay:conversation", args=[conversation.code]))
         wait(browser, lambda driver: image_loaded(driver, ".bubble-photo img"))
         _shoot(browser, f"inbox-{language}", ".composer")
+        _accessible(browser, found, f"inbox ({language})")
         browser.get(live_server.url + reverse("marketplace:listing_edit", args=[listing.code]))
         _shoot(browser, f"listing-edit-{language}", ".photo-upload")
+        _accessible(browser, found, f"listing-edit ({language})")
     assert len(list(SHOTS.glob("*.png"))) >= 16
+    assert not found, "\n".join(found)

@@ -260,3 +260,11 @@ def test_the_composer_says_what_the_relay_does_with_photos(chat: Chat) -> None:
     assert "does not read text inside photos" in shown
     assert 'accept="image/jpeg,image/png,image/webp"' in shown
     assert 'enctype="multipart/form-data"' in shown
+
+
+def test_a_photo_without_a_caption_shows_as_photo_in_the_thread_list(chat: Chat) -> None:
+    uid = chat.buyer.post(chat.buyer_upload, {"photo": photo_file()}).json()["uid"]
+    chat.buyer.post(chat.link, {"text": "", "media": [uid]})
+    threads = page(chat.seller.get(reverse("relay:inbox")))
+    preview = threads.split('data-testid="preview">', 1)[1].split("</span>", 1)[0]
+    assert preview == "Photo"
