@@ -52,6 +52,13 @@
 
     function count() { return queue.querySelectorAll("li").length; }
 
+    function uploadUrl() {
+      // The buyer's chat moves to a renewed link while open (templates/relay/_live.html keeps
+      // it in data-chat-link): upload under the link the page has now.
+      var live = document.querySelector("[data-chat-link]");
+      return live ? live.getAttribute("data-chat-link") + "photos/" : words.uploadUrl;
+    }
+
     function item() {
       var li = document.createElement("li");
       li.className = "photo-item";
@@ -78,7 +85,7 @@
       data.append("csrfmiddlewaretoken", csrf(form));
       data.append("photo", file, file.name);
       busy += 1;
-      send(words.uploadUrl, data, function (percent, sent) {
+      send(uploadUrl(), data, function (percent, sent) {
         if (sent) { row.bar.removeAttribute("value"); row.status.textContent = words.cleaning; return; }
         row.li.dataset.progress = String(percent);  // the furthest the bar got (tests read it)
         row.bar.value = percent;
