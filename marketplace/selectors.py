@@ -14,7 +14,7 @@ from marketplace.models import Listing, ListingPhoto, RelayHandle
 
 
 def listings_for_seller(user: User) -> QuerySet[Listing]:
-    return Listing.objects.filter(seller=user).prefetch_related("handles")
+    return Listing.objects.filter(seller=user).prefetch_related("handles", "photos")
 
 
 @dataclass(frozen=True)

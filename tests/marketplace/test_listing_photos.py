@@ -17,6 +17,7 @@ from contacts.models import User
 from marketplace import photos
 from marketplace import services as marketplace
 from marketplace.models import Listing, ListingPhoto
+from tests.api.conftest import open_shop
 from tests.photo_samples import SVG, jpeg_with_gps, metadata_of
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +206,19 @@ def test_the_sellers_conversation_shows_the_listing_as_a_product_card(
     assert card is not None
     assert cover.storage_name in card.group(0)
     assert "Kamera analog" in card.group(0) and "Rp 1,500,000" in card.group(0)
+
+
+def test_the_api_lists_a_listings_photo_addresses_cover_first(seller: User) -> None:
+    shop = open_shop(seller, "Sepeda gunung")
+    first = photos.add_photo(listing=shop.listing, data=jpeg_with_gps(50, 50))
+    second = photos.add_photo(listing=shop.listing, data=jpeg_with_gps(60, 50))
+    photos.move_photo(photo=second, by=-1)
+    expected = [
+        f"/l/{shop.listing.code}/photos/{second.storage_name}",
+        f"/l/{shop.listing.code}/photos/{first.storage_name}",
+    ]
+    assert shop.api.get(f"/api/listings/{shop.listing.code}/").json()["photos"] == expected
+    listed = shop.api.get("/api/listings/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["photos"] for row in rows if row["code"] == shop.listing.code] == [expected]
+    assert Client().get(expected[0]).status_code == 200
