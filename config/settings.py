@@ -689,3 +689,18 @@ if env.is_set("RELAY_MEDIA_STORAGE_OPTIONS"):
         ),
         "OPTIONS": _media_options,
     }
+# --- Photos from the browser: web chat, web inbox, listings (issue #16, media-web) ------------
+# (Appended as one block so parallel changes merge cleanly.) Uploads go to a temporary file
+# through a handler that keeps at most one photo's worth (marketplace/uploads.py), so a view can
+# refuse an oversize file in words and the disk never holds more. A form carries at most 8
+# photos (a listing's cap); a few more are counted so the page, not Django, says "at most 8".
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "marketplace.uploads.CappedUploadHandler",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = 16
+# Listing photos are public and never change under their random name: browsers and proxies
+# may keep them this long (a deleted photo's address stops answering at once on the server).
+MARKETPLACE_PHOTO_CACHE_SECONDS = env.integer(
+    "MARKETPLACE_PHOTO_CACHE_SECONDS", 30 * 24 * 3600, minimum=0
+)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
 from contacts.models import User
 from marketplace import handles, sharing
-from marketplace.models import Listing, RelayHandle
+from marketplace.models import Listing, ListingPhoto, RelayHandle
 
 
 def listings_for_seller(user: User) -> QuerySet[Listing]:
-    return Listing.objects.filter(seller=user).prefetch_related("handles")
+    return Listing.objects.filter(seller=user).prefetch_related("handles", "photos")
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,33 @@ def listing_for_handle(text: str) -> Listing | None:
     if listing.status == Listing.Status.DRAFT or listing.taken_down:
         return None
     return listing
+
+
+def listing_photo(viewer: User | AnonymousUser, code: str, name: str) -> tuple[ListingPhoto, bool]:
+    """A listing photo by its public name and whether anyone may see it (True: the listing's
+    public page shows it) or only its seller (a draft, a listing taken down). Anything else,
+    another seller's draft included, is a missing photo (Http404)."""
+    photo = (
+        ListingPhoto.objects.select_related("listing")
+        .filter(listing__code=code, storage_name=name)
+        .first()
+    )
+    if photo is None:
+        raise Http404("No such photo")
+    listing = photo.listing
+    public = listing.status != Listing.Status.DRAFT and not listing.taken_down
+    if not public and listing.seller_id != getattr(viewer, "pk", None):
+        raise Http404("No such photo")
+    return photo, public
+
+
+def listing_photo_for_seller(user: User, code: str, name: str) -> ListingPhoto:
+    """A photo of the seller's own listing, for the edit page's buttons."""
+    photo = (
+        ListingPhoto.objects.select_related("listing")
+        .filter(listing__seller=user, listing__code=code, storage_name=name)
+        .first()
+    )
+    if photo is None:
+        raise Http404("No such photo")
+    return photo

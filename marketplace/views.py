@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 from contacts import selectors as contact_selectors
 from contacts.channel_text import messages_reach_you
 from contacts.selectors import signed_in
-from marketplace import handles, selectors, services
+from marketplace import handles, photos, selectors, services
 from marketplace.forms import ListingForm
-from marketplace.models import Listing
+from marketplace.models import Listing, ListingPhoto
 from marketplace.public_text import hidden_details_warning
 
 
@@ -79,7 +79,13 @@ def listing_edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "marketplace/listing_form.html",
-        {"form": form, "listing": listing, "handle": handles.live_handle(listing)},
+        {
+            "form": form,
+            "listing": listing,
+            "handle": handles.live_handle(listing),
+            "photos": photos.photos_of(listing),
+            "max_photos": ListingPhoto.MAX_PER_LISTING,
+        },
     )
 
 
@@ -128,6 +134,7 @@ def listing_public(request: HttpRequest, code: str) -> HttpResponse:
         {
             "listing": listing,
             "handle": handle,
+            "photos": photos.photos_of(listing),
             "web_chat_url": reverse("relay:buyer_chat_start", args=[listing.code])
             if taking_messages
             else "",

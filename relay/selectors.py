@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,7 +19,7 @@ from django.utils.translation import get_language, gettext
 from contacts.models import Channel, Endpoint, User
 from marketplace.models import Listing
 from relay import crypto
-from relay.models import Conversation, Delivery, Message, RelayIdentity, Side
+from relay.models import Conversation, Delivery, MediaFile, Message, RelayIdentity, Side
 from relay.notices import render_notice
 
 CHAT_SALT = "relay.buyer-chat"
@@ -175,6 +176,45 @@ def chat_token_after_buyer_action(access: ChatAccess) -> str:
     return chat_token(endpoint=access.buyer, conversation=conversation)
 
 
+THUMBNAIL_SIDE = 320  # the longest side of a bubble's thumbnail, in pixels
+
+
+@dataclass(frozen=True)
+class ShownPhoto:
+    """A photo in a bubble: its uid names it in the page's photo addresses (which check who
+    asks); the thumbnail's size lets the page reserve its box before it loads."""
+
+    uid: str
+    width: int
+    height: int
+
+    @property
+    def thumbnail_size(self) -> tuple[int, int]:
+        scale = min(1.0, THUMBNAIL_SIDE / max(self.width, self.height, 1))
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+    @property
+    def thumbnail_width(self) -> int:
+        return self.thumbnail_size[0]
+
+    @property
+    def thumbnail_height(self) -> int:
+        return self.thumbnail_size[1]
+
+
+def _photos_of(messages: list[Message]) -> dict[int, tuple[ShownPhoto, ...]]:
+    """The photos of these messages, in one statement."""
+    found: dict[int, list[ShownPhoto]] = {}
+    rows = (
+        MediaFile.objects.filter(message__in=messages)
+        .order_by("id")
+        .values_list("message_id", "uid", "width", "height")
+    )
+    for message_id, uid, width, height in rows:
+        found.setdefault(message_id, []).append(ShownPhoto(str(uid), width, height))
+    return {message_id: tuple(photos) for message_id, photos in found.items()}
+
+
 @dataclass(frozen=True)
 class ShownMessage:
     id: int
@@ -185,6 +225,7 @@ class ShownMessage:
     created_at: object
     state: str  # the delivery state of my own messages, "" otherwise
     relay: bool = False  # a word from the relay itself (the other side stopped, blocked, …)
+    photos: tuple[ShownPhoto, ...] = ()  # cleaned by the relay, in the order they were sent
 
     @property
     def state_label(self) -> str:
@@ -228,6 +269,7 @@ def _shown_messages(
     if not messages:
         return []
     key = _conversation_key(conversation)
+    photos = _photos_of(messages)
     shown = []
     for message in messages:
         mine = message.sender_side == viewer_side
@@ -245,6 +287,7 @@ def _shown_messages(
                 text=_readable(key, message),
                 created_at=message.created_at,
                 state=states.get(message.pk, "") if mine else "",
+                photos=photos.get(message.pk, ()),
             )
         )
     return shown
@@ -353,6 +396,16 @@ def _previews(rows: list[Conversation]) -> dict[int, Message]:
     }
 
 
+def _preview(row: Conversation, newest: Message | None) -> str:
+    """The newest message's text; a photo sent without a caption says so."""
+    if newest is None:
+        return ""
+    text = _readable(_conversation_key(row), newest)
+    if not text and MediaFile.objects.filter(message=newest).exists():
+        return gettext("Photo")
+    return text
+
+
 def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
     """The seller's thread list, or only its version when the page already shows that one:
     an idle poll then costs one statement and decrypts nothing."""
@@ -369,7 +422,7 @@ def inbox_threads(user: User, *, known_version: str = "") -> ThreadList:
                 conversation=row,
                 channel=row.buyer_channel,  # type: ignore[attr-defined]
                 unread=row.unread,  # type: ignore[attr-defined]
-                preview=_readable(_conversation_key(row), newest) if newest else "",
+                preview=_preview(row, newest),
                 preview_mine=newest is not None and newest.sender_side == Side.SELLER,
             )
         )
@@ -452,3 +505,18 @@ def stream_news(
         seq=max(seq, upto),
         states={row.message_id: row.state for row in changed if row.message_id},
     )
+
+
+def photo_for_viewer(conversation: Conversation, *, viewer_side: str, uid: str) -> MediaFile:
+    """A photo of this conversation that this side may see: one that went with a message, or
+    the viewer's own upload still waiting to be sent (its preview in the composer). Anything
+    else, a malformed uid included, is indistinguishable from a missing one (Http404)."""
+    try:
+        parsed = uuid.UUID(uid)
+    except ValueError:
+        raise Http404("No such photo") from None
+    visible = Q(message__isnull=False) | Q(sender_side=viewer_side)
+    photo = MediaFile.objects.filter(visible, conversation=conversation, uid=parsed).first()
+    if photo is None:
+        raise Http404("No such photo")
+    return photo

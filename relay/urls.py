@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relay import moderation_views, ops, privacy_views, views, webhooks
+from relay import media_views, moderation_views, ops, privacy_views, views, webhooks
 from relay.api.views import moderation as api_moderation
 
 app_name = "relay"
@@ -127,5 +127,32 @@ urlpatterns += [
         "api/moderation/reports/<str:code>/holds/<str:hold>/release/",
         api_moderation.ModerationLegalHoldReleaseView.as_view(),
         name="api_moderation_hold_release",
+    ),
+]
+
+urlpatterns += [
+    # Photos on the web roads (relay/media_views.py): the upload before sending, then a
+    # thumbnail and the full cleaned image, each only for a participant of the conversation.
+    path("inbox/<str:code>/photos/", media_views.conversation_upload, name="conversation_upload"),
+    path(
+        "inbox/<str:code>/photos/<str:uid>/",
+        media_views.conversation_photo,
+        name="conversation_photo",
+    ),
+    path(
+        "inbox/<str:code>/photos/<str:uid>/thumb/",
+        media_views.conversation_photo,
+        {"thumbnail": True},
+        name="conversation_photo_thumb",
+    ),
+    path("chat/<str:token>/photos/", media_views.buyer_chat_upload, name="buyer_chat_upload"),
+    path(
+        "chat/<str:token>/photos/<str:uid>/", media_views.buyer_chat_photo, name="buyer_chat_photo"
+    ),
+    path(
+        "chat/<str:token>/photos/<str:uid>/thumb/",
+        media_views.buyer_chat_photo,
+        {"thumbnail": True},
+        name="buyer_chat_photo_thumb",
     ),
 ]

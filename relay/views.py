@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
@@ -21,11 +22,13 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import Endpoint
 from contacts.selectors import signed_in
+from marketplace.images import ImageRefused
 from marketplace.selectors import public_listing
+from marketplace.uploads import read_photo
 from relay import selectors
-from relay.models import Conversation, Delivery, Report, Side
+from relay.models import Conversation, Delivery, MediaFile, Report, Side
 from relay.pipeline import roads
-from relay.services import franked_reports, lifecycle, moderation, read_marks, web
+from relay.services import franked_reports, lifecycle, media, moderation, read_marks, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -54,6 +57,49 @@ def _transition(request: HttpRequest, conversation: Conversation, side: str, act
         messages.error(request, error.message)
     else:
         messages.success(request, said)
+
+
+def store_browser_photo(conversation: Conversation, side: str, upload: UploadedFile) -> MediaFile:
+    """A photo file from a page, cleaned and sealed, waiting for its message; MediaRefused in
+    the sender's words (too large, not a photo)."""
+    try:
+        data = read_photo(upload)
+    except ImageRefused as refused:
+        raise media.MediaRefused(refused.message) from None
+    return media.store_upload(
+        conversation=conversation, sender_side=side, data=data, name=upload.name or ""
+    )
+
+
+def _photos_to_send(request: HttpRequest, conversation: Conversation, side: str) -> list[MediaFile]:
+    """The photos that go with a message: the uploads the page's script already made (their
+    uids, checked to be this side's, in this conversation, not sent) and, without JavaScript,
+    the files of the form itself. Raises MediaRefused."""
+    files = request.FILES.getlist("photo")
+    waiting = media.pending_uploads(
+        conversation=conversation,
+        sender_side=side,
+        uids=request.POST.getlist("media"),
+        also=len(files),
+    )
+    return [*waiting, *(store_browser_photo(conversation, side, one) for one in files)]
+
+
+def _send(
+    request: HttpRequest,
+    conversation: Conversation,
+    side: str,
+    road: Callable[[list[MediaFile]], roads.Result],
+) -> None:
+    """Send the page's message with its photos; the page says what happened."""
+    try:
+        photos = _photos_to_send(request, conversation, side)
+        result = road(photos)
+    except RelayError as error:
+        messages.error(request, error.message)
+    else:
+        media.attach(photos, result.message_id)
+        _show(request, result)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -91,14 +137,15 @@ def conversation(request: HttpRequest, code: str) -> HttpResponse:
     user = signed_in(request)
     current = selectors.conversation_for_seller(user, code)
     if request.method == "POST":
-        try:
-            result = roads.seller_reply(
-                seller=user, conversation=current, text=request.POST.get("text", "")
-            )
-        except RelayError as error:
-            messages.error(request, error.message)
-        else:
-            _show(request, result)
+        text = request.POST.get("text", "")
+        _send(
+            request,
+            current,
+            Side.SELLER,
+            lambda photos: roads.seller_reply(
+                seller=user, conversation=current, text=text, media=photos
+            ),
+        )
         return redirect("relay:conversation", code=code)
     seq = current.next_seq  # read before the stream: everything below it is in the stream
     shown = selectors.stream_for(current, viewer_side=Side.SELLER)
@@ -286,14 +333,15 @@ def _back_to_chat(access: selectors.ChatAccess) -> HttpResponse:
 def buyer_chat(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
     current = access.conversation
     if request.method == "POST":
-        try:
-            result = roads.buyer_message(
-                buyer=access.buyer, conversation=current, text=request.POST.get("text", "")
-            )
-        except RelayError as error:
-            messages.error(request, error.message)
-        else:
-            _show(request, result)
+        text = request.POST.get("text", "")
+        _send(
+            request,
+            current,
+            Side.BUYER,
+            lambda photos: roads.buyer_message(
+                buyer=access.buyer, conversation=current, text=text, media=photos
+            ),
+        )
         return _back_to_chat(access)
     return render(
         request,
@@ -312,7 +360,8 @@ def buyer_chat(request: HttpRequest, access: selectors.ChatAccess) -> HttpRespon
 def buyer_chat_messages(request: HttpRequest, access: selectors.ChatAccess) -> HttpResponse:
     current = access.conversation
     shown = selectors.stream_for(current, viewer_side=Side.BUYER)
-    response = render(request, "relay/_bubbles.html", {"shown": shown, "current": current})
+    context = {"shown": shown, "current": current, "token": access.token}
+    response = render(request, "relay/_bubbles.html", context)
     if access.renewed:  # the page's script moves its address, forms and polls to this link
         response[CHAT_LINK_HEADER] = reverse("relay:buyer_chat", args=[access.token])
     return response

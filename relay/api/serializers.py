@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -43,6 +44,7 @@ class ListingOutput(serializers.ModelSerializer[Listing]):
     handle = serializers.SerializerMethodField()
     handle_status = serializers.SerializerMethodField()
     hidden_from_buyers = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
     price = serializers.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
@@ -60,6 +62,7 @@ class ListingOutput(serializers.ModelSerializer[Listing]):
             "handle",
             "handle_status",
             "hidden_from_buyers",
+            "photos",
             "created_at",
             "updated_at",
         )
@@ -78,6 +81,15 @@ class ListingOutput(serializers.ModelSerializer[Listing]):
         """Contact details in the title or description that the public page hides (phone,
         email, app_link); empty when buyers see the text as written."""
         return sorted(hidden_from_buyers(listing))
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_photos(self, listing: Listing) -> list[str]:
+        """The listing's photo addresses (paths on this site), cover first; read-only: photos
+        are added on the listing's page, where they are cleaned."""
+        return [
+            reverse("marketplace:listing_photo", args=[listing.code, photo.storage_name])
+            for photo in listing.photos.all()
+        ]
 
 
 class ListingCreateInput(serializers.Serializer[dict[str, Any]]):

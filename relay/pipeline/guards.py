@@ -136,7 +136,8 @@ def carriable_content(ctx: Context) -> Stop | None:
 def visible_text(ctx: Context) -> Stop | None:
     """Invisible characters (NUL, zero-width, formatting marks) are removed, so they can
     neither hide a number from the number guard nor make an empty message look full; a
-    message with nothing left is refused."""
+    message with nothing left is refused, unless photos go with it (a web upload: a photo
+    needs no caption)."""
     cleaned = "".join(
         ch
         for ch in ctx.text
@@ -144,7 +145,9 @@ def visible_text(ctx: Context) -> Stop | None:
     ).strip()
     ctx.text = cleaned
     event = ctx.submission.event
-    if cleaned or (event is not None and event.referral):  # a deep link opened the chat
+    if cleaned or ctx.submission.media:
+        return None
+    if event is not None and event.referral:  # a deep link opened the chat
         return None
     return Stop(Outcome.EMPTY, Notice("empty_message"))
 

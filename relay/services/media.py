@@ -14,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Sequence
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from marketplace.images import CleanImage, clean_image
+from marketplace.images import CleanImage, ImageRefused, clean_image
 from relay import crypto
 from relay.models import Conversation, MediaFile, Message
+from relay.services.errors import RelayError
 
 STORAGE_ALIAS = "relay_media"
 # A web upload no message took within this many hours is deleted by `purge`.
@@ -169,3 +172,84 @@ def _modified(store_: Storage, name: str) -> dt.datetime:
         return store_.get_modified_time(name)
     except (NotImplementedError, FileNotFoundError, OSError):
         return timezone.now()  # unknown age: kept, never deleted by guess
+
+
+# --- Web uploads: a photo waits for the message it belongs to ---------------------------------
+
+MAX_PER_MESSAGE = 4
+
+
+class MediaRefused(RelayError):
+    """The photos named with a message cannot go with it; `message` says why."""
+
+
+def pending_uploads(
+    *, conversation: Conversation, sender_side: str, uids: Sequence[str], also: int = 0
+) -> list[MediaFile]:
+    """The uploads named by `uids`: only this conversation's, from this side, not yet sent.
+
+    A uid that is malformed, another conversation's, the other side's or already sent is
+    refused as a whole (nothing is attached), so a forged list never borrows someone's file.
+    `also` counts the photos coming with the same message another way (a form's files).
+    """
+    wanted = list(dict.fromkeys(uid.strip() for uid in uids if uid.strip()))
+    if len(wanted) + also > MAX_PER_MESSAGE:
+        raise MediaRefused(
+            gettext("At most %(count)d photos can go with one message.")
+            % {"count": MAX_PER_MESSAGE}
+        )
+    try:
+        parsed = [uuid.UUID(uid) for uid in wanted]
+    except ValueError:
+        raise MediaRefused(_not_waiting()) from None
+    rows = list(
+        MediaFile.objects.filter(
+            conversation=conversation,
+            sender_side=sender_side,
+            message__isnull=True,
+            uid__in=parsed,
+        )
+    )
+    if len(rows) != len(parsed):
+        raise MediaRefused(_not_waiting())
+    order = {uid: index for index, uid in enumerate(parsed)}
+    return sorted(rows, key=lambda row: order[row.uid])
+
+
+def _not_waiting() -> str:
+    return gettext("That photo is no longer waiting to be sent. Add it again, then send.")
+
+
+def attach(media: Sequence[MediaFile], message_id: int | None) -> int:
+    """Tie web uploads to the message they were sent with, unless the pipeline already did.
+
+    Until the pipeline attaches Submission.media itself (issue #16, media-platforms), the web
+    views call this after the road returns; only rows still waiting are touched, so it never
+    moves a file that the pipeline placed."""
+    if message_id is None or not media:
+        return 0
+    return MediaFile.objects.filter(pk__in=[row.pk for row in media], message__isnull=True).update(
+        message_id=message_id
+    )
+
+
+# Uploads of one side waiting for their message at once: a page holds at most MAX_PER_MESSAGE,
+# a few more cover a refused send retried; past it a script cannot fill the storage with files
+# nobody sends (shredding them on a schedule is the retention job's, issue #16).
+MAX_WAITING = 3 * MAX_PER_MESSAGE
+
+
+def store_upload(
+    *, conversation: Conversation, sender_side: str, data: bytes, name: str = ""
+) -> MediaFile:
+    """A photo uploaded from a web page, cleaned and sealed, waiting for its message;
+    MediaRefused (in the sender's words) if it is not a photo the relay carries."""
+    waiting = MediaFile.objects.filter(
+        conversation=conversation, sender_side=sender_side, message__isnull=True
+    ).count()
+    if waiting >= MAX_WAITING:
+        raise MediaRefused(gettext("Too many photos are waiting to be sent. Send them first."))
+    try:
+        return store(conversation=conversation, data=data, sender_side=sender_side, name=name[:200])
+    except ImageRefused as refused:
+        raise MediaRefused(refused.message) from None
