@@ -139,7 +139,13 @@ class MessageOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField(help_text="The message's public id.")
     mine = serializers.BooleanField(help_text="Sent by the caller's side (the seller).")
     author = serializers.CharField(help_text="A pseudonym, never a name or an address.")
-    text = serializers.CharField()
+    text = serializers.CharField(
+        help_text="The text; for an end-to-end encrypted message (web ↔ web) a placeholder: "
+        "only the participants' browsers can read it."
+    )
+    e2ee = serializers.BooleanField(
+        required=False, help_text="End-to-end encrypted between the web chat and the web inbox."
+    )
     created_at = serializers.DateTimeField()
     state = serializers.CharField(
         allow_blank=True, help_text="Delivery state of the caller's own messages, else empty."
@@ -148,6 +154,33 @@ class MessageOutput(serializers.Serializer[dict[str, Any]]):
         child=serializers.CharField(),
         required=False,
         help_text="On a reply just sent: what the relay told the sender (e.g. a number hidden).",
+    )
+
+
+class DeviceKeyOutput(serializers.Serializer[dict[str, Any]]):
+    fingerprint = serializers.CharField(help_text="Hex SHA-256 of the raw public key.")
+    public_key = serializers.CharField(help_text="The raw X25519 public key, base64.")
+    created_at = serializers.DateTimeField()
+
+
+class SidesDevicesOutput(serializers.Serializer[dict[str, Any]]):
+    buyer = DeviceKeyOutput(many=True)
+    seller = DeviceKeyOutput(many=True)
+
+
+class ConversationDevicesOutput(serializers.Serializer[dict[str, Any]]):
+    mode = serializers.ChoiceField(
+        choices=["e2ee", "relay"],
+        help_text="e2ee: web ↔ web end to end now; relay: the relay reads messages to carry them.",
+    )
+    reason = serializers.CharField(
+        help_text="Why: e2ee, buyer_app or seller_app (that side reads in an app), "
+        "buyer_setup or seller_setup (on the web, no device key yet)."
+    )
+    conversation = serializers.CharField()
+    devices = SidesDevicesOutput(help_text="Every live device key of both sides, as stored.")
+    safety_code = serializers.CharField(
+        allow_blank=True, help_text="The code both people compare (empty unless e2ee)."
     )
 
 

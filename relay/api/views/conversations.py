@@ -16,7 +16,7 @@ from relay.api.pagination import OldestFirst, RecentActivityFirst
 from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
 from relay.models import Conversation, Message, Side
 from relay.pipeline import Road, roads
-from relay.services import lifecycle, moderation, web
+from relay.services import e2ee, lifecycle, moderation, web
 
 
 class ConversationsView(ApiView):
@@ -104,6 +104,19 @@ class ConversationReportView(ApiView):
         return Response(io.FiledReportOutput(report).data, status=status.HTTP_201_CREATED)
 
 
+class ConversationDevicesView(ApiView):
+    @extend_schema(
+        operation_id="conversations_devices",
+        summary="The device public keys both sides' browsers encrypt to (read-only)",
+        description="Web ↔ web end to end: the keys the server serves are the keys it stores, "
+        "so an integrator can watch them change. Keys are registered only by the browsers.",
+        responses={200: io.ConversationDevicesOutput, **NOT_FOUND, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        conversation = selectors.conversation_for_seller(self.caller(request), code)
+        return Response(io.ConversationDevicesOutput(e2ee.state_for(conversation)).data)
+
+
 def _shown(conversation: Conversation, message_ids: list[int]) -> list[dict[str, Any]]:
     """The given messages as the seller sees them, through the one decrypting selector."""
     uids = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "uid"))
@@ -114,6 +127,7 @@ def _shown(conversation: Conversation, message_ids: list[int]) -> list[dict[str,
             "mine": shown.mine,
             "author": shown.author,
             "text": shown.text,
+            "e2ee": shown.e2ee,
             "created_at": shown.created_at,
             "state": shown.state,
         }
