@@ -277,3 +277,81 @@ def frank(message: Message, conversation: Conversation) -> None:
     Message.objects.filter(pk=message.pk).update(reporting_tag=tag, franking_context=ctx)
     message.reporting_tag = tag
     message.franking_context = ctx
+
+
+# --- What the pages say (static/e2ee.js reads these from a json_script block) --------------------
+
+
+def page_strings(*, viewer_side: str, other_name: str, mode: Mode) -> dict[str, str]:
+    """Every sentence the page's script shows, translated here (there is no JS catalogue).
+
+    `other_name` is the other side's pseudonym in the page's language."""
+    app_side = mode.seller_channel if viewer_side == Side.BUYER else mode.buyer_channel
+    app = Channel(app_side).label if app_side != Channel.WEB else ""
+    params = {"other": other_name, "app": app}
+    said = {
+        "mode_e2ee": _(
+            "End-to-end encrypted: you and %(other)s both write on the web, so only your "
+            "browsers can read these messages, not Perantara."
+        ),
+        "mode_seller_app": _(
+            "Relay-mediated: the seller reads on %(app)s, so the relay reads your messages to "
+            "deliver them to %(app)s."
+        ),
+        "mode_buyer_app": _(
+            "Relay-mediated: the buyer writes from %(app)s, so the relay reads these messages "
+            "to deliver them to %(app)s."
+        ),
+        "mode_buyer_setup": _(
+            "Relay-mediated for now: end-to-end encryption starts once the buyer's browser has "
+            "set up its keys."
+        ),
+        "mode_seller_setup": _(
+            "Relay-mediated for now: end-to-end encryption starts once the seller's browser has "
+            "set up its keys."
+        ),
+        "mode_relay": _("Relay-mediated: the relay reads these messages to deliver them."),
+        "from_e2ee": _("From here on, messages were end-to-end encrypted."),
+        "from_relay": _("From here on, messages were relay-mediated (the relay read them)."),
+        "now_e2ee": _("This conversation is now end-to-end encrypted."),
+        "now_seller_app": _(
+            "The seller now reads on %(app)s: new messages are relay-mediated, the relay reads "
+            "them to deliver them to %(app)s."
+        ),
+        "now_buyer_app": _(
+            "The buyer writes from %(app)s: new messages are relay-mediated, the relay reads "
+            "them to deliver them."
+        ),
+        "now_relay": _(
+            "This conversation is no longer end-to-end encrypted: new messages are relay-mediated."
+        ),
+        "keys_changed": _(
+            "%(other)s's device keys changed (a new or removed browser). Compare the safety "
+            "code again."
+        ),
+        "dropped": _("A message was dropped because it failed its integrity check:"),
+        "dropped_tampered": _("it was altered on the way and does not open."),
+        "dropped_commitment": _(
+            "its franking commitment does not match, so it could not be reported."
+        ),
+        "dropped_replay": _("it repeats an earlier message (a replay)."),
+        "before_device": _("Sent before this device was set up; it cannot be read here."),
+        "not_for_device": _("This message was not encrypted for this device."),
+        "empty": _("Write a message first."),
+        "not_sent": _("Your message was not sent; it is still in the box. Try again."),
+        "no_device": _(
+            "This browser cannot keep encryption keys (a private window, or storage is off): "
+            "messages from here are relay-mediated."
+        ),
+    }
+    return {key: value % params if "%(" in value else value for key, value in said.items()}
+
+
+def label_for(strings: dict[str, str], mode: Mode) -> str:
+    return strings.get(f"mode_{mode.reason}", strings["mode_relay"])
+
+
+def device_slot(endpoint: Endpoint) -> str:
+    """Names this participant's key record in the browser's storage (one browser may hold a
+    seller's key and a buyer's), without putting the endpoint's code there."""
+    return hashlib.blake2b(endpoint.code.encode(), digest_size=8, person=b"e2ee-slot").hexdigest()
