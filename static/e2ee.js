@@ -281,7 +281,7 @@
     state = answer;
     root.dataset.mode = answer.mode;
     if (label) {
-      label.textContent = strings["mode_" + answer.reason] || strings.mode_relay;
+      label.textContent = said("mode_" + answer.reason) || said("mode_relay");
       label.className = "e2ee-label e2ee-label-" + answer.mode;
     }
     noticeKeyChange(answer);
@@ -299,6 +299,11 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (answer) { if (answer && answer.devices) applyState(answer); return state; })
       .catch(function () { return state; });
+  }
+
+  function said(key) {
+    var text = strings[key];
+    return text ? text.split("{app}").join((state && state.app) || "") : "";
   }
 
   // --- the stream: open, label, divide -----------------------------------------------------
@@ -337,7 +342,7 @@
     var line = document.createElement("p");
     line.className = "e2ee-divider e2ee-divider-" + mode;
     line.setAttribute("role", "note");
-    line.textContent = now ? strings["now_" + (mode === "e2ee" ? "e2ee" : state.reason)] || strings.now_relay : strings["from_" + mode];
+    line.textContent = now ? said("now_" + (mode === "e2ee" ? "e2ee" : state.reason)) || said("now_relay") : said("from_" + mode);
     return line;
   }
 

@@ -177,6 +177,9 @@ class ConversationDevicesOutput(serializers.Serializer[dict[str, Any]]):
         help_text="Why: e2ee, buyer_app or seller_app (that side reads in an app), "
         "buyer_setup or seller_setup (on the web, no device key yet)."
     )
+    app = serializers.CharField(
+        allow_blank=True, help_text="The app the relay carries it to (WhatsApp …), if any."
+    )
     conversation = serializers.CharField()
     devices = SidesDevicesOutput(help_text="Every live device key of both sides, as stored.")
     safety_code = serializers.CharField(

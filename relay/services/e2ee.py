@@ -189,6 +189,7 @@ def state_for(conversation: Conversation) -> dict[str, Any]:
     return {
         "mode": "e2ee" if mode.e2ee else "relay",
         "reason": mode.reason,
+        "app": app_of(mode),
         "conversation": conversation.code,
         "devices": {
             Side.BUYER: listed(mode.buyer_devices),
@@ -286,9 +287,9 @@ def page_strings(*, viewer_side: str, other_name: str, mode: Mode) -> dict[str, 
     """Every sentence the page's script shows, translated here (there is no JS catalogue).
 
     `other_name` is the other side's pseudonym in the page's language."""
-    app_side = mode.seller_channel if viewer_side == Side.BUYER else mode.buyer_channel
-    app = Channel(app_side).label if app_side != Channel.WEB else ""
-    params = {"other": other_name, "app": app}
+    # The app is filled in by the script from the state it fetches ("{app}"): the mode can
+    # change while the page is open.
+    params = {"other": other_name, "app": "{app}"}
     said = {
         "mode_e2ee": _(
             "End-to-end encrypted: you and %(other)s both write on the web, so only your "
@@ -344,11 +345,27 @@ def page_strings(*, viewer_side: str, other_name: str, mode: Mode) -> dict[str, 
             "messages from here are relay-mediated."
         ),
     }
+    if viewer_side == Side.SELLER:  # the seller's own choice of app, in their words
+        said["mode_seller_app"] = _(
+            "Relay-mediated: you read this conversation on %(app)s, so the relay reads these "
+            "messages to deliver them to %(app)s."
+        )
+        said["now_seller_app"] = _(
+            "You now read on %(app)s: new messages are relay-mediated, the relay reads them to "
+            "deliver them to %(app)s."
+        )
     return {key: value % params if "%(" in value else value for key, value in said.items()}
 
 
+def app_of(mode: Mode) -> str:
+    """The app the relay carries this conversation to, if one side reads in an app."""
+    channel = mode.seller_channel if mode.reason == "seller_app" else mode.buyer_channel
+    return str(Channel(channel).label) if channel != Channel.WEB else ""
+
+
 def label_for(strings: dict[str, str], mode: Mode) -> str:
-    return strings.get(f"mode_{mode.reason}", strings["mode_relay"])
+    said = strings.get(f"mode_{mode.reason}", strings["mode_relay"])
+    return said.replace("{app}", app_of(mode))
 
 
 def device_slot(endpoint: Endpoint) -> str:

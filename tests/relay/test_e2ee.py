@@ -371,5 +371,5 @@ def test_the_api_shows_encrypted_messages_as_such_and_device_keys_read_only(
     assert body["mode"] == "e2ee"
     assert [d["public_key"] for d in body["devices"]["buyer"]] == [key_b64(pair.buyer_device)]
     assert [d["public_key"] for d in body["devices"]["seller"]] == [key_b64(pair.seller_device)]
-    assert set(body) == {"mode", "reason", "conversation", "devices", "safety_code"}
+    assert set(body) == {"mode", "reason", "app", "conversation", "devices", "safety_code"}
     assert api.post(f"/api/conversations/{pair.conversation.code}/devices/").status_code == 405
