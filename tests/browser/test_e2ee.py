@@ -31,7 +31,7 @@ from contacts import services as contacts
 from contacts.models import User
 from marketplace import services as marketplace
 from marketplace.models import Listing
-from relay import crypto
+from relay import crypto, franking
 from relay import services as relay
 from relay.models import Conversation, DeviceKey, Message, Side
 from relay.services import e2ee, snapshot
@@ -194,6 +194,24 @@ def test_web_to_web_messages_are_end_to_end_and_the_server_never_holds_the_text(
     stored = Message.objects.get(e2ee=True, sender_side=Side.BUYER)
     assert opened[0]["tag"] == base64.b64encode(bytes(stored.reporting_tag or b"")).decode()
     assert opened[0]["ctx"] == stored.franking_context
+    # The report form carries them as its hidden `franked` field, and they verify.
+    franked = json.loads(
+        seller.execute_script(
+            "var form = document.querySelector('details.report form');"
+            "form.addEventListener('submit', function (e) { e.preventDefault(); });"
+            "form.dispatchEvent(new Event('submit', {cancelable: true}));"
+            "return form.querySelector('input[name=franked]').value;"
+        )
+    )
+    assert [(f["message"], f["m"]) for f in franked] == [(str(stored.uid), FROM_BUYER)]
+    verdict = franking.verify(
+        message=franked[0]["m"],
+        franking_key=base64.b64decode(franked[0]["kf"]),
+        ctx=franked[0]["ctx"],
+        tag=base64.b64decode(franked[0]["r"]),
+        conversation=conversation.code,
+    )
+    assert verdict.verified and verdict.sender == conversation.buyer_pseudonym
 
     for secret in (FROM_BUYER, FROM_SELLER):
         assert_nowhere(secret, caplog.text + "".join(capfd.readouterr()))
