@@ -35,6 +35,7 @@ from relay import crypto, franking
 from relay import services as relay
 from relay.models import Conversation, DeviceKey, Message, Side
 from relay.services import e2ee, snapshot
+from tests.browser.axe import AXE_SCRIPT, run_axe, serious
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM
 from tests.relay import e2ee_reference as ref
 
@@ -321,6 +322,9 @@ def test_tampered_miscommitted_and_replayed_messages_are_dropped_with_a_notice(
     visible = seller.find_element(By.ID, "bubbles").text
     assert "Diubah di jalan" not in visible and "Tidak bisa dilaporkan" not in visible
     assert visible.count("A message was dropped") == 3
+    if AXE_SCRIPT.exists():  # the drop notices and labels read at AA contrast (make test)
+        found = serious(run_axe(seller))
+        assert not found, [f"{v['id']}: {v['nodes'][0]['target']}" for v in found]
 
 
 def test_a_seller_moving_to_whatsapp_is_shown_to_both_sides_as_relay_mediated(
