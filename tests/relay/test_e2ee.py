@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,7 @@ from contacts import services as contacts
 from contacts.models import Endpoint, User
 from marketplace import services as marketplace
 from marketplace.models import Listing
-from relay import crypto, franking
+from relay import crypto, franking, tasks
 from relay import services as relay
 from relay.models import Ban, Conversation, DeviceKey, Message, Sanction, Side
 from relay.services import e2ee, lifecycle, snapshot
@@ -373,3 +374,19 @@ def test_the_api_shows_encrypted_messages_as_such_and_device_keys_read_only(
     assert [d["public_key"] for d in body["devices"]["seller"]] == [key_b64(pair.seller_device)]
     assert set(body) == {"mode", "reason", "app", "conversation", "devices", "safety_code"}
     assert api.post(f"/api/conversations/{pair.conversation.code}/devices/").status_code == 405
+
+
+def test_the_unread_e_mail_counts_an_encrypted_message_and_carries_none_of_it(
+    pair: Pair, mailoutbox: list[Any]
+) -> None:
+    envelope, c = sealed(pair)
+    assert pair.buyer_sends(envelope, c).status_code == 201
+    later = timezone.now() + dt.timedelta(minutes=30)
+    with time_machine.travel(later, tick=False):
+        assert tasks.notify_unread() == 1
+    [sent] = mailoutbox
+    everything = sent.subject + sent.body + "".join(str(part[0]) for part in sent.alternatives)
+    assert "2 unread messages" in everything  # the opening "Halo" and the encrypted one
+    ciphertext = json.loads(envelope)["ct"]
+    for secret in (TEXT, ciphertext[:16], c, "Halo"):
+        assert secret not in everything
