@@ -704,3 +704,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 16
 MARKETPLACE_PHOTO_CACHE_SECONDS = env.integer(
     "MARKETPLACE_PHOTO_CACHE_SECONDS", 30 * 24 * 3600, minimum=0
 )
+# --- Web ↔ web end to end (relay/services/e2ee.py, static/e2ee.js; issue #15) ----------------
+# (Appended as one block so parallel changes merge cleanly.) An envelope carries the message
+# once and its content key wrapped to every live device of both sides (about 150 bytes each),
+# so the limit bounds what one post can make the server store; a participant keeps at most
+# RELAY_E2EE_MAX_DEVICES live device keys (a new one beyond that retires the oldest).
+RELAY_E2EE_MAX_ENVELOPE_BYTES = env.integer("RELAY_E2EE_MAX_ENVELOPE_BYTES", 65536, minimum=4096)
+RELAY_E2EE_MAX_DEVICES = env.integer("RELAY_E2EE_MAX_DEVICES", 10, minimum=1)

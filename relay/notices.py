@@ -173,6 +173,15 @@ NOTICES: dict[str, Promise] = {
     "language_set": _(
         "From now on Perantara writes to you in English. Send BAHASA for Indonesian."
     ),
+    # Web ↔ web end to end (relay/pipeline/guards.py, end_to_end): the sender keeps the text.
+    "e2ee_unavailable": _(
+        "This conversation is no longer end-to-end encrypted, so your encrypted message was not"
+        " sent. Your text is still in the box: send it again to send it through the relay."
+    ),
+    "e2ee_keys_changed": _(
+        "The devices of this conversation changed while you wrote, so your message was not "
+        "sent. Send it again to encrypt it to the current devices."
+    ),
 }
 
 # What the number guard hid, as the contact_masked notice names it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import time
@@ -18,7 +19,7 @@ from django.utils.translation import get_language, gettext
 
 from contacts.models import Channel, Endpoint, User
 from marketplace.models import Listing
-from relay import crypto
+from relay import crypto, franking
 from relay.models import Conversation, Delivery, MediaFile, Message, RelayIdentity, Side
 from relay.notices import render_notice
 
@@ -226,6 +227,15 @@ class ShownMessage:
     state: str  # the delivery state of my own messages, "" otherwise
     relay: bool = False  # a word from the relay itself (the other side stopped, blocked, …)
     photos: tuple[ShownPhoto, ...] = ()  # cleaned by the relay, in the order they were sent
+    # Web ↔ web end to end: `text` is a placeholder the page's script replaces with what it
+    # opens from `envelope` (ciphertext only the devices can open), checked against the
+    # franking `commitment`; `context` and `tag` are the server's, for a franked report.
+    uid: str = ""
+    e2ee: bool = False
+    envelope: str = ""
+    commitment: str = ""
+    tag: str = ""
+    context: str = ""
 
     @property
     def state_label(self) -> str:
@@ -239,6 +249,33 @@ def _readable(key: bytes | None, message: Message) -> str:
         return crypto.decrypt_body(key, message.uid, message.body_sealed)
     except crypto.BodyUnreadable:
         return gettext("(this message cannot be read)")
+
+
+def _sealed_fields(key: bytes | None, message: Message) -> dict[str, object]:
+    """What the page needs to open an end-to-end message (the envelope is the outer layer
+    the server can remove; the inner one only the devices can)."""
+    if not message.e2ee:
+        return {"text": _readable(key, message)}
+    envelope = _readable(key, message) if key is not None else ""
+    if not envelope.startswith("{"):
+        envelope = ""  # expired or unreadable: the placeholder says so
+    return {
+        "text": gettext("(end-to-end encrypted: opening it in this browser…)")
+        if envelope
+        else _readable(key, message),
+        "uid": str(message.uid),
+        "e2ee": True,
+        "envelope": envelope,
+        "commitment": _b64(message.franking_commitment),
+        "tag": _b64(message.reporting_tag),
+        "context": franking.context_bytes(message.franking_context).decode()
+        if message.franking_context
+        else "",
+    }
+
+
+def _b64(value: bytes | memoryview | None) -> str:
+    return base64.b64encode(bytes(value)).decode() if value is not None else ""
 
 
 def _conversation_key(conversation: Conversation) -> bytes | None:
@@ -284,10 +321,10 @@ def _shown_messages(
                 mine=mine,
                 author=author,
                 side=message.sender_side,
-                text=_readable(key, message),
                 created_at=message.created_at,
                 state=states.get(message.pk, "") if mine else "",
                 photos=photos.get(message.pk, ()),
+                **_sealed_fields(key, message),  # type: ignore[arg-type]
             )
         )
     return shown
@@ -391,18 +428,19 @@ def _previews(rows: list[Conversation]) -> dict[int, Message]:
     return {
         message.conversation_id: message
         for message in Message.objects.filter(id__in=newest).only(
-            "id", "uid", "conversation_id", "sender_side", "body_sealed"
+            "id", "uid", "conversation_id", "sender_side", "body_sealed", "e2ee"
         )
     }
 
 
 def _preview(row: Conversation, newest: Message | None) -> str:
-    """The newest message's text; a photo sent without a caption says so."""
     if newest is None:
         return ""
+    if newest.e2ee:  # the server cannot read it, and the list is no place to open it
+        return gettext("Encrypted message")
     text = _readable(_conversation_key(row), newest)
     if not text and MediaFile.objects.filter(message=newest).exists():
-        return gettext("Photo")
+        return gettext("Photo")  # a photo sent without a caption
     return text
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relay import media_views, moderation_views, ops, privacy_views, views, webhooks
+from relay import e2ee_views, media_views, moderation_views, ops, privacy_views, views, webhooks
 from relay.api.views import moderation as api_moderation
 
 app_name = "relay"
@@ -8,6 +8,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/poll/", views.inbox_poll, name="inbox_poll"),  # before the conversation codes
+    path("inbox/devices/", e2ee_views.seller_device, name="seller_device"),  # before them too
+    path("inbox/<str:code>/e2ee/", e2ee_views.seller_state, name="seller_e2ee"),
+    path("inbox/<str:code>/e2ee/send/", e2ee_views.seller_send, name="seller_e2ee_send"),
     path("inbox/<str:code>/", views.conversation, name="conversation"),
     path(
         "inbox/<str:code>/block/",
@@ -48,6 +51,9 @@ urlpatterns = [
     path("chat/start/<str:listing_code>/", views.buyer_chat_start, name="buyer_chat_start"),
     path("chat/<str:token>/", views.buyer_chat, name="buyer_chat"),
     path("chat/<str:token>/messages/", views.buyer_chat_messages, name="buyer_chat_messages"),
+    path("chat/<str:token>/devices/", e2ee_views.buyer_device, name="buyer_device"),
+    path("chat/<str:token>/e2ee/", e2ee_views.buyer_state, name="buyer_e2ee"),
+    path("chat/<str:token>/e2ee/send/", e2ee_views.buyer_send, name="buyer_e2ee_send"),
     path(
         "webhooks/<str:platform>/status/",
         webhooks.webhook,

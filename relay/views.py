@@ -25,10 +25,10 @@ from contacts.selectors import signed_in
 from marketplace.images import ImageRefused
 from marketplace.selectors import public_listing
 from marketplace.uploads import read_photo
-from relay import selectors
+from relay import pseudonyms, selectors
 from relay.models import Conversation, Delivery, MediaFile, Report, Side
 from relay.pipeline import roads
-from relay.services import franked_reports, lifecycle, media, moderation, read_marks, web
+from relay.services import e2ee, franked_reports, lifecycle, media, moderation, read_marks, web
 from relay.services.errors import RelayError
 
 BROWSER_COOKIE = web.BROWSER_COOKIE
@@ -111,6 +111,23 @@ def healthz(request: HttpRequest) -> HttpResponse:
 STATE_OVERLAP = dt.timedelta(seconds=5)
 
 
+def _e2ee_page(current: Conversation | None, side: str, endpoint: Endpoint) -> dict[str, Any]:
+    """What the page's end-to-end script starts from (static/e2ee.js, relay/_e2ee.html): the
+    device slot, and in a conversation its mode, label and every sentence the script shows."""
+    context: dict[str, Any] = {"e2ee_side": side, "e2ee_slot": e2ee.device_slot(endpoint)}
+    if current is None:
+        return context
+    mode = e2ee.conversation_mode(current)
+    other = pseudonyms.pseudonym(Side.BUYER if side == Side.SELLER else Side.SELLER, current)
+    strings = e2ee.page_strings(viewer_side=side, other_name=other, mode=mode)
+    return {
+        **context,
+        "e2ee_mode": mode,
+        "e2ee_strings": strings,
+        "e2ee_label": e2ee.label_for(strings, mode),
+    }
+
+
 def _inbox_page(request: HttpRequest, current: Conversation | None, **extra: Any) -> HttpResponse:
     """The inbox with its thread list and, if one is open, a conversation, plus the cursors the
     page's live script starts its polls from (templates/relay/_inbox_live.html)."""
@@ -120,6 +137,7 @@ def _inbox_page(request: HttpRequest, current: Conversation | None, **extra: Any
         "threads_version": listed.version,
         "current": current,
         "since": (timezone.now() - STATE_OVERLAP).isoformat(),
+        **_e2ee_page(current, Side.SELLER, web.seller_web_endpoint(signed_in(request))),
         **extra,
     }
     return render(request, "relay/inbox.html", context)
@@ -352,6 +370,7 @@ def buyer_chat(request: HttpRequest, access: selectors.ChatAccess) -> HttpRespon
             "shown": selectors.stream_for(current, viewer_side=Side.BUYER),
             "can_unblock": lifecycle.can_unblock(current, Side.BUYER),
             "can_resume": lifecycle.can_resume(current, Side.BUYER),
+            **_e2ee_page(current, Side.BUYER, access.buyer),
         },
     )
 

@@ -219,6 +219,36 @@ class MessageOutput(serializers.Serializer[dict[str, Any]]):
     )
 
 
+class DeviceKeyOutput(serializers.Serializer[dict[str, Any]]):
+    fingerprint = serializers.CharField(help_text="Hex SHA-256 of the raw public key.")
+    public_key = serializers.CharField(help_text="The raw X25519 public key, base64.")
+    created_at = serializers.DateTimeField()
+
+
+class SidesDevicesOutput(serializers.Serializer[dict[str, Any]]):
+    buyer = DeviceKeyOutput(many=True)
+    seller = DeviceKeyOutput(many=True)
+
+
+class ConversationDevicesOutput(serializers.Serializer[dict[str, Any]]):
+    mode = serializers.ChoiceField(
+        choices=["e2ee", "relay"],
+        help_text="e2ee: web ↔ web end to end now; relay: the relay reads messages to carry them.",
+    )
+    reason = serializers.CharField(
+        help_text="Why: e2ee, buyer_app or seller_app (that side reads in an app), "
+        "buyer_setup or seller_setup (on the web, no device key yet)."
+    )
+    app = serializers.CharField(
+        allow_blank=True, help_text="The app the relay carries it to (WhatsApp …), if any."
+    )
+    conversation = serializers.CharField()
+    devices = SidesDevicesOutput(help_text="Every live device key of both sides, as stored.")
+    safety_code = serializers.CharField(
+        allow_blank=True, help_text="The code both people compare (empty unless e2ee)."
+    )
+
+
 class KeywordOutput(serializers.Serializer[dict[str, Any]]):
     outcome = serializers.CharField(help_text="What the keyword did: stopped, blocked, help, …")
     notices = serializers.ListField(child=serializers.CharField())

@@ -55,6 +55,11 @@ urlpatterns = [
         name="conversation_report",
     ),
     path(
+        "conversations/<str:code>/devices/",
+        conversations.ConversationDevicesView.as_view(),
+        name="conversation_devices",
+    ),
+    path(
         "conversations/<str:code>/messages/",
         conversations.MessagesView.as_view(),
         name="messages",

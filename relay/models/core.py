@@ -178,6 +178,9 @@ class Message(models.Model):
     e2ee = models.BooleanField(default=False)
     franking_commitment = models.BinaryField(null=True, blank=True)  # HMAC-SHA-256(k_f, m)
     reporting_tag = models.BinaryField(null=True, blank=True)  # HMAC(K_srv, c ‖ context)
+    # The server's own facts the tag binds (franking.context): kept, not recomputed, so a later
+    # change of the listing's title (in the seller's pseudonym) cannot unverify a report.
+    franking_context = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -36,6 +36,12 @@ enters `submit()`, runs the same steps in the same order and ends in one `Outcom
       message_rate          per conversation and side, per minute
       media_rate            photos per sender, per hour, on every road (after message_rate:
                             a refused text costs no photo allowance)
+      end_to_end            web ↔ web end to end (Submission.e2ee): only while the conversation
+                            is in that mode, and encrypted to exactly the current devices of both
+                            sides; such a message has no body the server can read, so the body
+                            guards (guards.BODY_GUARDS: link code, content, visible text, the
+                            keywords, number guard, app length, spam hold) ran in the sender's
+                            browser and are skipped; every other guard holds
       number_guard          after every refusal, so only relayed text is masked; it changes the
                             body, never stops it
       fits_the_other_app    the final body must fit the other side's app (WhatsApp 4,096 chars,

@@ -30,6 +30,7 @@ from relay.pipeline import keywords
 from relay.pipeline.types import Context, Notice, Outcome, Road, Stop
 from relay.services import (
     data_requests,
+    e2ee,
     lifecycle,
     limits,
     moderation,
@@ -392,6 +393,24 @@ def media_rate(ctx: Context) -> Stop | None:
     return Stop(Outcome.RATE_LIMITED, Notice("media_slow_down", {"limit": limit}))
 
 
+def end_to_end(ctx: Context) -> Stop | None:
+    """An end-to-end encrypted message (its body guards ran in the sender's browser) goes only
+    by a web road, while the conversation is web ↔ web, and only if it is encrypted to exactly
+    the current devices of both sides: a stale key list is refused, so the page fetches the
+    keys again; a conversation that left the mode is refused, so the page shows the change.
+    Either way the sender keeps their text."""
+    envelope = ctx.submission.e2ee
+    if envelope is None:
+        return None
+    assert ctx.conversation is not None
+    mode = e2ee.conversation_mode(ctx.conversation)
+    if ctx.road not in (Road.WEB_CHAT, Road.WEB_INBOX) or not mode.e2ee:
+        return Stop(Outcome.E2EE_UNAVAILABLE, Notice("e2ee_unavailable"))
+    if envelope.devices != mode.fingerprints:
+        return Stop(Outcome.E2EE_STALE_KEYS, Notice("e2ee_keys_changed"))
+    return None
+
+
 def number_guard(ctx: Context) -> Stop | None:
     """On a listing that asks for it (the default), phone numbers, e-mail addresses and
     messaging-app links or handles are replaced by a placeholder in the language of whoever
@@ -503,7 +522,27 @@ AFTER_ROUTING: tuple[Guard, ...] = (
     conversation_state,
     message_rate,
     media_rate,
+    end_to_end,
     number_guard,
     fits_the_other_app,
     spam_hold,
+)
+
+# What reads the body: an end-to-end encrypted message has none the server can read, so these
+# run in the sender's browser before encryption (static/guards.js, the same rules) and are
+# skipped here. Every other guard (ban, suspensions, lifecycle, rates) holds on that road too.
+BODY_GUARDS: frozenset[Guard] = frozenset(
+    {
+        link_code,
+        carriable_content,
+        visible_text,
+        language_keyword,
+        help_keyword,
+        data_request_keyword,
+        report_reason_answer,
+        conversation_keywords,
+        number_guard,
+        fits_the_other_app,
+        spam_hold,
+    }
 )

@@ -17,6 +17,7 @@ from relay.notices import render_notice
 from relay.pipeline.submit import submit
 from relay.pipeline.types import Notice, Outcome, Result, Road, Submission
 from relay.services import web
+from relay.services.e2ee import Envelope
 from relay.services.errors import RelayError
 
 # Outcomes that mean "done what you asked" though nothing was relayed (STOP typed in the chat).
@@ -66,8 +67,9 @@ def seller_reply(
     text: str,
     road: Road = Road.WEB_INBOX,
     media: Sequence[MediaFile] = (),
+    envelope: Envelope | None = None,
 ) -> Result:
-    """The seller answers from the web inbox or the API."""
+    """The seller answers from the web inbox or the API (end to end: `envelope`, no text)."""
     sender = web.seller_web_endpoint(seller)
     sender.user = seller
     return _checked(
@@ -78,15 +80,21 @@ def seller_reply(
                 sender=sender,
                 conversation=conversation,
                 media=tuple(media),
+                e2ee=envelope,
             )
         )
     )
 
 
 def buyer_message(
-    *, buyer: Endpoint, conversation: Conversation, text: str, media: Sequence[MediaFile] = ()
+    *,
+    buyer: Endpoint,
+    conversation: Conversation,
+    text: str,
+    media: Sequence[MediaFile] = (),
+    envelope: Envelope | None = None,
 ) -> Result:
-    """A web-chat buyer writes in their conversation."""
+    """A web-chat buyer writes in their conversation (end to end: `envelope`, no text)."""
     return _checked(
         submit(
             Submission(
@@ -95,6 +103,7 @@ def buyer_message(
                 sender=buyer,
                 conversation=conversation,
                 media=tuple(media),
+                e2ee=envelope,
             )
         )
     )

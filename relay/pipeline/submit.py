@@ -17,7 +17,7 @@ from relay.adapters.base import InboundMessage
 from relay.models import Message, Side
 from relay.pipeline import guards, routing
 from relay.pipeline.types import Context, Notice, Outcome, Result, Road, Stop, Submission
-from relay.services import moderation, optout, outbound, snapshot
+from relay.services import e2ee, moderation, optout, outbound, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ def _run(submission: Submission) -> Result:
 
 
 def _first_stop(ctx: Context, steps: tuple[guards.Guard, ...]) -> Stop | None:
+    sealed = ctx.submission.e2ee is not None
     for guard in steps:
+        if sealed and guard in guards.BODY_GUARDS:
+            continue  # it ran in the sender's browser, before encryption
         stop = guard(ctx)
         if stop is not None:
             return stop
@@ -100,17 +103,21 @@ def _relay(ctx: Context) -> Result:
     event = ctx.submission.event
     if event is not None and event.has_media:
         ctx.notices.append(Notice("media_unsupported"))
+    envelope = ctx.submission.e2ee
     message = outbound.relay_message(
         conversation=conversation,
         sender_side=ctx.side,
         sender=sender,
         identity=ctx.identity,
-        text=ctx.body,
+        text=ctx.body if envelope is None else envelope.text,
         channel=sender.channel if ctx.road.is_platform else Channel.WEB,
         provider_message_id=crypto.provider_key(event.provider_message_id) if event else None,
         hold=ctx.hold,
         introduce=ctx.created,
+        commitment=envelope.commitment if envelope is not None else None,
     )
+    if envelope is not None:
+        e2ee.frank(message, conversation)
     if ctx.hold:
         moderation.file_report(
             conversation=conversation, reporter_side=Side.RELAY, reason="spam", automatic=True

@@ -13,6 +13,7 @@ from marketplace.handles import HandleCandidate
 from marketplace.models import Listing, RelayHandle
 from relay.adapters.base import InboundMessage
 from relay.models import Conversation, MediaFile, RelayIdentity
+from relay.services.e2ee import Envelope
 
 
 class Road(StrEnum):
@@ -63,6 +64,8 @@ class Outcome(models.TextChoices):
     NOT_ROUTED = "not_routed", "no conversation applies (help, unknown handle, ambiguous)"
     REFERRED = "referred", "a deep link named a listing; the next message goes there"
     RELEASED = "released", "a reply to a WhatsApp template: the held message goes out instead"
+    E2EE_UNAVAILABLE = "e2ee_unavailable", "end to end, but the conversation is not web ↔ web now"
+    E2EE_STALE_KEYS = "e2ee_stale_keys", "end to end, to devices that are not the current ones"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,9 @@ class Submission:
     # Photos a web road already received, cleaned and sealed (relay/services/media.py) but not
     # yet tied to a message: the pipeline attaches them to the message it relays.
     media: tuple[MediaFile, ...] = ()
+    # Web ↔ web end to end: the sender's browser envelope (relay/services/e2ee.py). `text` is
+    # then empty: the body guards ran in the browser, the server runs those that need no body.
+    e2ee: Envelope | None = None
 
 
 @dataclass(frozen=True)

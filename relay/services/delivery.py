@@ -20,6 +20,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config import hotsql
 from contacts import services as contacts
@@ -357,15 +358,17 @@ def render(delivery: Delivery) -> str:
     conversation = delivery.conversation
     message = delivery.message
     assert conversation is not None and message is not None
-    key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     with translation.override(language):
         if message.e2ee:
-            # The browsers' envelope is ciphertext to the relay: never sent on as if it were
-            # text. (Web deliveries never get here; this is a leg that left the web.)
-            body = _("Encrypted message: open the web chat or the web inbox to read it.")
-        else:
-            body = crypto.decrypt_body(key, message.uid, message.body_sealed)
+            # Web ↔ web only, and the web reads from the database; should an app ever be
+            # handed one, it gets word of it, never the envelope.
+            return _relayed_text(delivery, conversation, _(E2EE_IN_AN_APP))
+        key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+        body = crypto.decrypt_body(key, message.uid, message.body_sealed)
         return _relayed_text(delivery, conversation, body)
+
+
+E2EE_IN_AN_APP = gettext_noop("Encrypted message: open the web chat or the web inbox to read it.")
 
 
 def _relayed_text(delivery: Delivery, conversation: Conversation, body: str) -> str:

@@ -137,9 +137,12 @@ def relay_message(
     provider_message_id: str | None = None,
     hold: bool = False,
     introduce: bool = False,
+    commitment: bytes | None = None,
 ) -> Message:
     """Store an encrypted message and queue its delivery to the other side.
 
+    With a franking `commitment`, `text` is a web ↔ web envelope the server cannot read
+    (relay/services/e2ee.py): stored sealed like any body, never rendered for an app.
     Must be called inside `transaction.atomic()`.
     """
     message = Message(
@@ -149,6 +152,8 @@ def relay_message(
         identity=identity,
         channel=channel,
         provider_message_id=provider_message_id,
+        e2ee=commitment is not None,
+        franking_commitment=commitment,
     )
     key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     message.body_sealed = crypto.encrypt_body(key, message.uid, text)

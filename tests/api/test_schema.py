@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import jsonschema
@@ -87,3 +88,14 @@ def test_the_schema_and_docs_are_served_without_a_cdn(db: None) -> None:
     assert served.status_code == 200 and b"Perantara API" in served.content
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn.jsdelivr" not in docs and "unpkg" not in docs
+
+
+def test_the_device_keys_answer_is_what_the_schema_says(schema: dict[str, Any], shop: Shop) -> None:
+    from relay.services import e2ee, web
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    e2ee.register_device(endpoint=web.seller_web_endpoint(shop.seller), public_key_b64=key)
+    response = shop.api.get(f"/api/conversations/{shop.conversation.code}/devices/")
+    assert response.status_code == 200
+    assert [d["public_key"] for d in response.json()["devices"]["seller"]] == [key]
+    _validate(schema, "/api/conversations/{code}/devices/", "get", response)

@@ -23,6 +23,7 @@ def _foreign_requests(other: Shop) -> list[tuple[str, str, dict[str, str] | None
         ("post", f"/api/conversations/{conversation}/block/", None),
         ("post", f"/api/conversations/{conversation}/report/", {"reason": "spam"}),
         ("get", f"/api/conversations/{conversation}/messages/", None),
+        ("get", f"/api/conversations/{conversation}/devices/", None),
         ("post", f"/api/conversations/{conversation}/messages/", {"text": "hello"}),
         ("get", f"/api/endpoints/{endpoint}/", None),
         ("post", f"/api/endpoints/{endpoint}/preferred/", None),

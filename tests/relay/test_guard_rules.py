@@ -126,7 +126,8 @@ def test_the_inbox_conversation_page_serves_the_sellers_rules_and_the_scripts(
     html = page.content.decode()
     assert '<script id="perantara-guard-rules" type="application/json">' in html
     assert "static/guards.js" in html and "static/vendor/libphonenumber-max.js" in html
-    start = html.index('type="application/json">') + len('type="application/json">')
+    opening = '<script id="perantara-guard-rules" type="application/json">'
+    start = html.index(opening) + len(opening)
     served = json.loads(html[start : html.index("</script>", start)])
     assert served == rules_for(conversation, Side.SELLER, language="en")
 

@@ -17,7 +17,7 @@ from relay.api.pagination import OldestFirst, RecentActivityFirst
 from relay.api.views.base import COMMON_ERRORS, INVALID, NOT_FOUND, UNPROCESSABLE, ApiView
 from relay.models import Conversation, Message, Side
 from relay.pipeline import Road, roads
-from relay.services import franked_reports, lifecycle, moderation, web
+from relay.services import e2ee, franked_reports, lifecycle, moderation, web
 
 
 class ConversationsView(ApiView):
@@ -112,21 +112,32 @@ def _encrypted_marker() -> str:
     return _("Encrypted message")
 
 
+class ConversationDevicesView(ApiView):
+    @extend_schema(
+        operation_id="conversations_devices",
+        summary="The device public keys both sides' browsers encrypt to (read-only)",
+        description="Web ↔ web end to end: the keys the server serves are the keys it stores, "
+        "so an integrator can watch them change. Keys are registered only by the browsers.",
+        responses={200: io.ConversationDevicesOutput, **NOT_FOUND, **COMMON_ERRORS},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        conversation = selectors.conversation_for_seller(self.caller(request), code)
+        return Response(io.ConversationDevicesOutput(e2ee.state_for(conversation)).data)
+
+
 def _shown(conversation: Conversation, message_ids: list[int]) -> list[dict[str, Any]]:
     """The given messages as the seller sees them, through the one decrypting selector."""
-    rows = Message.objects.filter(pk__in=message_ids).values_list("pk", "uid", "e2ee")
-    uids = {pk: uid for pk, uid, _e2ee in rows}
-    # Web ↔ web end to end: the stored body is the browsers' envelope, ciphertext to the
-    # relay; the API says so instead of passing it on as text.
-    encrypted = {pk for pk, _uid, e2ee in rows if e2ee}
+    uids = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "uid"))
     wanted = set(message_ids)
     return [
         {
             "id": uids[shown.id],
             "mine": shown.mine,
             "author": shown.author,
-            "text": _encrypted_marker() if shown.id in encrypted else shown.text,
-            "e2ee": shown.id in encrypted,
+            # Web ↔ web end to end: the stored body is the browsers' envelope, ciphertext to
+            # the relay; the API says so instead of passing it on as text.
+            "text": _encrypted_marker() if shown.e2ee else shown.text,
+            "e2ee": shown.e2ee,
             "created_at": shown.created_at,
             "state": shown.state,
         }
