@@ -661,3 +661,12 @@ STORAGES = {
         else {},
     },
 }
+# --- Photos across the platforms: downloads, signed links (relay/services/media_fetch.py) -----
+# (Appended as one block so parallel changes merge cleanly.) A photo a person sends on a platform
+# is downloaded by a task within this total time (connect, answer and every byte), tried this
+# often when the platform is briefly unreachable; the public links the relay serves for Twilio
+# MMS and Instagram (and the photo page for SMS numbers MMS cannot reach) expire after
+# RELAY_MEDIA_LINK_SECONDS.
+RELAY_MEDIA_FETCH_SECONDS = env.number("RELAY_MEDIA_FETCH_SECONDS", 20.0, minimum=1.0)
+RELAY_MEDIA_FETCH_ATTEMPTS = env.integer("RELAY_MEDIA_FETCH_ATTEMPTS", 3, minimum=1)
+RELAY_MEDIA_LINK_SECONDS = env.integer("RELAY_MEDIA_LINK_SECONDS", 3600, minimum=60)

@@ -13,11 +13,11 @@ from config import hotsql
 from contacts import services as contacts
 from contacts.models import Channel, Endpoint
 from relay import crypto
-from relay.adapters.base import InboundMessage
-from relay.models import Message, Side
+from relay.adapters.base import InboundMessage, MediaRef
+from relay.models import MediaFile, Message, Side
 from relay.pipeline import guards, routing
 from relay.pipeline.types import Context, Notice, Outcome, Result, Road, Stop, Submission
-from relay.services import moderation, optout, outbound, snapshot
+from relay.services import media_fetch, moderation, optout, outbound, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,12 @@ def _relay(ctx: Context) -> Result:
     conversation, sender = ctx.conversation, ctx.sender
     assert conversation is not None and ctx.side is not None and sender is not None
     event = ctx.submission.event
-    if event is not None and event.has_media:
-        ctx.notices.append(Notice("media_unsupported"))
+    photos = [ref for ref in event.media if ref.is_image and ref.reference] if event else []
+    if event is not None and event.has_media and len(photos) < max(1, len(event.media)):
+        # A file that is not a photo: not forwarded; the text (or the photos) beside it goes.
+        ctx.notices.append(
+            Notice("media_unsupported_text_sent" if ctx.body.strip() else "media_unsupported")
+        )
     message = outbound.relay_message(
         conversation=conversation,
         sender_side=ctx.side,
@@ -110,13 +114,28 @@ def _relay(ctx: Context) -> Result:
         provider_message_id=crypto.provider_key(event.provider_message_id) if event else None,
         hold=ctx.hold,
         introduce=ctx.created,
+        await_photos=bool(photos) and not ctx.hold,
+        with_photos=bool(photos or ctx.submission.media),
     )
+    _attach_photos(ctx, message, photos)
     if ctx.hold:
         moderation.file_report(
             conversation=conversation, reporter_side=Side.RELAY, reason="spam", automatic=True
         )
         return _finish(ctx, Stop(Outcome.HELD, Notice("held_as_spam")), message.pk)
     return _finish(ctx, Stop(Outcome.RELAYED), message.pk)
+
+
+def _attach_photos(ctx: Context, message: Message, photos: list[MediaRef]) -> None:
+    """A web road's photos (stored already) become the message's; a platform's are queued for
+    download, and the message's delivery waits for them."""
+    uploaded = [photo.pk for photo in ctx.submission.media]
+    if uploaded:
+        MediaFile.objects.filter(
+            pk__in=uploaded, conversation=message.conversation, message__isnull=True
+        ).update(message=message)
+    if photos:
+        media_fetch.queue(message=message, refs=photos, channel=message.channel)
 
 
 # --- Identification: who wrote, to which of our identities; a platform retry stops here --------
