@@ -22,6 +22,7 @@ SAMPLE = {
     "kinds": "phone,email",
     "placeholder": "[hidden]",
     "app": "WhatsApp",
+    "problem": "too_large",
 }
 
 
