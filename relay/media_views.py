@@ -30,7 +30,7 @@ def media_page(request: HttpRequest, token: str) -> HttpResponse:
         linked = media_links.open_token(token, salt=media_links.PAGE_SALT)
     except media_links.LinkInvalid:
         raise Http404 from None
-    image = media_links.image_url(linked.media, linked.delivery.pk)
+    image = media_links.image_path(linked.media, linked.delivery.pk)  # the page's own host
     response = render(
         request,
         "relay/photo_page.html",

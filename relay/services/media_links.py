@@ -50,9 +50,12 @@ def token(media_file: MediaFile, delivery_id: int, *, salt: str = IMAGE_SALT) ->
     return signing.TimestampSigner(salt=salt).sign(_value(media_file.uid, delivery_id))
 
 
+def image_path(media_file: MediaFile, delivery_id: int) -> str:
+    return reverse("relay:media_link", args=[token(media_file, delivery_id)])
+
+
 def image_url(media_file: MediaFile, delivery_id: int) -> str:
-    path = reverse("relay:media_link", args=[token(media_file, delivery_id)])
-    return f"{settings.RELAY_PUBLIC_URL}{path}"
+    return f"{settings.RELAY_PUBLIC_URL}{image_path(media_file, delivery_id)}"
 
 
 def page_url(media_file: MediaFile, delivery_id: int) -> str:

@@ -41,6 +41,7 @@ def seller_sends_photo(seller: User, conversation: Conversation) -> tuple[MediaF
         seller=seller, conversation=conversation, text="the receipt", media=[stored]
     )
     assert result.delivered
+    assert result.message_id is not None
     delivery = Delivery.objects.get(message_id=result.message_id, kind="relay")
     stored.refresh_from_db()
     return stored, delivery

@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import itertools
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
+import requests
 
 from relay.models import Conversation, MediaFile
 from relay.pipeline import roads
@@ -92,3 +94,48 @@ def test_a_photo_reaches_the_other_side_cleaned_and_upright_both_ways(
     assert_clean_and_upright(photo)
     if buyer_channel != "web":
         assert any("and the receipt" in text for text in texts), texts
+
+
+def test_an_sms_number_mms_cannot_reach_gets_a_link_to_a_page_showing_the_photo(
+    world: World,
+) -> None:
+    known = {person["key"] for person in world.sandbox.state()["people"]}
+    if "eko" not in known:  # Indonesia: Twilio sends no MMS there
+        world.sandbox.add_person("eko", "Eko", "sms", "+6281234567055", language="id")
+    world.connect_seller("web")
+    world.sandbox.send_inbound("eko", IDENTITY["sms"], f"{world.handle} masih ada?")
+    wait_until(Conversation.objects.exists, what="the conversation")
+    send_photo(world, "seller", "web", "ini fotonya")
+
+    def link() -> str | None:
+        for send in world.sandbox.outbox("eko"):
+            if "Foto (bisa dibuka selama satu jam): " in send["text"]:
+                assert send["type"] == "text" and not send.get("photos")  # no MMS attempted
+                assert "ini fotonya" in send["text"]
+                return str(send["text"].rsplit(": ", 1)[1].strip())
+        return None
+
+    address = wait_until(link, what="the text with the photo link")
+    page = requests.get(address, timeout=10)
+    assert page.status_code == 200
+    source = page.text.split('class="photo-page-image" src="', 1)[1].split('"', 1)[0]
+    image = requests.get(urljoin(address, source), timeout=10)
+    assert image.status_code == 200
+    assert_clean_and_upright(image.content)
+
+
+def test_a_photo_to_a_whatsapp_seller_past_the_window_waits_behind_the_template(
+    world: World,
+) -> None:
+    seller = world.connect_seller("whatsapp", active=False)  # silent for over 24 hours
+    assert seller is not None
+    world.buyer_writes("messenger", f"{world.handle} is it still available?")
+    wait_until(Conversation.objects.exists, what="the conversation")
+    send_photo(world, "buyer", "messenger", "the scratch is here")
+    [template] = world.sandbox.wait_for_outbox(SELLER["whatsapp"], 1)
+    assert template["type"] == "template" and not template.get("photos")
+    # The seller answers the template: what waited goes out, the photo with it.
+    world.seller_writes("whatsapp", "ok", reply_to=template["provider_message_id"])
+    photo, texts = photo_received(world, "seller", "whatsapp")
+    assert_clean_and_upright(photo)
+    assert any("the scratch is here" in text for text in texts), texts

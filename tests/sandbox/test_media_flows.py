@@ -5,12 +5,15 @@ when), and how a photo is sent back. No database: adapters and the sandbox over 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from relay.adapters import http
 from relay.adapters.base import (
+    Adapter,
+    InboundMessage,
     MediaRef,
     MediaUnavailable,
     OutboundMedia,
@@ -49,32 +52,32 @@ def a_photo() -> bytes:
     return out.getvalue()
 
 
-def adapter(kind: type, sandbox: RunningSandbox, token: str, secret: str) -> object:
+def adapter(kind: type[Adapter], sandbox: RunningSandbox, token: str, secret: str) -> Any:
     base = sandbox.url + ("/twilio" if kind is SmsAdapter else "/graph/v21.0")
     return kind(PlatformConfig(kind.channel, base, access_token=token, app_secret=secret))
 
 
 @pytest.fixture
 def whatsapp(sandbox: RunningSandbox) -> WhatsAppAdapter:
-    return adapter(WhatsAppAdapter, sandbox, WHATSAPP_TOKEN, WHATSAPP_SECRET)  # type: ignore[return-value]
+    return adapter(WhatsAppAdapter, sandbox, WHATSAPP_TOKEN, WHATSAPP_SECRET)
 
 
 @pytest.fixture
 def messenger(sandbox: RunningSandbox) -> MessengerAdapter:
-    return adapter(MessengerAdapter, sandbox, MESSENGER_TOKEN, MESSENGER_SECRET)  # type: ignore[return-value]
+    return adapter(MessengerAdapter, sandbox, MESSENGER_TOKEN, MESSENGER_SECRET)
 
 
 @pytest.fixture
 def instagram(sandbox: RunningSandbox) -> InstagramAdapter:
-    return adapter(InstagramAdapter, sandbox, INSTAGRAM_TOKEN, INSTAGRAM_SECRET)  # type: ignore[return-value]
+    return adapter(InstagramAdapter, sandbox, INSTAGRAM_TOKEN, INSTAGRAM_SECRET)
 
 
 @pytest.fixture
 def sms(sandbox: RunningSandbox) -> SmsAdapter:
-    return adapter(SmsAdapter, sandbox, TWILIO_SID, TWILIO_TOKEN)  # type: ignore[return-value]
+    return adapter(SmsAdapter, sandbox, TWILIO_SID, TWILIO_TOKEN)
 
 
-def inbound_media(adapter: object, relay: FakeRelay) -> MediaRef:
+def inbound_media(adapter: Adapter, relay: FakeRelay) -> MediaRef:
     """The MediaRef the adapter reads from the sandbox's (signed) webhook."""
     [webhook] = relay.wait_for(1)
     request = WebhookRequest(
@@ -84,14 +87,15 @@ def inbound_media(adapter: object, relay: FakeRelay) -> MediaRef:
         webhook.body,
         content_type=webhook.headers.get("content-type", ""),
     )
-    assert adapter.verify(request)  # type: ignore[attr-defined]
-    [event] = adapter.parse(request).events  # type: ignore[attr-defined]
+    assert adapter.verify(request)
+    [event] = adapter.parse(request).events
+    assert isinstance(event, InboundMessage)
     [ref] = event.media
-    return ref  # type: ignore[no-any-return]
+    return ref
 
 
-def download(adapter: object, ref: MediaRef, max_bytes: int = 1_000_000) -> bytes:
-    return adapter.download_media(ref, max_bytes=max_bytes, total_seconds=3.0)  # type: ignore[attr-defined,no-any-return]
+def download(adapter: Adapter, ref: MediaRef, max_bytes: int = 1_000_000) -> bytes:
+    return adapter.download_media(ref, max_bytes=max_bytes, total_seconds=3.0)
 
 
 def test_whatsapp_photo_is_an_id_whose_url_downloads_only_with_the_bearer_token(
