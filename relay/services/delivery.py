@@ -258,6 +258,7 @@ def _nothing_left(delivery: Delivery) -> bool:
 
 
 def _drop(delivery: Delivery) -> DeliveryResult:
+    """Nothing to relay: the delivery ends failed without a second notice to its sender."""
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
             state=Delivery.State.FAILED,
@@ -267,6 +268,7 @@ def _drop(delivery: Delivery) -> DeliveryResult:
             attempts=delivery.attempts,
             updated_at=timezone.now(),
         )
+        event_counts.delivery_finished(delivery, state=Delivery.State.FAILED, now=timezone.now())
         _publish_next(delivery)
     return DeliveryResult("failed")
 
