@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from relay.models import Conversation, MediaFile
+from relay.models import Conversation, Delivery, MediaFile
 from relay.pipeline import roads
 from relay.services import media
 from tests.relay.conftest import BUYER, IDENTITY, SELLER, World, wait_until
@@ -134,6 +134,10 @@ def test_a_photo_to_a_whatsapp_seller_past_the_window_waits_behind_the_template(
     send_photo(world, "buyer", "messenger", "the scratch is here")
     [template] = world.sandbox.wait_for_outbox(SELLER["whatsapp"], 1)
     assert template["type"] == "template" and not template.get("photos")
+    # The relay records the template as waiting for the answer just after the platform took it.
+    wait_until(
+        lambda: Delivery.objects.filter(state="waiting").exists(), what="the template to wait"
+    )
     # The seller answers the template: what waited goes out, the photo with it.
     world.seller_writes("whatsapp", "ok", reply_to=template["provider_message_id"])
     photo, texts = photo_received(world, "seller", "whatsapp")
