@@ -14,7 +14,7 @@ from typing import Any
 from sandbox.config import PHONE_CHANNELS, Identity, Person, SandboxConfig
 
 Record = dict[str, Any]
-FAILURE_MODES = ("http500", "http429", "timeout", "window_closed", "permanent")
+FAILURE_MODES = ("http500", "http429", "timeout", "window_closed", "permanent", "mms_unsupported")
 
 
 @dataclass(frozen=True)

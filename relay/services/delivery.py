@@ -50,6 +50,7 @@ from relay.services import (
 )
 from relay.services.counters import Counter, count
 from relay.services.photos import StoredPhoto, for_delivery, photos_for_platform
+from relay.services.photos import send as send_with_photos
 
 logger = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
@@ -371,7 +372,7 @@ def _send(delivery: Delivery, text: str, photos: list[StoredPhoto]) -> DeliveryR
         media=media,
     )
     try:
-        result = adapter.send(message)
+        result = send_with_photos(adapter, message, delivery, photos)
     except WindowClosedError as error:
         if delivery.channel == Channel.WHATSAPP and not use_template and delivery.conversation:
             # 131047: free text refused outside the window. Send the template next time.

@@ -9,6 +9,7 @@ link to a page showing the photo instead.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +18,13 @@ from django.utils.translation import gettext as _
 
 from contacts import services as contacts
 from contacts.models import Channel
-from relay.adapters.base import Adapter, OutboundMedia
+from relay.adapters.base import (
+    Adapter,
+    OutboundMedia,
+    OutboundText,
+    PermanentSendError,
+    SendResult,
+)
 from relay.adapters.sms import mms_reaches
 from relay.models import Delivery, MediaFile
 from relay.services import media, media_fit, media_links
@@ -71,6 +78,28 @@ def photos_for_platform(
             )
         )
     return text, tuple(sent)
+
+
+# Twilio's "this cannot go as MMS": 21621, the relay's number is not enabled for MMS (answered
+# to the send), 30011, MMS not supported by the receiving number (twilio.com/docs/api/errors).
+MMS_UNAVAILABLE = frozenset({"21621", "30011"})
+
+
+def send(
+    adapter: Adapter, message: OutboundText, delivery: Delivery, photos: list[StoredPhoto]
+) -> SendResult:
+    """Send; an MMS Twilio refuses as such goes again as a text with links to the photo page.
+    (30011 can also come later, in a status callback: that delivery fails and its sender is
+    told, as for any failure after the send.)"""
+    try:
+        return adapter.send(message)
+    except PermanentSendError as error:
+        if not (
+            message.media and delivery.channel == Channel.SMS and error.code in MMS_UNAVAILABLE
+        ):
+            raise
+    text = _with_page_links(delivery, message.text, photos)
+    return adapter.send(dataclasses.replace(message, text=text, media=()))
 
 
 def _with_page_links(delivery: Delivery, text: str, photos: list[StoredPhoto]) -> str:

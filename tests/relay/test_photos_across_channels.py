@@ -143,3 +143,21 @@ def test_a_photo_to_a_whatsapp_seller_past_the_window_waits_behind_the_template(
     photo, texts = photo_received(world, "seller", "whatsapp")
     assert_clean_and_upright(photo)
     assert any("the scratch is here" in text for text in texts), texts
+
+
+def test_an_mms_twilio_refuses_as_such_goes_again_as_a_text_with_the_photo_link(
+    world: World,
+) -> None:
+    world.connect_seller("web")
+    world.buyer_writes("sms", f"{world.handle} is it still available?")
+    world.sandbox.wait_for_outbox(BUYER["sms"], 1)  # "Sent to the seller of …"
+    world.sandbox.fail_next("sms", "mms_unsupported")  # 21621: the number cannot send MMS
+    send_photo(world, "seller", "web", "here it is")
+    [*_, answer] = world.sandbox.wait_for_outbox(BUYER["sms"], 2)
+    assert answer["type"] == "text" and not answer.get("photos")
+    assert "here it is" in answer["text"]
+    address = answer["text"].rsplit("Photo (opens for an hour): ", 1)[1].strip()
+    page = requests.get(address, timeout=10)
+    assert page.status_code == 200 and "photo-page-image" in page.text
+    [refused] = world.sandbox.rejections()
+    assert refused["reason"] == "mms_unsupported"
