@@ -13,6 +13,7 @@ import ipaddress
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
@@ -711,3 +712,21 @@ MARKETPLACE_PHOTO_CACHE_SECONDS = env.integer(
 # RELAY_E2EE_MAX_DEVICES live device keys (a new one beyond that retires the oldest).
 RELAY_E2EE_MAX_ENVELOPE_BYTES = env.integer("RELAY_E2EE_MAX_ENVELOPE_BYTES", 65536, minimum=4096)
 RELAY_E2EE_MAX_DEVICES = env.integer("RELAY_E2EE_MAX_DEVICES", 10, minimum=1)
+# --- Photos across the platforms: downloads, signed links (relay/services/media_fetch.py) -----
+# (Appended as one block so parallel changes merge cleanly.) A photo a person sends on a platform
+# is downloaded by a task within this total time (connect, answer and every byte), tried this
+# often when the platform is briefly unreachable; the public links the relay serves for Twilio
+# MMS and Instagram (and the photo page for SMS numbers MMS cannot reach) expire after
+# RELAY_MEDIA_LINK_SECONDS.
+RELAY_MEDIA_FETCH_SECONDS = env.number("RELAY_MEDIA_FETCH_SECONDS", 20.0, minimum=1.0)
+RELAY_MEDIA_FETCH_ATTEMPTS = env.integer("RELAY_MEDIA_FETCH_ATTEMPTS", 3, minimum=1)
+RELAY_MEDIA_LINK_SECONDS = env.integer("RELAY_MEDIA_LINK_SECONDS", 3600, minimum=60)
+# The sandbox serves its media downloads from its own address (loopback in `make run`), which
+# the URL guard refuses like any private address; in the demo that one host is let through.
+if DEBUG and PLATFORM_SANDBOX_URL:
+    _sandbox_host = urlsplit(PLATFORM_SANDBOX_URL).hostname or ""
+    try:
+        if ipaddress.ip_address(_sandbox_host).is_loopback:
+            RELAY_OUTBOUND_ALLOWED_NETWORKS.append(ipaddress.ip_network(_sandbox_host))
+    except ValueError:
+        pass  # a host name: the guard judges what it resolves to

@@ -40,7 +40,9 @@ NOTICES: dict[str, Promise] = {
         " page. Nothing was forwarded."
     ),
     "own_listing": _("That is your own listing. Buyers' messages about it reach you here."),
-    "media_unsupported": _("Only text is relayed for now; your photo or file was not forwarded."),
+    "media_unsupported": _(
+        "Only photos (JPEG, PNG, WebP) are relayed; your file was not forwarded."
+    ),
     "conversation_blocked": _(
         "This conversation about “{title}” has ended; your message was not delivered."
     ),
@@ -199,9 +201,45 @@ def _kinds(kinds: str) -> str:
     return _now("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
 
 
+# Photos (issue #16): what the sender hears when a file or a photo does not go, and whether
+# the text beside it did.
+NOTICES.update(
+    {
+        "media_unsupported_text_sent": _(
+            "Only photos (JPEG, PNG, WebP) are relayed; your file was not forwarded, but your "
+            "text was."
+        ),
+        "photo_not_forwarded": _(
+            "Your photo was not forwarded: {problem} Only photos (JPEG, PNG, WebP) up to 16 MB "
+            "are relayed."
+        ),
+        "photo_not_forwarded_text_sent": _(
+            "Your photo was not forwarded: {problem} Your text was forwarded. Only photos "
+            "(JPEG, PNG, WebP) up to 16 MB are relayed."
+        ),
+    }
+)
+
+# Why a photo did not go, as photo_not_forwarded names it: marketplace.images.ImageRefused
+# reasons and the download's own.
+PROBLEMS: dict[str, Promise] = {
+    "too_large": _("it is larger than 16 MB."),
+    "not_an_image": _("the file is not a photo."),
+    "unsupported_type": _("it is not a JPEG, PNG or WebP photo."),
+    "too_many_pixels": _("it has too many pixels to be a real photo."),
+    "damaged": _("the photo is damaged or incomplete."),
+    "empty": _("the file is empty."),
+    "too_slow": _("it took too long to download."),
+    "unavailable": _("your app no longer offers it (the link expired)."),
+    "refused_address": _("it came from an address the relay does not call."),
+}
+
+
 def render_notice(code: str, language: str, params: dict[str, str]) -> str:
     """The notice `code` in `language` ("en", "id"; anything else falls back to English)."""
     with translation.override(language[:2] or "en"):
         if params.get("kinds"):
             params = {**params, "kinds": _kinds(params["kinds"])}
+        if params.get("problem"):
+            params = {**params, "problem": str(PROBLEMS[params["problem"]])}
         return str(NOTICES[code]).format(**params)

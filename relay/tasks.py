@@ -7,7 +7,14 @@ from celery.signals import task_postrun, task_prerun, worker_process_init, worke
 from django.db import close_old_connections, transaction
 
 from relay.services import delivery as delivery_service
-from relay.services import early_statuses, integrations, lifecycle, notifications, workers
+from relay.services import (
+    early_statuses,
+    integrations,
+    lifecycle,
+    media_fetch,
+    notifications,
+    workers,
+)
 
 
 @shared_task(name="relay.ping")
@@ -23,6 +30,15 @@ def deliver(delivery_id: int) -> str:
         # Retries are rows (state pending, next_attempt_at) plus a delayed publish; if the
         # publish is lost the sweeper finds the row.
         deliver.apply_async((delivery_id,), countdown=result.retry_in)
+    return result.outcome
+
+
+@shared_task(name="relay.fetch_media", acks_late=True, ignore_result=True)
+def fetch_media(fetch_id: int) -> str:
+    """Download one photo a person sent on a platform (the id of its MediaFetch row only)."""
+    result = media_fetch.fetch_photo(fetch_id=fetch_id)
+    if result.outcome == "retry" and result.retry_in is not None:
+        fetch_media.apply_async((fetch_id,), countdown=result.retry_in)
     return result.outcome
 
 

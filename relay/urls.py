@@ -1,6 +1,15 @@
 from django.urls import path
 
-from relay import e2ee_views, media_views, moderation_views, ops, privacy_views, views, webhooks
+from relay import (
+    e2ee_views,
+    media_link_views,
+    media_views,
+    moderation_views,
+    ops,
+    privacy_views,
+    views,
+    webhooks,
+)
 from relay.api.views import moderation as api_moderation
 
 app_name = "relay"
@@ -60,6 +69,9 @@ urlpatterns = [
         name="webhook_status",
     ),
     path("webhooks/<str:platform>/", webhooks.webhook, name="webhook"),
+    # Signed, expiring photo links for Twilio MMS, Instagram and SMS numbers without MMS.
+    path("m/<str:token>/", media_link_views.media_link, name="media_link"),
+    path("p/<str:token>/", media_link_views.media_page, name="media_page"),
 ]
 
 urlpatterns += [

@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox import control, send_api
+from sandbox import control, media_api, send_api
+from sandbox.media import SIMULATED_PHOTO
 from sandbox.runtime import Runtime
-from sandbox.web import Request, Response, control_error, json_response, text_response
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    checksum = zlib.crc32(kind + data) & 0xFFFFFFFF
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", checksum)
-
+from sandbox.web import Request, Response, control_error, text_response
 
 Handler = Callable[[Runtime, Request], Response]
 PAGE_PATH = Path(__file__).resolve().parent / "phones.html"
 GRAPH_SEND = re.compile(r"^/graph/[^/]+/([^/]+)/messages/?$")
 GRAPH_MEDIA = re.compile(r"^/graph/[^/]+/(\d+)/?$")
 TWILIO_SEND = re.compile(r"^/twilio/2010-04-01/Accounts/([^/]+)/Messages\.json$")
-# Every simulated photo is the same small grey square (a PNG: the standard library can write
-# one; nothing downstream decodes the image).
-SIMULATED_PHOTO = (
-    b"\x89PNG\r\n\x1a\n"
-    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
-    + _png_chunk(b"IDAT", zlib.compress((b"\x00" + b"\x9a" * 8) * 8))
-    + _png_chunk(b"IEND", b"")
-)
-
+GRAPH_UPLOAD = re.compile(r"^/graph/[^/]+/(\d+)/media/?$")
+TWILIO_MEDIA = re.compile(r"^/twilio/2010-04-01/Accounts/([^/]+)/Messages/[^/]+/Media/ME(\d+)$")
+MEDIA_FILE = re.compile(r"^/(whatsapp-media|cdn|twilio-cdn)/(\d+)(?:\.[a-z]+)?$")
 CONTROL_ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/control/inbound"): control.send_inbound,
     ("GET", "/control/inbound"): control.list_inbound,
@@ -61,6 +48,9 @@ def _route(runtime: Runtime, request: Request) -> Response:
     if handler is not None:
         return handler(runtime, request)
     if method == "POST":
+        match = GRAPH_UPLOAD.match(path)
+        if match:
+            return media_api.whatsapp_upload(runtime, request, match.group(1))
         match = GRAPH_SEND.match(path)
         if match:
             return send_api.graph_send(runtime, request, match.group(1))
@@ -73,19 +63,28 @@ def _route(runtime: Runtime, request: Request) -> Response:
             return Response(200, html, "text/html; charset=utf-8", {"Cache-Control": "no-store"})
         if path == "/healthz":
             return text_response("ok")
-        if path.startswith("/media/"):
-            return Response(200, SIMULATED_PHOTO, "image/png")
-        match = GRAPH_MEDIA.match(path)
-        if match:
-            # WhatsApp media lookup: the relay asks for the URL, then downloads it.
-            media_id = match.group(1)
-            return json_response(
-                {
-                    "messaging_product": "whatsapp",
-                    "url": f"{runtime.base_url}/media/{media_id}.jpg",
-                    "mime_type": "image/png",
-                    "file_size": len(SIMULATED_PHOTO),
-                    "id": media_id,
-                }
-            )
+        return _get_media(runtime, request)
     return control_error(f"no route for {method} {path}", 404)
+
+
+def _get_media(runtime: Runtime, request: Request) -> Response:
+    """The media flows' downloads (sandbox/media.py)."""
+    path = request.path
+    match = MEDIA_FILE.match(path)
+    if match:
+        handlers = {
+            "whatsapp-media": media_api.whatsapp_download,
+            "cdn": media_api.meta_cdn,
+            "twilio-cdn": media_api.twilio_cdn,
+        }
+        return handlers[match.group(1)](runtime, request, match.group(2))
+    match = TWILIO_MEDIA.match(path)
+    if match:
+        return media_api.twilio_media(runtime, request, match.group(1), match.group(2))
+    match = GRAPH_MEDIA.match(path)
+    if match:
+        # WhatsApp media lookup: the relay asks for the URL (bearer), then downloads it.
+        return media_api.whatsapp_lookup(runtime, request, match.group(1))
+    if path.startswith("/media/"):
+        return Response(200, SIMULATED_PHOTO, "image/png")
+    return control_error(f"no route for {request.method} {path}", 404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -22,8 +23,13 @@ class SandboxClient:
         text: str,
         reply_to: str | None = None,
         media: bool = False,
+        photo: bytes | None = None,
+        **photo_options: Any,
     ) -> dict[str, Any]:
         """Have `person` write `text` to the relay's `identity`; return the relay's answer.
+
+        `photo` (bytes) sends that file the platform's way (sandbox/media.py); options:
+        photo_type (the declared content type), photo_delay_ms, photo_pad_to, media_url.
 
         The result holds `provider_message_id`, `relay_status`, `relay_body`, `ack_ms` and
         `attempts` (more than 1 when the `webhook_retries` setting posted it again).
@@ -33,8 +39,11 @@ class SandboxClient:
             "identity": identity,
             "text": text,
             "reply_to": reply_to,
-            "media": media,
+            "media": media or photo is not None,
+            **photo_options,
         }
+        if photo is not None:
+            body["photo"] = base64.b64encode(photo).decode()
         result: dict[str, Any] = self._post("/control/inbound", body)
         return result
 
@@ -159,6 +168,8 @@ class SandboxClient:
         twilio_advanced_opt_out: bool | None = None,
         webhook_retries: int | None = None,
         webhook_retry_ms: int | None = None,
+        attachment_url_seconds: int | None = None,
+        twilio_media_auth: bool | None = None,
     ) -> dict[str, Any]:
         """Change the settings given; return all current settings."""
         given = {
@@ -168,6 +179,8 @@ class SandboxClient:
             "twilio_advanced_opt_out": twilio_advanced_opt_out,
             "webhook_retries": webhook_retries,
             "webhook_retry_ms": webhook_retry_ms,
+            "attachment_url_seconds": attachment_url_seconds,
+            "twilio_media_auth": twilio_media_auth,
         }
         body = {name: value for name, value in given.items() if value is not None}
         result: dict[str, Any] = self._post("/control/settings", body)

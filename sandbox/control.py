@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
-import secrets
 import time
 from typing import Any
 
 from sandbox import opt_out, shapes, webhooks
 from sandbox.config import CHANNELS, Identity, Person, person_from_dict
+from sandbox.media import SIMULATED_PHOTO, sniff
 from sandbox.runtime import Runtime
 from sandbox.state import FAILURE_MODES, FailurePlan
 from sandbox.web import Request, Response, control_error, json_response
@@ -37,8 +39,11 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
     provider_message_id = webhooks.new_provider_id(person.channel)
     if kind != "text":
         return _send_shape(runtime, data, kind, person, identity, provider_message_id, text)
-    media_id = 1_000_000_000_000_000 + secrets.randbelow(10**15)
-    media_url = f"{runtime.base_url}/media/{media_id}" if media else None
+    photo = _photo(runtime, data) if media else None
+    if isinstance(photo, Response):
+        return photo
+    media_url = _media_url(runtime, person.channel, provider_message_id, data, photo)
+    media_type = str(data.get("photo_type") or (photo[1] if photo else "image/png"))
     now = time.time()
     sms_extra = _apply_twilio_keyword(runtime, person, identity, text, now)
     webhook = webhooks.inbound_message(
@@ -51,6 +56,7 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         media_url=media_url,
         now=now,
         sms_extra=sms_extra,
+        media_type=media_type,
     )
     posted = _post_until_acknowledged(runtime, webhook, provider_message_id)
     runtime.state.record_inbound(
@@ -74,6 +80,46 @@ def send_inbound(runtime: Runtime, request: Request) -> Response:
         "attempts": posted["attempts"],
     }
     return json_response(answer)
+
+
+def _photo(runtime: Runtime, data: dict[str, Any]) -> tuple[str, str] | Response:
+    """(media id, content type) of the photo a person sends: `photo` (base64) or the simulated
+    grey square; `photo_delay_ms` makes its download slow, `photo_pad_to` pads it to a size."""
+    raw = data.get("photo")
+    try:
+        content = base64.b64decode(str(raw), validate=True) if raw else SIMULATED_PHOTO
+        delay = int(data.get("photo_delay_ms") or 0)
+        pad_to = int(data.get("photo_pad_to") or 0)
+    except (binascii.Error, TypeError, ValueError):
+        return control_error("photo must be base64; photo_delay_ms and photo_pad_to integers")
+    content += b"\0" * max(0, pad_to - len(content))
+    content_type = str(data.get("photo_type") or sniff(content))
+    return runtime.media.put(content, content_type, delay), content_type
+
+
+def _media_url(
+    runtime: Runtime,
+    channel: str,
+    provider_message_id: str,
+    data: dict[str, Any],
+    photo: tuple[str, str] | None,
+) -> str | None:
+    """Where the platform says the file is, in its documented shape (sandbox/media.py)."""
+    if photo is None:
+        return None
+    if data.get("media_url"):  # a URL of the test's choosing (an SSRF target, say)
+        return str(data["media_url"])
+    media_id = photo[0]
+    if channel == "whatsapp":
+        return f"{runtime.base_url}/whatsapp-media/{media_id}"  # the webhook carries the id
+    if channel == "sms":
+        sid = runtime.config.twilio_account_sid
+        return (
+            f"{runtime.base_url}/twilio/2010-04-01/Accounts/{sid}/Messages/"
+            f"{provider_message_id}/Media/ME{media_id}"
+        )
+    expires = time.time() + runtime.state.settings.attachment_url_seconds
+    return f"{runtime.base_url}/cdn/{media_id}.jpg?oe={expires:.3f}"
 
 
 def _send_shape(
@@ -288,8 +334,17 @@ def change_settings(runtime: Runtime, request: Request) -> Response:
         return control_error(f"{', '.join(numbers)} must not be negative")
     auto_status = data.get("auto_status", settings.auto_status)
     advanced = data.get("twilio_advanced_opt_out", settings.twilio_advanced_opt_out)
-    if not isinstance(auto_status, bool) or not isinstance(advanced, bool):
-        return control_error("auto_status and twilio_advanced_opt_out must be true or false")
+    media_auth = data.get("twilio_media_auth", settings.twilio_media_auth)
+    if not all(isinstance(flag, bool) for flag in (auto_status, advanced, media_auth)):
+        return control_error(
+            "auto_status, twilio_advanced_opt_out and twilio_media_auth must be true or false"
+        )
+    try:
+        url_seconds = int(data.get("attachment_url_seconds", settings.attachment_url_seconds))
+    except (TypeError, ValueError):
+        return control_error("attachment_url_seconds must be an integer")
+    settings.attachment_url_seconds = url_seconds
+    settings.twilio_media_auth = media_auth
     settings.twilio_advanced_opt_out = advanced
     settings.auto_status = auto_status
     for name, value in values.items():
@@ -299,6 +354,7 @@ def change_settings(runtime: Runtime, request: Request) -> Response:
 
 def reset(runtime: Runtime, request: Request) -> Response:
     runtime.state.reset()
+    runtime.media.clear()
     return json_response({"reset": True})
 
 

@@ -141,7 +141,15 @@ def _permanent_failure(channel: str, plan: FailurePlan) -> Response:
     return graph_error(400, 551, "(#551) This person isn't available right now.", subcode=1545041)
 
 
+def _mms_unsupported(channel: str, plan: FailurePlan) -> Response:
+    """Twilio 21621: the From number is not enabled for MMS (twilio.com/docs/api/errors/21621)."""
+    if channel != "sms":
+        return _permanent_failure(channel, plan)
+    return twilio_error(400, 21621, "The 'From' number has not been enabled for MMS")
+
+
 _FAILURE_ANSWERS: dict[str, Callable[[str, FailurePlan], Response]] = {
+    "mms_unsupported": _mms_unsupported,
     "http500": _server_error,
     "http429": _rate_limited,
     "timeout": _gateway_timeout,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sandbox.config import SandboxConfig
 from sandbox.delivery import WebhookPoster
+from sandbox.media import MediaStore
 from sandbox.state import SandboxState
 
 
@@ -17,6 +18,7 @@ class Runtime:
     poster: WebhookPoster
     stopping: threading.Event = field(default_factory=threading.Event)
     base_url: str = ""  # the sandbox's own URL, known once the socket is bound
+    media: MediaStore = field(default_factory=MediaStore)  # photos sent and uploaded
 
     @classmethod
     def create(cls, config: SandboxConfig) -> Runtime:

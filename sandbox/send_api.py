@@ -10,11 +10,22 @@ import base64
 import binascii
 import email.utils
 import hmac
+import json
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from sandbox import errors
 from sandbox.config import META_CHANNELS, Identity
+from sandbox.media import (
+    IMAGE_LIMITS,
+    IMAGE_TYPES,
+    FetchFailed,
+    encoded,
+    fetch,
+    multipart_parts,
+    sniff,
+)
 from sandbox.runtime import Runtime
 from sandbox.state import Record
 from sandbox.web import Request, Response, json_response
@@ -33,19 +44,24 @@ def graph_send(runtime: Runtime, request: Request, object_id: str) -> Response:
         )
     identity = _instagram_through_page(runtime, request, identity)
     channel = identity.channel
-    if not _bearer_token_matches(request, runtime.config.access_token(channel)):
+    if not bearer_token_matches(request, runtime.config.access_token(channel)):
         return _reject(runtime, channel, object_id, "bad token", errors.unauthorized(channel))
     refusal = _planned_failure(runtime, channel, object_id)
     if refusal is not None:
         return refusal
     try:
-        payload = request.json()
-        if not isinstance(payload, dict):
-            raise ValueError("body is not a JSON object")
-        if channel == "whatsapp":
-            record = _whatsapp_record(payload)
+        if request.headers.get("content-type", "").startswith("multipart/") and channel != (
+            "whatsapp"
+        ):
+            record = _page_record(runtime, channel, _file_send(request))
         else:
-            record = _page_record(channel, payload)
+            payload = request.json()
+            if not isinstance(payload, dict):
+                raise ValueError("body is not a JSON object")
+            if channel == "whatsapp":
+                record = _whatsapp_record(runtime, payload)
+            else:
+                record = _page_record(runtime, channel, payload)
         record["posted_to"] = object_id  # the Graph object the send was posted to
     except ValueError as error:
         return _reject(
@@ -72,7 +88,7 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
     runtime.pause(runtime.state.settings.latency_ms / 1000)
     config = runtime.config
     expected = (config.twilio_account_sid, config.twilio_auth_token)
-    if account_sid != config.twilio_account_sid or not _basic_auth_matches(request, expected):
+    if account_sid != config.twilio_account_sid or not basic_auth_matches(request, expected):
         return _reject(runtime, "sms", account_sid, "bad credentials", errors.unauthorized("sms"))
     form = request.form()
     sender = form.get("From", "")
@@ -90,13 +106,8 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
     if refusal is not None:
         return refusal
     to, body = form.get("To", ""), form.get("Body", "")
-    problem = None
-    if not to:
-        problem = (21604, "A 'To' phone number is required.")
-    elif not body and not form.get("MediaUrl"):
-        problem = (21602, "Message body is required.")
-    elif len(body) > TEXT_LIMITS["sms"]:
-        problem = (21617, "The concatenated message body exceeds the 1600 character limit.")
+    media_urls = parse_qs(request.body.decode(), keep_blank_values=True).get("MediaUrl", [])
+    problem = _twilio_problem(to, body, media_urls)
     if problem is not None:
         response = errors.twilio_error(400, *problem)
         return _reject(runtime, "sms", identity.provider_id, problem[1], response)
@@ -104,8 +115,14 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         # The person replied STOP to this number (sandbox.opt_out): Twilio sends nothing.
         response = errors.unsubscribed_recipient()
         return _reject(runtime, "sms", identity.provider_id, "opted out", response)
-    record: Record = {"to": to, "type": "text", "text": body}
+    record: Record = {"to": to, "type": "mms" if media_urls else "text", "text": body}
     record["status_callback"] = form.get("StatusCallback") or None
+    if media_urls:
+        try:
+            record["photos"] = _mms_photos(media_urls)
+        except ValueError as error:
+            response = errors.twilio_error(400, 21620, f"Invalid media URL(s): {error}")
+            return _reject(runtime, "sms", identity.provider_id, str(error), response)
     send = _accept(runtime, identity, record)
     created = email.utils.formatdate(send["received_at"], usegmt=True).replace("GMT", "+0000")
     sid = send["provider_message_id"]
@@ -119,7 +136,7 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         "messaging_service_sid": form.get("MessagingServiceSid"),
         "direction": "outbound-api",
         "num_segments": str(segment_count(body)),
-        "num_media": "0",
+        "num_media": str(len(media_urls)),
         "price": None,
         "price_unit": "USD",
         "error_code": None,
@@ -131,6 +148,26 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         "uri": f"/2010-04-01/Accounts/{config.twilio_account_sid}/Messages/{sid}.json",
     }
     return json_response(answer, 201)
+
+
+def _twilio_problem(to: str, body: str, media_urls: list[str]) -> tuple[int, str] | None:
+    if not to:
+        return (21604, "A 'To' phone number is required.")
+    if not body and not media_urls:
+        return (21602, "Message body is required.")
+    if len(body) > TEXT_LIMITS["sms"]:
+        return (21617, "The concatenated message body exceeds the 1600 character limit.")
+    return None
+
+
+def _mms_photos(urls: list[str]) -> list[dict[str, Any]]:
+    """Twilio fetches each MediaUrl (at most 10), 5 MB for the whole message."""
+    if len(urls) > 10:
+        raise ValueError("at most 10 MediaUrl")
+    photos = [_fetched_photo("sms", url) for url in urls]
+    if sum(int(photo["size"]) for photo in photos) > IMAGE_LIMITS["sms"]:
+        raise ValueError("the media is larger than 5 MB in all")
+    return photos
 
 
 def _instagram_through_page(runtime: Runtime, request: Request, identity: Identity) -> Identity:
@@ -149,7 +186,66 @@ def _instagram_through_page(runtime: Runtime, request: Request, identity: Identi
     return linked or identity
 
 
-def _whatsapp_record(payload: dict[str, Any]) -> Record:
+def _file_send(request: Request) -> dict[str, Any]:
+    """The Send API with a file (multipart: recipient, message, filedata) as a payload whose
+    attachment carries the file."""
+    parts = multipart_parts(request)
+    try:
+        payload = {
+            name: json.loads(parts[name][1])
+            if name in ("recipient", "message")
+            else (parts[name][1].decode())
+            for name in parts
+            if name != "filedata"
+        }
+    except (KeyError, ValueError) as error:
+        raise ValueError("param recipient and message must be JSON") from error
+    if "filedata" not in parts:
+        raise ValueError("param filedata is required for an attachment upload")
+    message = payload.get("message") or {}
+    attachment = message.get("attachment") if isinstance(message, dict) else None
+    if not isinstance(attachment, dict):
+        raise ValueError("param message[attachment] is required")
+    attachment["file"] = parts["filedata"][1]
+    return payload
+
+
+def _photo(channel: str, data: bytes) -> dict[str, Any]:
+    """A photo the platform accepted, or ValueError in the platform's words."""
+    kind = sniff(data)
+    if kind not in IMAGE_TYPES[channel]:
+        raise ValueError(f"Unsupported image type {kind}")
+    if len(data) > IMAGE_LIMITS[channel]:
+        raise ValueError(f"Image larger than {IMAGE_LIMITS[channel] // (1024 * 1024)} MB")
+    return encoded(data, kind)
+
+
+def _fetched_photo(channel: str, url: str) -> dict[str, Any]:
+    try:
+        return _photo(channel, fetch(url, max_bytes=IMAGE_LIMITS[channel]))
+    except FetchFailed as error:
+        raise ValueError(f"Failed to fetch the attachment: {error}") from error
+
+
+def _whatsapp_image(runtime: Runtime, payload: dict[str, Any]) -> Record:
+    image = payload.get("image") or {}
+    media_id = str(image.get("id") or "")
+    if media_id:
+        stored = runtime.media.get(media_id)
+        if stored is None:
+            raise ValueError("(#131009) Parameter value is not valid: unknown media id")
+        photo = _photo("whatsapp", stored.data)
+    elif image.get("link"):
+        photo = _fetched_photo("whatsapp", str(image["link"]))
+    else:
+        raise ValueError("The parameter image['id'] or image['link'] is required.")
+    caption = image.get("caption") or ""
+    if len(caption) > 1024:
+        raise ValueError("Param image['caption'] must be at most 1024 characters long.")
+    return {"text": caption, "photos": [photo]}
+
+
+def _whatsapp_record(runtime: Runtime, payload: dict[str, Any]) -> Record:
     if payload.get("messaging_product") != "whatsapp":
         raise ValueError("The parameter messaging_product is required.")
     # A phone number in `to`, or a business-scoped user id in `recipient` (a username's user).
@@ -165,6 +261,8 @@ def _whatsapp_record(payload: dict[str, Any]) -> Record:
         if len(body) > TEXT_LIMITS["whatsapp"]:
             raise ValueError("Param text['body'] must be at most 4096 characters long.")
         record["text"] = body
+    elif kind == "image":
+        record.update(_whatsapp_image(runtime, payload))
     elif kind == "template":
         template = payload.get("template") or {}
         if not template.get("name"):
@@ -181,7 +279,21 @@ def _whatsapp_record(payload: dict[str, Any]) -> Record:
     return record
 
 
-def _page_record(channel: str, payload: dict[str, Any]) -> Record:
+def _page_attachment(runtime: Runtime, channel: str, attachment: dict[str, Any]) -> Record:
+    if attachment.get("type") != "image":
+        raise ValueError("the sandbox takes image attachments only")
+    if "file" in attachment:
+        return {"photos": [_photo(channel, attachment["file"])]}
+    payload = attachment.get("payload") or {}
+    if payload.get("url"):
+        return {"photos": [_fetched_photo(channel, str(payload["url"]))]}
+    stored = runtime.media.get(str(payload.get("attachment_id") or ""))
+    if stored is None:
+        raise ValueError("param attachment must have a url, an attachment_id or a file")
+    return {"photos": [_photo(channel, stored.data)]}
+
+
+def _page_record(runtime: Runtime, channel: str, payload: dict[str, Any]) -> Record:
     recipient = str((payload.get("recipient") or {}).get("id") or "")
     if not recipient:
         raise ValueError("param recipient must be non-empty.")
@@ -198,14 +310,17 @@ def _page_record(channel: str, payload: dict[str, Any]) -> Record:
     size = len(text.encode()) if channel == "instagram" and isinstance(text, str) else None
     if isinstance(text, str) and (size or len(text)) > TEXT_LIMITS[channel]:
         raise ValueError(f"Length of param message[text] must be at most {TEXT_LIMITS[channel]}")
-    return {
+    record: Record = {
         "to": recipient,
-        "type": "text" if isinstance(text, str) else "attachment",
+        "type": "text" if isinstance(text, str) else "image",
         "text": text or "",
         "messaging_type": messaging_type,
         "tag": payload.get("tag"),
         "reply_to": (message.get("reply_to") or {}).get("mid"),
     }
+    if not isinstance(text, str):
+        record.update(_page_attachment(runtime, channel, message["attachment"]))
+    return record
 
 
 def _accept(runtime: Runtime, identity: Identity, record: Record) -> Record:
@@ -262,7 +377,7 @@ def _reject(
     return response
 
 
-def _bearer_token_matches(request: Request, expected: str) -> bool:
+def bearer_token_matches(request: Request, expected: str) -> bool:
     header = request.headers.get("authorization", "")
     token = (
         header[7:]
@@ -272,7 +387,7 @@ def _bearer_token_matches(request: Request, expected: str) -> bool:
     return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
 
 
-def _basic_auth_matches(request: Request, expected: tuple[str, str]) -> bool:
+def basic_auth_matches(request: Request, expected: tuple[str, str]) -> bool:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return False

@@ -14,7 +14,7 @@ from typing import Any
 from sandbox.config import PHONE_CHANNELS, Identity, Person, SandboxConfig
 
 Record = dict[str, Any]
-FAILURE_MODES = ("http500", "http429", "timeout", "window_closed", "permanent")
+FAILURE_MODES = ("http500", "http429", "timeout", "window_closed", "permanent", "mms_unsupported")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class Settings:
     # attempts, `webhook_retry_ms` apart, same provider message id and body.
     webhook_retries: int = 0
     webhook_retry_ms: int = 1000
+    # Messenger/Instagram attachment URLs stop working this long after the webhook (403).
+    attachment_url_seconds: int = 300
+    # Twilio's "HTTP Basic Authentication for media": MediaUrl needs the account credentials.
+    twilio_media_auth: bool = True
 
 
 def address_key(channel: str, address: str) -> str:
@@ -249,6 +253,8 @@ class SandboxState:
             self.settings.twilio_advanced_opt_out = False
             self.settings.webhook_retries = 0
             self.settings.webhook_retry_ms = 1000
+            self.settings.attachment_url_seconds = 300
+            self.settings.twilio_media_auth = True
             self.opt_outs.clear()
             self.outbox.clear()
             self.inbound.clear()

@@ -84,6 +84,7 @@ def inbound_message(
     media_url: str | None,
     now: float,
     sms_extra: Mapping[str, str] | None = None,
+    media_type: str = MEDIA_MIME_TYPE,
 ) -> OutgoingWebhook:
     """The webhook announcing that `person` wrote `text` to the relay's `identity`.
 
@@ -91,11 +92,26 @@ def inbound_message(
     """
     if identity.channel == "whatsapp":
         return _whatsapp_message(
-            config, identity, person, provider_message_id, text, reply_to, media_url, now
+            config,
+            identity,
+            person,
+            provider_message_id,
+            text,
+            reply_to,
+            media_url,
+            now,
+            media_type,
         )
     if identity.channel == "sms":
         return _sms_message(
-            config, identity, person, provider_message_id, text, media_url, sms_extra or {}
+            config,
+            identity,
+            person,
+            provider_message_id,
+            text,
+            media_url,
+            sms_extra or {},
+            media_type,
         )
     message: dict[str, Any] = {"mid": provider_message_id}
     if text:
@@ -103,7 +119,9 @@ def inbound_message(
     if reply_to:
         message["reply_to"] = {"mid": reply_to}
     if media_url:
-        message["attachments"] = [{"type": "image", "payload": {"url": media_url}}]
+        kind = media_type.split("/", 1)[0]
+        kind = kind if kind in ("image", "audio", "video") else "file"
+        message["attachments"] = [{"type": kind, "payload": {"url": media_url}}]
     event = {
         "sender": {"id": person.address},
         "recipient": {"id": identity.provider_id},
@@ -122,6 +140,7 @@ def _whatsapp_message(
     reply_to: str | None,
     media_url: str | None,
     now: float,
+    media_type: str = MEDIA_MIME_TYPE,
 ) -> OutgoingWebhook:
     contact: dict[str, Any] = {"profile": {"name": person.name}, "wa_id": digits(person.address)}
     if person.bsuid:
@@ -134,15 +153,17 @@ def _whatsapp_message(
     if reply_to:
         message["context"] = {"from": digits(identity.address), "id": reply_to}
     if media_url:
-        media_id = media_url.rsplit("/", 1)[-1].split(".")[0]
+        media_id = media_url.split("?", 1)[0].rsplit("/", 1)[-1].split(".")[0]
         image: dict[str, Any] = {
             "id": media_id,
-            "mime_type": MEDIA_MIME_TYPE,
+            "mime_type": media_type,
             "sha256": hashlib.sha256(media_id.encode()).hexdigest(),
         }
         if text:
             image["caption"] = text
-        message.update(type="image", image=image)
+        kind = media_type.split("/", 1)[0]
+        kind = kind if kind in ("image", "audio", "video") else "document"
+        message.update({"type": kind, kind: image})
     else:
         message.update(type="text", text={"body": text})
     value = {
@@ -162,6 +183,7 @@ def _sms_message(
     text: str,
     media_url: str | None,
     extra: Mapping[str, str],
+    media_type: str = MEDIA_MIME_TYPE,
 ) -> OutgoingWebhook:
     params = {
         "ToCountry": country_of(identity.address),
@@ -179,7 +201,7 @@ def _sms_message(
         "ApiVersion": "2010-04-01",
     }
     if media_url:
-        params.update(MediaUrl0=media_url, MediaContentType0=MEDIA_MIME_TYPE)
+        params.update(MediaUrl0=media_url, MediaContentType0=media_type)
     params.update(extra)
     return _twilio_form(config, config.webhook_url("sms"), params)
 

@@ -190,6 +190,8 @@ def worker_env(django_db_setup: None, live_server: Any, sandbox: Any) -> dict[st
     env["CONN_MAX_AGE"] = "0"
     # Each test recreates identities in a flushed database: the worker must not keep them.
     env["RELAY_SNAPSHOT_SECONDS"] = "0"
+    # A photo download that takes longer is refused as too slow (tests/relay/test_photo_refusals).
+    env["RELAY_MEDIA_FETCH_SECONDS"] = "3"
     return env
 
 

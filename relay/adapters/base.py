@@ -79,6 +79,39 @@ HELD_BACK_KINDS = frozenset(
 
 
 @dataclass(frozen=True)
+class MediaRef:
+    """A file a person sent, as the platform names it: never logged, never on the broker (the
+    relay seals it in a MediaFetch row until the download, relay/services/media_fetch.py)."""
+
+    kind: str  # "image", or what else it is: audio, video, document, sticker, file
+    # WhatsApp: the media id (GET /<media-id> gives a short-lived URL); Messenger, Instagram:
+    # the attachment's payload.url (it expires); Twilio: MediaUrlN.
+    reference: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """A cleaned photo to send beside (or as) the text."""
+
+    data: bytes
+    content_type: str  # image/jpeg or image/png: what every platform takes
+    file_name: str  # a neutral name ("photo.jpg"): the sender's file name is not sent on
+    # A public, signed, expiring URL the relay serves for this photo and this delivery only
+    # (relay/services/media_links.py): for the platforms that fetch by URL (Twilio MMS,
+    # Instagram), and a page showing it for SMS numbers MMS cannot reach.
+    public_url: str = ""
+    page_url: str = ""
+
+
+class MediaUnavailable(Exception):
+    """The platform will not hand over the file (expired, gone, refused): retrying won't help."""
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     channel: str
     provider_message_id: str  # wamid / mid / MessageSid: the dedupe key
@@ -94,6 +127,7 @@ class InboundMessage:
     referral: str | None = None  # a deep link's ?ref= value (the relay handle) when present
     kind: str = MessageKind.TEXT  # a MessageKind value
     postback_payload: str | None = None  # the raw payload of a postback / quick reply
+    media: tuple[MediaRef, ...] = ()  # the files it carries, in the order sent
 
 
 @dataclass(frozen=True)
@@ -153,6 +187,7 @@ class OutboundText:
     outside_window: bool = False  # Messenger/Instagram: send with tag HUMAN_AGENT
     # Instagram through a Facebook Page: the Page's id, which the send posts to instead.
     via_page_id: str = ""
+    media: tuple[OutboundMedia, ...] = ()  # photos; `text` is then their caption
 
 
 @dataclass(frozen=True)
@@ -202,6 +237,9 @@ class WindowClosedError(PermanentSendError):
 
 class Adapter:
     channel: ClassVar[str]
+    # A photo this platform takes: the largest file (its documented limit) and the types.
+    image_max_bytes: ClassVar[int] = 5 * 1024 * 1024
+    image_types: ClassVar[frozenset[str]] = frozenset({"image/jpeg", "image/png"})
 
     def __init__(self, config: PlatformConfig) -> None:
         self.config = config
@@ -228,4 +266,10 @@ class Adapter:
 
     def send(self, message: OutboundText) -> SendResult:
         """Send one text; raise TransientSendError, PermanentSendError or WindowClosedError."""
+        raise NotImplementedError
+
+    def download_media(self, ref: MediaRef, *, max_bytes: int, total_seconds: float) -> bytes:
+        """The bytes of a file a person sent, by the platform's documented flow. Raise
+        MediaUnavailable, TransientSendError, http.DownloadTooLarge / DownloadTooSlow, or
+        url_guard.RefusedUrl for a URL that leads into a private network."""
         raise NotImplementedError

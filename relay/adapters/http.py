@@ -21,7 +21,9 @@ import base64
 import datetime as dt
 import email.utils
 import json as jsonlib
-from collections.abc import Mapping
+import secrets
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -79,7 +81,7 @@ def post(
     url: str | CheckedUrl,
     *,
     json: Any = None,
-    data: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     content: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     auth: tuple[str, str] | None = None,
@@ -123,12 +125,99 @@ def post(
     return Response(answer.status, answer.headers, answer.data)
 
 
+class DownloadTooLarge(Exception):
+    """The answer was longer than the caller's `max_bytes`: reading stopped there."""
+
+
+class DownloadTooSlow(Exception):
+    """The answer did not arrive in full within the caller's total time."""
+
+
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+def get(
+    url: str | CheckedUrl,
+    *,
+    headers: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    timeout: float | tuple[float, float],
+    max_bytes: int,
+    total_seconds: float,
+) -> Response:
+    """GET a download (a photo a platform holds for the relay), reading at most `max_bytes`
+    within `total_seconds` in all; raise DownloadTooLarge, DownloadTooSlow, or
+    TransientSendError when the host is unreachable. A 3xx is never followed (a redirect could
+    lead past the URL guard). What the answer says it is (Content-Type) is not trusted here:
+    the caller decodes the bytes."""
+    sent = {"User-Agent": USER_AGENT, **(headers or {})}
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        sent["Authorization"] = f"Basic {token}"
+    connect, read = timeouts(timeout)
+    deadline = time.monotonic() + total_seconds
+    try:
+        answer = _send(
+            url,
+            None,
+            sent,
+            urllib3.Timeout(connect=connect, read=min(read, total_seconds)),
+            method="GET",
+        )
+    except urllib3.exceptions.NewConnectionError as error:
+        raise TransientSendError("could not reach the host") from error
+    except urllib3.exceptions.TimeoutError as error:
+        raise DownloadTooSlow("no answer in time") from error
+    except urllib3.exceptions.HTTPError as error:
+        raise TransientSendError("could not reach the host") from error
+    try:
+        return Response(answer.status, answer.headers, _read_bounded(answer, max_bytes, deadline))
+    finally:
+        answer.release_conn()
+
+
+def _read_bounded(answer: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float) -> bytes:
+    declared = answer.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise DownloadTooLarge("declared too long")  # not read at all
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise DownloadTooSlow("the answer took too long")
+            chunk = answer.read(DOWNLOAD_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_bytes:
+                raise DownloadTooLarge("longer than allowed")
+            chunks.append(chunk)
+    except urllib3.exceptions.TimeoutError as error:
+        raise DownloadTooSlow("the answer stalled") from error
+    except urllib3.exceptions.HTTPError as error:
+        raise TransientSendError("the download broke off") from error
+
+
 def _send(
-    url: str | CheckedUrl, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+    url: str | CheckedUrl,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: urllib3.Timeout,
+    *,
+    method: str = "POST",
 ) -> urllib3.BaseHTTPResponse:
+    preload = method != "GET"  # a download is streamed, so its size can be bounded
     if isinstance(url, str):
-        return pool.request(
-            "POST", url, body=body, headers=headers, timeout=timeout, retries=False, redirect=False
+        return pool.urlopen(
+            method,
+            url,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            retries=False,
+            redirect=False,
+            preload_content=preload,
         )
     # Connect to the checked IP: urllib3 never resolves the host name, so DNS cannot answer
     # differently now than it did to the guard. The host name still names the site: Host
@@ -138,7 +227,7 @@ def _send(
         url.address, url.port, url.scheme, pool_kwargs=tls if url.scheme == "https" else None
     )
     return host_pool.urlopen(
-        "POST",
+        method,
         url.target,
         body=body,
         headers={**headers, "Host": url.host_header},
@@ -146,6 +235,7 @@ def _send(
         retries=False,
         redirect=False,
         assert_same_host=False,
+        preload_content=preload,
     )
 
 
@@ -176,3 +266,27 @@ def json_object(response: Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def multipart(
+    fields: Mapping[str, str], file_field: str, file_name: str, content_type: str, data: bytes
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with text `fields` and one file; (body, its Content-Type)."""
+    boundary = f"perantara-{secrets.token_hex(12)}"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    parts.append(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+            f'filename="{file_name}"\r\nContent-Type: {content_type}\r\n\r\n'
+        ).encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relay.adapters.base import OutboundText
+from relay.adapters.base import OutboundMedia, OutboundText, SendResult
 from relay.adapters.meta import MetaMessagingAdapter
 
 
@@ -23,3 +23,13 @@ class InstagramAdapter(MetaMessagingAdapter):
         if message.via_page_id and self.config.page_api_base:
             return f"{self.config.page_api_base.rstrip('/')}/{message.via_page_id}/messages"
         return super().send_url(message)
+
+    def send_photo(self, message: OutboundText, photo: OutboundMedia) -> SendResult:
+        """By URL: `attachment.payload.url`, a signed link the relay serves for this photo and
+        this delivery only (Instagram Messaging, "Send a Message": an image by URL). The
+        attachment upload API exists only through a Facebook Page (`platform=instagram` on
+        /<PAGE_ID>/message_attachments), and Instagram Login accounts have no Page; the URL
+        form works for both kinds of account, so there is one path."""
+        return self._send_message(
+            message, {"attachment": {"type": "image", "payload": {"url": photo.public_url}}}
+        )

@@ -19,6 +19,7 @@ from relay.adapters.base import (
     Ignored,
     InboundMessage,
     MalformedPayload,
+    MediaRef,
     MessageKind,
     Parsed,
     Rejection,
@@ -239,6 +240,7 @@ class _Reader:
             has_media=bool(attachments) or kind == MessageKind.UNSUPPORTED,
             referral=ref,
             postback_payload=optional_str(quick_reply, "payload", f"{where}.quick_reply"),
+            media=_media_refs(attachments, types),
         )
 
     def postback(self, event: dict[str, Any], postback: dict[str, Any], where: str) -> Parsed:
@@ -331,3 +333,20 @@ class _Reader:
                 )
             ]
         )
+
+
+def _media_refs(attachments: list[dict[str, Any]], types: set[str]) -> tuple[MediaRef, ...]:
+    """The files of a message: images keep their `payload.url` (fetched at once: it
+    expires), other files only their kind (they are refused, so their URL is not kept)."""
+    if types & (LOCATION_ATTACHMENTS | {STORY_MENTION}):
+        return ()
+    refs = []
+    for attachment in attachments:
+        kind = str(attachment.get("type") or "file")
+        payload = attachment.get("payload")
+        url = payload.get("url") if isinstance(payload, dict) else None
+        if kind == "image" and isinstance(url, str) and url:
+            refs.append(MediaRef("image", url))
+        elif kind != "image":
+            refs.append(MediaRef(kind, ""))
+    return tuple(refs)

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Any, ClassVar
 
-from relay.adapters import http, messaging_events
+from relay.adapters import downloads, http, messaging_events
 from relay.adapters.base import (
     Adapter,
+    MediaRef,
+    OutboundMedia,
     OutboundText,
     Parsed,
     PermanentSendError,
@@ -155,21 +158,75 @@ class MetaMessagingAdapter(Adapter):
     def send_url(self, message: OutboundText) -> str:
         return f"{self.config.api_base.rstrip('/')}/{message.identity_provider_id}/messages"
 
+    # Images: PNG and JPEG, at most 8 MB (Instagram Messaging "Send a Message" media table;
+    # the Messenger Platform's image guidance gives the same 8 MB).
+    image_max_bytes = 8 * 1024 * 1024
+
+    def download_media(self, ref: MediaRef, *, max_bytes: int, total_seconds: float) -> bytes:
+        """An attachment's `payload.url` is a CDN URL that expires: fetched at once, without
+        credentials (Messenger Platform, webhook "messages" event, attachments)."""
+        return downloads.fetch(
+            ref.reference,
+            max_bytes=max_bytes,
+            total_seconds=total_seconds,
+            connect_timeout=min(3.0, self.config.timeout_seconds),
+        )
+
     def send(self, message: OutboundText) -> SendResult:
+        """A Messenger or Instagram message carries text or one attachment, not both: the text
+        goes first, then each photo as a message of its own."""
+        result = self._send_message(message, {"text": message.text[: self.text_limit]})
+        for photo in message.media:
+            result = self.send_photo(message, photo)
+        return result
+
+    def send_photo(self, message: OutboundText, photo: OutboundMedia) -> SendResult:
+        """Messenger: the file itself, uploaded and sent in one multipart call (Send API,
+        "attach from file": recipient, message with an attachment, filedata), so the photo
+        never needs a public URL."""
+        envelope = self._envelope(message)
+        fields = {
+            name: json.dumps(value) if isinstance(value, dict) else value
+            for name, value in envelope.items()
+        }
+        fields["message"] = json.dumps(
+            {"attachment": {"type": "image", "payload": {"is_reusable": False}}}
+        )
+        body, content_type = http.multipart(
+            fields, "filedata", photo.file_name, photo.content_type, photo.data
+        )
+        response = http.post(
+            self.send_url(message),
+            content=body,
+            headers={
+                "Authorization": f"Bearer {self.config.access_token}",
+                "Content-Type": content_type,
+            },
+            timeout=self.config.timeout_seconds,
+        )
+        return self._answer(response)
+
+    def _envelope(self, message: OutboundText) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "recipient": {"id": message.to_address},
             "messaging_type": "RESPONSE",
-            "message": {"text": message.text[: self.text_limit]},
         }
         if message.outside_window:
             payload["messaging_type"] = "MESSAGE_TAG"
             payload["tag"] = "HUMAN_AGENT"
+        return payload
+
+    def _send_message(self, message: OutboundText, content: dict[str, Any]) -> SendResult:
+        payload = {**self._envelope(message), "message": content}
         response = http.post(
             self.send_url(message),
             json=payload,
             headers={"Authorization": f"Bearer {self.config.access_token}"},
             timeout=self.config.timeout_seconds,
         )
+        return self._answer(response)
+
+    def _answer(self, response: http.Response) -> SendResult:
         if response.ok:
             message_id = http.json_object(response).get("message_id")
             if isinstance(message_id, str) and message_id:

@@ -10,12 +10,13 @@ import re
 import urllib.parse
 from typing import Any
 
-from relay.adapters import http
+from relay.adapters import downloads, http
 from relay.adapters.base import (
     Adapter,
     Ignored,
     InboundMessage,
     MalformedPayload,
+    MediaRef,
     MessageKind,
     OutboundText,
     Parsed,
@@ -174,8 +175,26 @@ class SmsAdapter(Adapter):
             timestamp=now,
             has_media=media_count > 0,
             kind=kind,
+            media=_media_refs(fields, media_count),
         )
         return Parsed(events=[message])
+
+    # Twilio MMS: 5 MB for the whole message (twilio.com/docs/messaging/guides/accepted-mime-types).
+    image_max_bytes = 5 * 1024 * 1024
+
+    def download_media(self, ref: MediaRef, *, max_bytes: int, total_seconds: float) -> bytes:
+        """MediaUrlN (twilio.com/docs/messaging/guides/webhook-request). With HTTP Basic
+        authentication on for media, Twilio wants the Account SID and Auth Token: they are sent
+        only to Twilio's own API host, never to a host a URL or a redirect names."""
+        api_host = urllib.parse.urlsplit(self.config.api_base).netloc
+        ours = urllib.parse.urlsplit(ref.reference).netloc == api_host
+        return downloads.fetch(
+            ref.reference,
+            auth=(self.config.access_token, self.config.app_secret) if ours else None,
+            max_bytes=max_bytes,
+            total_seconds=total_seconds,
+            connect_timeout=min(3.0, self.config.timeout_seconds),
+        )
 
     def ack(self) -> tuple[int, str, str]:
         # An empty TwiML response: acknowledge, auto-reply nothing; replies go out via REST.
@@ -192,7 +211,7 @@ class SmsAdapter(Adapter):
             form["StatusCallback"] = self.config.status_callback_url
         response = http.post(
             f"{self.config.api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json",
-            data=form,
+            data=_media_urls(form, message) if message.media else form,
             auth=(account_sid, self.config.app_secret),
             timeout=self.config.timeout_seconds,
         )
@@ -203,6 +222,35 @@ class SmsAdapter(Adapter):
                 return SendResult(sid)
             raise TransientSendError("the platform's answer could not be read")
         raise _send_error(response, body)
+
+
+def _media_refs(fields: dict[str, str], count: int) -> tuple[MediaRef, ...]:
+    """MediaUrl0..N with MediaContentType0..N (at most 10 per MMS); only images keep their URL."""
+    refs = []
+    for index in range(min(count, MAX_MEDIA)):
+        url = fields.get(f"MediaUrl{index}", "")
+        declared = fields.get(f"MediaContentType{index}", "")
+        if declared.startswith("image/") and url:
+            refs.append(MediaRef("image", url))
+        else:
+            refs.append(MediaRef(declared.split("/", 1)[0] or "file", ""))
+    return tuple(refs)
+
+
+MAX_MEDIA = 10
+# Twilio sends MMS to US and Canadian numbers only (Twilio support, "Which countries support
+# MMS?"); elsewhere the delivery sends a text with a link to a page that shows the photo.
+MMS_PREFIXES = ("+1",)
+
+
+def mms_reaches(address: str) -> bool:
+    return address.startswith(MMS_PREFIXES)
+
+
+def _media_urls(form: dict[str, str], message: OutboundText) -> list[tuple[str, str]]:
+    """The form with one MediaUrl per photo (Twilio takes the parameter repeated): public,
+    signed, expiring URLs Twilio fetches once (relay/services/media_links.py)."""
+    return [*form.items(), *(("MediaUrl", photo.public_url) for photo in message.media)]
 
 
 def _send_error(response: http.Response, body: dict[str, Any]) -> Exception:

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from contacts.phones import is_bsuid
-from relay.adapters import http
+from relay.adapters import downloads, http
 from relay.adapters.base import (
     Adapter,
     Ignored,
     InboundMessage,
     MalformedPayload,
+    MediaRef,
+    MediaUnavailable,
     MessageKind,
     OutboundText,
     Parsed,
@@ -39,6 +41,8 @@ from relay.adapters.meta import (
 )
 
 TEXT_LIMIT = 4096
+# An image message's caption (Cloud API reference, "Media messages": caption, 1024 characters).
+CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 512
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
 # Not messages a person wrote: number-change notices ("system") and the "user opened the chat"
@@ -162,6 +166,7 @@ class WhatsAppAdapter(Adapter):
                     referral=ref if isinstance(ref, str) and ref else None,
                     kind=content.kind,
                     postback_payload=content.payload,
+                    media=content.media,
                 )
             ]
         )
@@ -187,11 +192,83 @@ class WhatsAppAdapter(Adapter):
         )
         return Parsed(events=[update])
 
+    # Cloud API "Supported media types": images are image/jpeg and image/png, at most 5 MB.
+    image_max_bytes = 5 * 1024 * 1024
+
+    def download_media(self, ref: MediaRef, *, max_bytes: int, total_seconds: float) -> bytes:
+        """Cloud API "Retrieve media URL" then "Download media": GET /<media-id> with the
+        bearer token answers a URL valid for 5 minutes, which is downloaded with the same
+        token (developers.facebook.com/docs/whatsapp/cloud-api/reference/media)."""
+        lookup = http.get(
+            f"{self.config.api_base.rstrip('/')}/{ref.reference}",
+            headers={"Authorization": f"Bearer {self.config.access_token}"},
+            timeout=self.config.timeout_seconds,
+            max_bytes=64 * 1024,
+            total_seconds=total_seconds,
+        )
+        if lookup.status_code >= 500:
+            raise TransientSendError("WhatsApp had a temporary problem")
+        url = http.json_object(lookup).get("url")
+        if not lookup.ok or not isinstance(url, str) or not url:
+            raise MediaUnavailable("WhatsApp did not give the media's URL")
+        return downloads.fetch(
+            url,
+            bearer=self.config.access_token,
+            max_bytes=max_bytes,
+            total_seconds=total_seconds,
+            connect_timeout=min(3.0, self.config.timeout_seconds),
+        )
+
     def send(self, message: OutboundText) -> SendResult:
-        payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
-        # A user known only by their business-scoped user id is addressed with `recipient`;
-        # a phone number goes in `to` (WhatsApp Cloud API, "Business-scoped user IDs").
-        payload["recipient" if is_bsuid(message.to_address) else "to"] = message.to_address
+        if message.media and not message.use_template:
+            return self._send_photos(message)
+        return self._send_payload(message, self._text_or_template(message))
+
+    def _send_photos(self, message: OutboundText) -> SendResult:
+        """Upload each photo (POST /<phone-number-id>/media, multipart, messaging_product=
+        whatsapp) and send it by id as an image message, the text as the first one's caption
+        (or before them, when longer than a caption may be)."""
+        caption = message.text
+        result = None
+        if len(caption) > CAPTION_LIMIT:
+            result = self._send_payload(message, self._text_or_template(message))
+            caption = ""
+        for photo in message.media:
+            media_id = self._upload(message.identity_provider_id, photo.data, photo.content_type)
+            image: dict[str, Any] = {"id": media_id}
+            if caption:
+                image["caption"] = caption
+                caption = ""
+            result = self._send_payload(message, {"type": "image", "image": image})
+        assert result is not None
+        return result
+
+    def _upload(self, phone_number_id: str, data: bytes, content_type: str) -> str:
+        body, multipart_type = http.multipart(
+            {"messaging_product": "whatsapp", "type": content_type},
+            "file",
+            "photo." + content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg"),
+            content_type,
+            data,
+        )
+        response = http.post(
+            f"{self.config.api_base.rstrip('/')}/{phone_number_id}/media",
+            content=body,
+            headers={
+                "Authorization": f"Bearer {self.config.access_token}",
+                "Content-Type": multipart_type,
+            },
+            timeout=self.config.timeout_seconds,
+        )
+        media_id = http.json_object(response).get("id") if response.ok else None
+        if isinstance(media_id, str) and media_id:
+            return media_id
+        if response.ok:
+            raise TransientSendError("the platform's answer could not be read")
+        raise _send_error(response)
+
+    def _text_or_template(self, message: OutboundText) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
         if message.use_template:
             if not self.config.template_name:
                 raise PermanentSendError(
@@ -216,6 +293,14 @@ class WhatsAppAdapter(Adapter):
         else:
             payload["type"] = "text"
             payload["text"] = {"preview_url": False, "body": message.text[:TEXT_LIMIT]}
+        return payload
+
+    def _send_payload(self, message: OutboundText, content: dict[str, Any]) -> SendResult:
+        payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+        # A user known only by their business-scoped user id is addressed with `recipient`;
+        # a phone number goes in `to` (WhatsApp Cloud API, "Business-scoped user IDs").
+        payload["recipient" if is_bsuid(message.to_address) else "to"] = message.to_address
+        payload.update(content)
         if message.reply_to_provider_id:
             payload["context"] = {"message_id": message.reply_to_provider_id}
         if message.callback_data:
@@ -263,6 +348,7 @@ class _Content:
     has_media: bool = False
     payload: str | None = None  # the id or payload of a tapped button
     reply_to: str | None = None  # the message a reaction is on
+    media: tuple[MediaRef, ...] = ()
 
 
 def _content(message: dict[str, Any], kind: str, where: str) -> _Content:
@@ -290,8 +376,13 @@ def _content(message: dict[str, Any], kind: str, where: str) -> _Content:
             reply_to=optional_str(body or {}, "message_id", inside),
         )
     if kind in MEDIA_TYPES:
+        # {id, mime_type, sha256, caption}: the id is fetched by a second Graph call.
+        media_id = optional_str(body or {}, "id", inside)
         return _Content(
-            MessageKind.MEDIA, optional_str(body or {}, "caption", inside) or "", has_media=True
+            MessageKind.MEDIA,
+            optional_str(body or {}, "caption", inside) or "",
+            has_media=True,
+            media=(MediaRef(kind, media_id),) if media_id else (),
         )
     if kind == "location":
         return _Content(MessageKind.LOCATION, has_media=True)

@@ -15,6 +15,7 @@ from relay.models.core import (
 )
 from relay.models.e2ee import DeviceKey
 from relay.models.media import MediaFile
+from relay.models.media_fetch import MediaFetch
 from relay.models.moderation import AuditEntry, Ban, LegalHold, Report, Sanction
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "IntegratorWebhook",
     "IntegratorWebhookDelivery",
     "LegalHold",
+    "MediaFetch",
     "MediaFile",
     "Message",
     "RelayIdentity",

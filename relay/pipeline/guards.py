@@ -120,13 +120,23 @@ NOT_TEXT = frozenset(
 )
 
 
+def carries_photos(ctx: Context) -> bool:
+    """Photos go with the message: a web road's stored ones, or a platform's to download."""
+    event = ctx.submission.event
+    platform_photos = event is not None and any(
+        ref.is_image and ref.reference for ref in event.media
+    )
+    return bool(ctx.submission.media) or platform_photos
+
+
 def carriable_content(ctx: Context) -> Stop | None:
-    """Only text is relayed, up to RELAY_MAX_TEXT_CHARS: a photo alone, a location, a contact
-    card or a text too long is refused with a notice that says so."""
+    """Text up to RELAY_MAX_TEXT_CHARS and photos are relayed: a file that is not a photo
+    (audio, video, a document, a sticker) with no text, a location, a contact card or a text
+    too long is refused with a notice that says so."""
     event = ctx.submission.event
     if event is not None and event.kind in NOT_TEXT and not ctx.text.strip():
         return Stop(Outcome.UNSUPPORTED, Notice("content_unsupported"))
-    if ctx.submission.has_media and not ctx.text.strip():
+    if ctx.submission.has_media and not ctx.text.strip() and not carries_photos(ctx):
         return Stop(Outcome.UNSUPPORTED, Notice("media_unsupported"))
     if len(ctx.text.strip()) > settings.RELAY_MAX_TEXT_CHARS:
         limit = str(settings.RELAY_MAX_TEXT_CHARS)
@@ -149,6 +159,8 @@ def visible_text(ctx: Context) -> Stop | None:
     if cleaned or ctx.submission.media:
         return None
     if event is not None and event.referral:  # a deep link opened the chat
+        return None
+    if carries_photos(ctx):  # a photo without a caption
         return None
     return Stop(Outcome.EMPTY, Notice("empty_message"))
 

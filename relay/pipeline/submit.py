@@ -13,11 +13,11 @@ from config import hotsql
 from contacts import services as contacts
 from contacts.models import Channel, Endpoint
 from relay import crypto
-from relay.adapters.base import InboundMessage
-from relay.models import Message, Side
+from relay.adapters.base import InboundMessage, MediaRef
+from relay.models import MediaFile, Message, Side
 from relay.pipeline import guards, routing
 from relay.pipeline.types import Context, Notice, Outcome, Result, Road, Stop, Submission
-from relay.services import e2ee, moderation, optout, outbound, snapshot
+from relay.services import e2ee, media_fetch, moderation, optout, outbound, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +100,8 @@ def _tell_sender(ctx: Context, notice: Notice, conversation: object | None) -> N
 def _relay(ctx: Context) -> Result:
     conversation, sender = ctx.conversation, ctx.sender
     assert conversation is not None and ctx.side is not None and sender is not None
-    event = ctx.submission.event
-    if event is not None and event.has_media:
-        ctx.notices.append(Notice("media_unsupported"))
-    envelope = ctx.submission.e2ee
+    event, envelope = ctx.submission.event, ctx.submission.e2ee
+    photos = _platform_photos(ctx)
     message = outbound.relay_message(
         conversation=conversation,
         sender_side=ctx.side,
@@ -115,15 +113,44 @@ def _relay(ctx: Context) -> Result:
         hold=ctx.hold,
         introduce=ctx.created,
         commitment=envelope.commitment if envelope is not None else None,
+        await_photos=bool(photos) and not ctx.hold,
+        with_photos=bool(photos or ctx.submission.media),
     )
     if envelope is not None:
         e2ee.frank(message, conversation)
+    _attach_photos(ctx, message, photos)
     if ctx.hold:
         moderation.file_report(
             conversation=conversation, reporter_side=Side.RELAY, reason="spam", automatic=True
         )
         return _finish(ctx, Stop(Outcome.HELD, Notice("held_as_spam")), message.pk)
     return _finish(ctx, Stop(Outcome.RELAYED), message.pk)
+
+
+def _platform_photos(ctx: Context) -> list[MediaRef]:
+    """The photos a platform message carries, to download; a file that is not a photo is not
+    forwarded, and the sender is told (the text, or the photos, beside it still go)."""
+    event = ctx.submission.event
+    if event is None:
+        return []
+    photos = [ref for ref in event.media if ref.is_image and ref.reference]
+    if event.has_media and len(photos) < max(1, len(event.media)):
+        ctx.notices.append(
+            Notice("media_unsupported_text_sent" if ctx.body.strip() else "media_unsupported")
+        )
+    return photos
+
+
+def _attach_photos(ctx: Context, message: Message, photos: list[MediaRef]) -> None:
+    """A web road's photos (stored already) become the message's; a platform's are queued for
+    download, and the message's delivery waits for them."""
+    uploaded = [photo.pk for photo in ctx.submission.media]
+    if uploaded:
+        MediaFile.objects.filter(
+            pk__in=uploaded, conversation=message.conversation, message__isnull=True
+        ).update(message=message)
+    if photos:
+        media_fetch.queue(message=message, refs=photos, channel=message.channel)
 
 
 # --- Identification: who wrote, to which of our identities; a platform retry stops here --------

@@ -38,10 +38,20 @@ from relay.adapters.base import (
 from relay.adapters.meta import MESSENGER_UNAVAILABLE
 from relay.adapters.sms import OPTED_OUT as OPTED_OUT_CODE
 from relay.adapters.whatsapp import UNDELIVERABLE as WHATSAPP_UNDELIVERABLE
-from relay.models import Conversation, Delivery, Message, Side
+from relay.models import Conversation, Delivery, MediaFetch, MediaFile, Message, Side
 from relay.notices import render_notice
-from relay.services import early_statuses, event_counts, optout, outbound, snapshot, workers
+from relay.services import (
+    early_statuses,
+    event_counts,
+    media_fetch,
+    optout,
+    outbound,
+    snapshot,
+    workers,
+)
 from relay.services.counters import Counter, count
+from relay.services.photos import StoredPhoto, for_delivery, photos_for_platform
+from relay.services.photos import send as send_with_photos
 
 logger = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=24)
@@ -188,14 +198,20 @@ def _deliver_claimed(delivery: Delivery) -> DeliveryResult:
         identity = snapshot.current().identities_by_pk.get(delivery.identity_id)
         if identity is not None:
             delivery.identity = identity
+    with_photos = bool(delivery.notice_params.get("photos"))
+    if with_photos and media_fetch.give_up_stale(message_id=delivery.message_id or 0):
+        return _wait_for_photos(delivery)
     delivery.attempts += 1
     try:
+        if with_photos and _nothing_left(delivery):
+            return _drop(delivery)
         if delivery.channel == Channel.WEB:
             # The web inbox reads messages from the database: arriving there is delivery.
             return _acknowledged(delivery, _finish(delivery, Delivery.State.DELIVERED))
         if _carrier_opted_out(delivery):
             return _fail(delivery, OPTED_OUT_REASON, "opted-out")
-        return _acknowledged(delivery, _send(delivery, render(delivery)))
+        text = render(delivery)
+        return _acknowledged(delivery, _send(delivery, text, for_delivery(delivery)))
     except crypto.BodyUnreadable:
         return _fail(delivery, "the message expired before it could be delivered", "shredded")
     except DatabaseError:
@@ -213,6 +229,50 @@ def _deliver_claimed(delivery: Delivery) -> DeliveryResult:
             updated_at=timezone.now(),
         )
         return DeliveryResult("retry", retry_in=wait)
+
+
+def _wait_for_photos(delivery: Delivery) -> DeliveryResult:
+    """Its photos are still downloading: hand the row back; the fetch releases it when done
+    (relay/services/media_fetch.py), and this later attempt is the backstop."""
+    wait = settings.RELAY_MEDIA_FETCH_SECONDS
+    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+        state=Delivery.State.PENDING,
+        claimed_until=None,
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
+        updated_at=timezone.now(),
+    )
+    return DeliveryResult("retry", retry_in=wait)
+
+
+def _nothing_left(delivery: Delivery) -> bool:
+    """A photo sent without a caption that could not be forwarded: nothing is left to relay
+    (its sender was told why when the download failed)."""
+    if delivery.kind != Delivery.Kind.RELAY or delivery.message_id is None:
+        return False
+    if not MediaFetch.objects.filter(message_id=delivery.message_id).exists():
+        return False
+    if MediaFile.objects.filter(message_id=delivery.message_id).exists():
+        return False
+    conversation, message = delivery.conversation, delivery.message
+    assert conversation is not None and message is not None
+    key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    return not crypto.decrypt_body(key, message.uid, message.body_sealed).strip()
+
+
+def _drop(delivery: Delivery) -> DeliveryResult:
+    """Nothing to relay: the delivery ends failed without a second notice to its sender."""
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=Delivery.State.FAILED,
+            claimed_until=None,
+            error_code="photo-not-forwarded",
+            error_reason="its photo could not be forwarded and it had no text",
+            attempts=delivery.attempts,
+            updated_at=timezone.now(),
+        )
+        event_counts.delivery_finished(delivery, state=Delivery.State.FAILED, now=timezone.now())
+        _publish_next(delivery)
+    return DeliveryResult("failed")
 
 
 OPTED_OUT_REASON = "the recipient has opted out of messages from this number or account"
@@ -280,11 +340,12 @@ def _within_window(delivery: Delivery) -> bool:
     return last is not None and timezone.now() - last < WINDOW
 
 
-def _send(delivery: Delivery, text: str) -> DeliveryResult:
+def _send(delivery: Delivery, text: str, photos: list[StoredPhoto]) -> DeliveryResult:
     try:
         adapter = adapter_for(delivery.channel)
     except PlatformDisabled:
         return _fail(delivery, "the recipient's messaging app is not connected to the relay", "off")
+    text, media = photos_for_platform(delivery, adapter, text, photos)
     if delivery.identity is None:
         return _fail(delivery, "the relay has no number or account on that app", "no-identity")
     within = _within_window(delivery)
@@ -309,9 +370,10 @@ def _send(delivery: Delivery, text: str) -> DeliveryResult:
         else (),
         outside_window=not within,
         via_page_id=delivery.identity.page_id if delivery.channel == Channel.INSTAGRAM else "",
+        media=media,
     )
     try:
-        result = adapter.send(message)
+        result = send_with_photos(adapter, message, delivery, photos)
     except WindowClosedError as error:
         if delivery.channel == Channel.WHATSAPP and not use_template and delivery.conversation:
             # 131047: free text refused outside the window. Send the template next time.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -138,11 +140,16 @@ def relay_message(
     hold: bool = False,
     introduce: bool = False,
     commitment: bytes | None = None,
+    await_photos: bool = False,
+    with_photos: bool = False,
 ) -> Message:
     """Store an encrypted message and queue its delivery to the other side.
 
     With a franking `commitment`, `text` is a web ↔ web envelope the server cannot read
     (relay/services/e2ee.py): stored sealed like any body, never rendered for an app.
+    `with_photos`: photos go with it. With `await_photos` they are still downloading, and
+    the delivery is not published: the downloads release it (relay/services/media_fetch.py),
+    and a backstop time lets the sweeper find it anyway.
     Must be called inside `transaction.atomic()`.
     """
     message = Message(
@@ -172,10 +179,18 @@ def relay_message(
         identity=via,
         channel=recipient.channel,
         # The first message a seller gets in a conversation says which listing it is about.
-        notice_params={"introduce": True} if introduce else {},
+        notice_params={
+            **({"introduce": True} if introduce else {}),
+            **({"photos": True} if with_photos or await_photos else {}),
+        },
     )
+    if await_photos:
+        delivery.next_attempt_at = timezone.now() + dt.timedelta(
+            seconds=settings.RELAY_MEDIA_FETCH_SECONDS * settings.RELAY_MEDIA_FETCH_ATTEMPTS
+        )
     _store(conversation, message, delivery)
-    publish([delivery.pk])
+    if not await_photos:
+        publish([delivery.pk])
     if introduce:
         # A seller away from the inbox hears of a new buyer by e-mail (if they want it).
         notifications.publish_new_conversation(conversation.pk)

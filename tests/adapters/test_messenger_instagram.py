@@ -11,6 +11,7 @@ import pytest
 from relay.adapters.base import (
     InboundMessage,
     MalformedPayload,
+    MediaRef,
     OutboundText,
     PermanentSendError,
     PlatformConfig,
@@ -88,6 +89,8 @@ def test_messenger_text_with_reply_and_image_becomes_an_inbound_message() -> Non
             timestamp=WHEN,
             reply_to_provider_id="m_prev",
             has_media=True,
+            # The image's URL is kept for the download; it expires, so it is fetched at once.
+            media=(MediaRef("image", "https://cdn.example/i.jpg"),),
         )
     ]
 

@@ -56,10 +56,10 @@ def test_a_message_that_routes_nowhere_gets_help_not_a_guess(world: World) -> No
     assert world.sandbox.outbox(SELLER["instagram"]) == []
 
 
-def test_a_photo_gets_a_polite_text_only_reply(world: World) -> None:
+def test_a_video_gets_a_polite_reply_saying_only_photos_are_relayed(world: World) -> None:
     world.connect_seller("instagram")
-    world.sandbox.send_inbound(BUYER["sms"], "sms-main", "", media=True)
-    assert "Only text is relayed" in last_text(world, BUYER["sms"])
+    world.sandbox.send_inbound(BUYER["sms"], "sms-main", "", media=True, photo_type="video/mp4")
+    assert "Only photos (JPEG, PNG, WebP) are relayed" in last_text(world, BUYER["sms"])
 
 
 def test_the_seller_hears_which_listing_a_new_buyer_writes_about(world: World) -> None:

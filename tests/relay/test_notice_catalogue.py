@@ -8,7 +8,7 @@ import string
 import pytest
 
 from relay import pseudonyms
-from relay.notices import NOTICES, render_notice
+from relay.notices import NOTICES, PROBLEMS, render_notice
 
 SAMPLE = {
     "tags": "K7Q2",
@@ -22,6 +22,7 @@ SAMPLE = {
     "kinds": "phone,email",
     "placeholder": "[hidden]",
     "app": "WhatsApp",
+    "problem": "too_large",
 }
 
 
@@ -35,13 +36,22 @@ def test_every_notice_has_its_own_indonesian_with_the_same_parameters(code: str)
     indonesian = render_notice(code, "id", SAMPLE)
     assert indonesian != english, f"{code} has no Indonesian in locale/id"
     for name in fields(str(NOTICES[code])):
-        if name not in ("kinds",):
+        if name not in ("kinds", "problem"):  # codes, named in the reader's language
             assert SAMPLE[name] in indonesian, (code, name)
 
 
 def test_what_was_hidden_is_named_in_the_readers_language() -> None:
     assert "a phone number and an e-mail address" in render_notice("contact_masked", "en", SAMPLE)
     assert "nomor telepon dan alamat e-mail" in render_notice("contact_masked", "id", SAMPLE)
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_why_a_photo_was_not_forwarded_is_said_in_the_readers_language(problem: str) -> None:
+    english = render_notice("photo_not_forwarded", "en", {"problem": problem})
+    indonesian = render_notice("photo_not_forwarded", "id", {"problem": problem})
+    assert str(PROBLEMS[problem]) in english
+    assert indonesian.startswith("Foto Anda tidak diteruskan: ") and problem not in indonesian
+    assert indonesian != english
 
 
 def test_an_unknown_language_falls_back_to_english() -> None:

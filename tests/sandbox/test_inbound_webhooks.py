@@ -139,7 +139,7 @@ def test_sms_arrives_form_encoded_and_signed_over_the_exact_url_and_sorted_param
     assert "MessagingServiceSid" not in form
 
 
-def test_sms_with_a_photo_carries_a_media_url_the_sandbox_serves(
+def test_sms_with_a_photo_carries_a_media_url_served_only_with_the_account_credentials(
     sandbox_client: SandboxClient, relay: FakeRelay
 ) -> None:
     sandbox_client.send_inbound("dewi", "sms-main", "Here", media=True)
@@ -147,8 +147,12 @@ def test_sms_with_a_photo_carries_a_media_url_the_sandbox_serves(
     form = relay.wait_for(1)[0].form()
     assert form["NumMedia"] == "1"
     assert form["MediaContentType0"] == "image/png"
-    photo = sandbox_client.session.get(form["MediaUrl0"], timeout=5)
-    assert photo.status_code == 200
+    # HTTP Basic authentication for media is on: without the account's credentials, 401.
+    assert sandbox_client.session.get(form["MediaUrl0"], timeout=5).status_code == 401
+    photo = sandbox_client.session.get(
+        form["MediaUrl0"], auth=(TWILIO_SID, TWILIO_TOKEN), timeout=5
+    )
+    assert photo.status_code == 200  # after the redirect to the CDN
     assert photo.content.startswith(b"\x89PNG")
 
 
