@@ -107,6 +107,12 @@ PROOFS: dict[str, list[str]] = {
     "status webhooks that arrived before their delivery's id (keyed hash, status)": [
         "tests.relay.test_early_statuses::test_purge_forgets_statuses_that_never_found_their_delivery",
     ],
+    "platform photo references while downloading (a WhatsApp media id, a Messenger/Instagram "
+    "attachment URL, a Twilio MediaUrl)": [
+        "tests.relay.test_photos_across_channels::"
+        "test_a_photo_reaches_the_other_side_cleaned_and_upright_both_ways",
+        "tests.relay.test_photo_refusals::test_a_photo_too_large_is_refused_before_it_is_read",
+    ],
     "photos in conversations (cleaned bytes and file names)": [
         "tests.relay.test_media::test_the_storage_holds_ciphertext_only_and_read_gives_the_cleaned_photo",
         "tests.relay.test_media::test_a_sealed_photo_moved_to_another_row_does_not_open",

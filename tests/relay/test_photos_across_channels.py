@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from relay.models import Conversation, Delivery, MediaFile
+from relay.models import Conversation, Delivery, MediaFetch, MediaFile
 from relay.pipeline import roads
 from relay.services import media
 from tests.relay.conftest import BUYER, IDENTITY, SELLER, World, wait_until
@@ -83,6 +83,9 @@ def test_a_photo_reaches_the_other_side_cleaned_and_upright_both_ways(
     send_photo(world, "buyer", buyer_channel, "the scratch is here")
     photo, texts = photo_received(world, "seller", seller_channel)
     assert_clean_and_upright(photo)
+    # The platform's reference to the file (a media id, a URL) is kept sealed only until the
+    # download ends: then it is erased.
+    assert not MediaFetch.objects.filter(reference_sealed__isnull=False).exists()
     if seller_channel != "web":  # the caption went like any text
         assert any("the scratch is here" in text for text in texts), texts
 
