@@ -23,7 +23,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -81,13 +80,18 @@ def snapshot(sha: str, base: Path = SNAPSHOTS) -> Path:
         return target
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{sha[:12]}-", dir=base))
-    archive = work / "snapshot.tar"
-    with open(archive, "wb") as handle:
-        subprocess.run(["git", "archive", "--format=tar", sha], cwd=ROOT, stdout=handle, check=True)
     tree = work / "tree"
-    with tarfile.open(archive) as tar:
-        tar.extractall(tree, filter="data")
-    archive.unlink()
+    tree.mkdir()
+    # git's own archive piped into tar (Debian's 3.11.2 tarfile has no extraction filter).
+    archive = subprocess.Popen(
+        ["git", "archive", "--format=tar", sha], cwd=ROOT, stdout=subprocess.PIPE
+    )
+    extracted = subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, check=False)
+    if archive.stdout:
+        archive.stdout.close()
+    if archive.wait(120) != 0 or extracted.returncode != 0:
+        shutil.rmtree(work, ignore_errors=True)
+        raise SystemExit(f"bench --against: git archive {sha} could not be extracted")
     # The harness (this checkout's bench/) drives and instruments both sides alike.
     shutil.rmtree(tree / "bench", ignore_errors=True)
     (tree / ".complete").write_text(sha + "\n")
