@@ -212,11 +212,13 @@ def markdown(summary: dict[str, Any]) -> str:
             )
         lines.append("")
     speeds = [
-        f"{r['side']}{r['pair']} {r.get('calibration', ['-', '-'])[0]}/{r.get('calibration', ['-', '-'])[1]}"
+        f"{r['side']}{r['pair']} {_cell(r.get('calibration') or [None, None])}"
+        f" (load {r.get('loadavg_at_start', '-')})"
         for r in summary["runs"]
     ]
     lines.append(
-        "machine speed, ms of a fixed Python loop at start/end of each run: " + ", ".join(speeds)
+        "machine speed, ms of a fixed Python loop at start / end of each run "
+        "(1-minute load average at its start): " + ", ".join(speeds)
     )
     failed = [r for r in summary["runs"] if not r["ok"]]
     for run in failed:
@@ -321,6 +323,7 @@ def main(args: argparse.Namespace) -> int:
             meta.get("cpu_calibration_ms_at_start"),
             meta.get("cpu_calibration_ms_at_end"),
         ]
+        run["loadavg_at_start"] = (meta.get("loadavg_at_start") or [None])[0]
     summary: dict[str, Any] = {
         "meta": {
             "date": dt.datetime.now().isoformat(timespec="seconds"),
