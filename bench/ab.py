@@ -323,7 +323,7 @@ def main(args: argparse.Namespace) -> int:
             meta.get("cpu_calibration_ms_at_start"),
             meta.get("cpu_calibration_ms_at_end"),
         ]
-        run["loadavg_at_start"] = (meta.get("loadavg_at_start") or [None])[0]
+        run["loadavg_at_start"] = round((meta.get("loadavg_at_start") or [0.0])[0], 1)
     summary: dict[str, Any] = {
         "meta": {
             "date": dt.datetime.now().isoformat(timespec="seconds"),
