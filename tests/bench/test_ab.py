@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -128,3 +129,19 @@ def test_a_snapshot_is_the_rev_without_its_bench_package(tmp_path: Path) -> None
     assert ab.snapshot(sha, base=tmp_path) == tree  # kept for the next A/B
     with pytest.raises(SystemExit, match="is not a commit here"):
         ab.resolve("no-such-rev-xyz")
+
+
+def test_postgres_cpu_keeps_the_last_value_of_a_backend_that_exited() -> None:
+    from bench import procs
+
+    backends = procs.BackendCpu()
+    alive = [os.getpid()]
+    backends._pids = lambda: list(alive)  # type: ignore[method-assign]
+    sum(i * i for i in range(300_000))  # some CPU of this process, standing in for a backend
+    seen = backends.sample()
+    assert len(seen) == 1 and next(iter(seen)).startswith(f"{os.getpid()}:")
+    assert next(iter(seen.values())) > 0
+    alive.clear()  # the backend exited: its CPU still counts in later samples
+    assert backends.sample() == seen
+    before: dict[str, dict[object, float]] = {"postgres": {}}
+    assert procs.Monitor.cpu_delta(before, {"postgres": seen})["postgres"] > 0
