@@ -53,8 +53,9 @@ FIGURES = (
     ("duplicated", "duplicated"),
     ("misrouted", "misrouted"),
     ("order_violations", "out of order"),
+    ("webhooks_not_2xx", "webhooks answered non-2xx"),
 )
-COUNTS = {"relayed", "lost", "duplicated", "misrouted", "order_violations"}
+COUNTS = {"relayed", "lost", "duplicated", "misrouted", "order_violations", "webhooks_not_2xx"}
 
 
 # --- snapshots -------------------------------------------------------------------------------
