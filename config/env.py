@@ -249,4 +249,12 @@ def database_options(
             connection[CONNECTION_SETTINGS[key]] = value
         else:
             options[key] = value
+    if (
+        options.get("prepare_threshold") is not None
+        and options.get("server_side_binding") is not True
+    ):
+        # Django's default cursor binds on the client, and psycopg never prepares with it.
+        raise ImproperlyConfigured(
+            f"{variable}: prepare_threshold takes effect only with server_side_binding=true"
+        )
     return options, connection

@@ -187,6 +187,8 @@ def test_database_url_options_become_typed_options_and_settings() -> None:
         ("postgres://h/db?conn_health_checks=", "conn_health_checks must be a boolean"),
         ("postgres://h/db?sslmode=sometimes", "sslmode must be one of disable"),
         ("sqlite:////tmp/x.sqlite3?server_side_binding=true", "unknown option .* for sqlite"),
+        # psycopg never prepares through Django's client-side binding cursor: a silent no-op
+        ("postgres://h/db?prepare_threshold=5", "prepare_threshold takes effect only with"),
     ],
 )
 def test_a_bad_database_url_option_is_refused_naming_it(url: str, message: str) -> None:
