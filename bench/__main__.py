@@ -7,7 +7,10 @@
 --latency-sweep                       full mix at 10/50/100/300 ms provider latency
 --quick                               a ~1 minute smoke run
 --stages                              run bench/stages.py too (in-process micro-benchmarks)
---profile                             py-spy flame graphs of web and worker (full mix)
+--profile                             py-spy flame graphs of web and worker (both scenarios)
+--latency-ms N --warmup S             peer_shaped: provider latency, seconds of uncounted warm-up
+--first-every N --mix-seed N          peer_shaped: the fixed mix, one first contact in N messages
+--against REV [--b REV] [--pairs N]   A/B: REV against HEAD, interleaved (bench/ab.py)
 --interpreter venv|system             run the services with the venv's or Debian's python3.11
 """
 
@@ -29,15 +32,23 @@ from bench.procs import APP, ROOT
 SWEEP = (10, 50, 100, 300)
 
 
+WARMUP_BUYERS = 200
+
+
 def peer_shaped(args: argparse.Namespace) -> dict[str, Any]:
     sellers = load.make_people("s", 1, ("sms",))
-    buyers = load.make_people("b", args.buyers or 2000, ("sms",))
+    count = args.buyers or 2000
+    buyers = load.make_people("b", count, ("sms",))
+    # The warm-up writes from buyers of its own, so the measured phase starts at message 0 of
+    # its sequence whatever the warm-up managed to send.
+    warm_buyers = load.make_people("b", WARMUP_BUYERS, ("sms",), start=count)
+    latency = args.latency_ms
     scenario = Scenario(
         "peer_shaped",
         sellers=sellers,
-        buyers=buyers,
+        buyers=buyers + warm_buyers,
         listings_per_seller=10,
-        latency_ms=50,
+        latency_ms=latency,
         auto_status=False,
         web_workers=2,
         web_threads=1,
@@ -45,17 +56,34 @@ def peer_shaped(args: argparse.Namespace) -> dict[str, Any]:
         worker_threads=32,
         interpreter=args.interpreter,
     )
+    mix = {"first_every": args.first_every, "seed": args.mix_seed}
     try:
         scenario.start()
         world = scenario.world
         assert world is not None
+        if args.warmup > 0:
+            warm = load.MixSequence(
+                [b["key"] for b in warm_buyers], seed=args.mix_seed + 1, first_every=2
+            )
+            scenario.phase(
+                "warmup",
+                lambda run: load.closed_loop(
+                    world, run, scenario.port, senders=4, duration=args.warmup, sequence=warm
+                ),
+                latency_ms=latency,
+                auto_status=False,
+            )
+        sequence = load.MixSequence(
+            [b["key"] for b in buyers], seed=args.mix_seed, first_every=args.first_every
+        )
         result = scenario.phase(
             "closed4",
             lambda run: load.closed_loop(
-                world, run, scenario.port, senders=4, duration=args.duration
+                world, run, scenario.port, senders=4, duration=args.duration, sequence=sequence
             ),
-            latency_ms=50,
+            latency_ms=latency,
             auto_status=False,
+            profile_seconds=min(20, args.duration) if args.profile else 0,
         )
     finally:
         scenario.stop()
@@ -64,7 +92,9 @@ def peer_shaped(args: argparse.Namespace) -> dict[str, Any]:
         "senders": 4,
         "buyers": len(buyers),
         "worker": f"{args.worker_processes} x celery threads 32",
-        "latency_ms": 50,
+        "latency_ms": latency,
+        "warmup_s": args.warmup,
+        "mix": mix,
     }
     return {**headline(result), **result}
 
@@ -308,25 +338,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("open", "search"), default="open")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--latency-sweep", action=argparse.BooleanOptionalAction, default=True)
+    # Default: on for a single run, off in an A/B (its runs compare one phase each).
+    parser.add_argument("--latency-sweep", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--sweep-duration", type=float, default=15.0)
     parser.add_argument("--sweep-rate", type=float, default=0.0)
     parser.add_argument("--search-start", type=float, default=100.0)
     parser.add_argument("--search-duration", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    # Default: on for a single run, off in an A/B (py-spy's sampling costs CPU of its own).
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--buyers", type=int, default=0)
+    parser.add_argument("--latency-ms", type=int, default=50, help="peer_shaped: provider latency")
+    parser.add_argument("--warmup", type=float, default=5.0, help="peer_shaped: s not counted")
+    parser.add_argument("--first-every", type=int, default=4, help="peer_shaped: 1 first in N")
+    parser.add_argument("--mix-seed", type=int, default=17)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--web-threads", type=int, default=1)
     parser.add_argument("--worker-processes", type=int, default=1)
     parser.add_argument("--worker-threads", type=int, default=32)
     parser.add_argument("--interpreter", choices=("venv", "system"), default="venv")
     parser.add_argument("--output", default="")
+    parser.add_argument("--against", default="", help="A/B: the old rev (A); see bench/ab.py")
+    parser.add_argument("--b", default="HEAD", help="A/B: the new rev (B); '.' = working tree")
+    parser.add_argument("--pairs", type=int, default=3, help="A/B: interleaved A B pairs")
+    parser.add_argument("--a-env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    ab = bool(args.against or args.a_env or args.b_env)
+    for flag in ("latency_sweep", "profile"):
+        if getattr(args, flag) is None:
+            setattr(args, flag, not ab)
     if args.quick:
         args.duration, args.sweep_duration, args.search_duration = 10.0, 5.0, 10.0
         args.buyers = args.buyers or 500
+        args.warmup = min(args.warmup, 2.0)
+    if ab:
+        if args.mode != "open" or args.pairs < 1:
+            parser.error("an A/B (--against, --a-env, --b-env) runs --mode open, --pairs >= 1")
+        from bench import ab as ab_runs
+
+        return ab_runs.main(args)
     started = time.time()
     results: dict[str, Any] = {
         "meta": {

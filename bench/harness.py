@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,7 @@ class Scenario:
             peak_rss_mb={
                 role: {str(pid): round(v / 2**20, 1) for pid, v in sizes.items()}
                 for role, sizes in self.monitor.peak_rss.items()
-                if role not in ("postgres",)
+                if role not in ("postgres", "postgres_shared")
             },
             backlog_at_end_of_offer=backlog_at_end,
             latency_ms=latency_ms,
@@ -269,10 +270,14 @@ class Scenario:
 
     def start_profilers(self, label: str, seconds: float) -> list[subprocess.Popen[bytes]]:
         assert self.stack
-        spy = ROOT / ".venv" / "bin" / "py-spy"
-        if not spy.exists():
+        # The venv's py-spy: the tree's own .venv, or the one this interpreter runs from.
+        spies = [ROOT / ".venv" / "bin" / "py-spy", Path(sys.executable).parent / "py-spy"]
+        spy = next((path for path in spies if path.exists()), None)
+        if spy is None:
+            log("py-spy not found: no profiles")
             return []
-        out = RESULTS / "profiles"
+        # An A/B run gives each run a folder of its own (BENCH_PROFILE_DIR).
+        out = Path(os.environ.get("BENCH_PROFILE_DIR") or RESULTS / "profiles")
         out.mkdir(parents=True, exist_ok=True)
         stamp = f"{self.name}-{label}"
         targets = [("web", self.stack.web.pid), ("worker", self.stack.workers[0].pid)]

@@ -251,25 +251,69 @@ def seller_reply(
 # --- Peer-shaped: closed loop ---------------------------------------------------------------
 
 
-def closed_loop(world: World, run: Run, port: int, senders: int, duration: float) -> None:
-    """`senders` threads, each sending its next message as soon as the last one is acknowledged.
+class MixSequence:
+    """The peer-shaped message mix as a fixed, seeded sequence decided by message index alone.
 
-    The first len(buyers) messages are each buyer's first (with the listing handle); after that
-    buyers write again in the same order (plain text, routed by the identity pool).
+    Message i is a buyer's first contact (with the listing handle) when i is a multiple of
+    `first_every` and buyers remain; otherwise a follow-up (plain text, routed by the identity
+    pool) from a buyer drawn by a seeded generator among those introduced at least `lag` first
+    contacts earlier (or a first contact while none is). So two runs of different speed send
+    the same mix for the same count: A and B of an A/B compare like with like, where the
+    earlier loop sent len(buyers) first contacts before any follow-up.
     """
+
+    def __init__(self, buyers: list[str], *, seed: int, first_every: int = 4, lag: int = 8) -> None:
+        if first_every < 1:
+            raise ValueError("first_every must be at least 1")
+        self.buyers, self.first_every, self.lag = buyers, first_every, lag
+        self._rng = random.Random(seed)
+        self._items: list[tuple[str, str]] = []
+        self._firsts = 0
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index: int) -> tuple[str, str]:
+        """(buyer key, "first" | "follow") of message `index`."""
+        with self._lock:
+            while len(self._items) <= index:
+                self._items.append(self._next(len(self._items)))
+            return self._items[index]
+
+    def _next(self, index: int) -> tuple[str, str]:
+        introduced = self._firsts - self.lag
+        remaining = self._firsts < len(self.buyers)
+        if remaining and (index % self.first_every == 0 or introduced <= 0):
+            self._firsts += 1
+            return self.buyers[self._firsts - 1], "first"
+        pool = max(1, introduced) if remaining else self._firsts
+        return self.buyers[self._rng.randrange(pool)], "follow"
+
+
+def closed_loop(
+    world: World,
+    run: Run,
+    port: int,
+    senders: int,
+    duration: float,
+    sequence: MixSequence,
+) -> None:
+    """`senders` threads, each sending its next message as soon as the last one is acknowledged,
+    in the order of `sequence`. A follow-up waits (up to 30 s) for its buyer's first contact to
+    be acknowledged, which the lag makes rare: else the relay would not know the buyer yet."""
     counter = itertools.count()
-    count = len(world.buyers)
+    introduced: dict[str, threading.Event] = collections.defaultdict(threading.Event)
     deadline = time.time() + duration
 
     def loop() -> None:
         while time.time() < deadline:
-            i = next(counter)
-            buyer = world.buyers[i % count]["key"]
-            now = time.time()
-            if i < count:
-                first_message(world, run, port, buyer, now)
+            buyer, kind = sequence[next(counter)]
+            with world.lock:
+                known = introduced[buyer]
+            if kind == "first":
+                first_message(world, run, port, buyer, time.time())
+                known.set()
             else:
-                follow_up(world, run, port, buyer, now)
+                known.wait(30)
+                follow_up(world, run, port, buyer, time.time())
 
     run.t_start = time.time()
     threads = [threading.Thread(target=loop, daemon=True) for _ in range(senders)]

@@ -393,14 +393,14 @@ def tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def postgres_processes() -> list[psutil.Process]:
-    """Backends serving the bench database plus the cluster's shared background writers."""
+def postgres_shared_processes() -> list[psutil.Process]:
+    """The cluster's shared background writers: they also work for every other database on
+    this machine's PostgreSQL, so they are reported apart (`postgres_shared`), for reference."""
     pids = {
         int(p)
         for p in psql(
-            f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB_NAME}' "
-            "OR backend_type IN ('walwriter', 'checkpointer', 'background writer', "
-            "'autovacuum launcher', 'autovacuum worker')"
+            "SELECT pid FROM pg_stat_activity WHERE backend_type IN ('walwriter', "
+            "'checkpointer', 'background writer', 'autovacuum launcher')"
         ).split()
         if p
     }
@@ -409,6 +409,65 @@ def postgres_processes() -> list[psutil.Process]:
         with contextlib.suppress(psutil.Error):
             found.append(psutil.Process(pid))
     return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat_cpu(pid: int) -> tuple[int, float] | None:
+    """(start time in ticks, user+system CPU seconds) of a process, from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # fields[0] is field 3 (state): utime is field 14, stime 15, starttime 22.
+    return int(fields[19]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class BackendCpu:
+    """CPU seconds of the bench database's own PostgreSQL backends, exited ones included.
+
+    Sampled every 0.5 s by the monitor (and at each phase edge): the backends whose
+    pg_stat_activity.datname is the bench database, read from /proc/<pid>/stat. The last value
+    seen of every backend is kept after it exits, keyed by (pid, start time) so a recycled pid
+    starts afresh; a backend's work after its last sample before exiting (at most 0.5 s of it)
+    is the only part missed, and with CONN_MAX_AGE=600 the web's and worker's connections live
+    through a phase. pg_stat_statements is not preloaded on this shared cluster (and its
+    total_exec_time is wall time of execution alone, without parse, commit or protocol work)."""
+
+    def __init__(self, db: str = DB_NAME) -> None:
+        self.db = db
+        self.seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def _pids(self) -> list[int]:
+        sql = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+        try:
+            import psycopg
+
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(
+                    host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+                )
+            return [int(row[0]) for row in self._conn.execute(sql, (self.db,)).fetchall()]
+        except Exception:
+            self._conn = None
+            return [int(p) for p in psql(sql.replace("%s", f"'{self.db}'")).split() if p]
+
+    def sample(self) -> dict[str, float]:
+        with self._lock:
+            for pid in self._pids():
+                stat = proc_stat_cpu(pid)
+                if stat is not None:
+                    self.seen[f"{pid}:{stat[0]}"] = stat[1]
+            return dict(self.seen)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._conn is not None:
+                self._conn.close()
 
 
 def redis_processes() -> list[psutil.Process]:
@@ -453,18 +512,23 @@ class Monitor:
             "worker": lambda: (
                 [p for w in stack.workers for p in tree(w.pid)] + tree(stack.beat.pid)
             ),
-            "postgres": postgres_processes,
+            "postgres_shared": postgres_shared_processes,
             "redis": redis_processes,
             "sandbox": lambda: tree(stack.sandbox.pid),
             "bench": lambda: [psutil.Process(os.getpid())],
         }
+        self.backends = BackendCpu()
         self.peak_rss: dict[str, dict[int, int]] = {role: {} for role in self.roles}
         self.rss_samples: dict[str, list[tuple[float, int]]] = {role: [] for role in self.roles}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def cpu(self) -> dict[str, dict[int, float]]:
-        return {role: cpu_of(get()) for role, get in self.roles.items()}
+    def cpu(self) -> dict[str, dict[Any, float]]:
+        found: dict[str, dict[Any, float]] = {
+            role: cpu_of(get()) for role, get in self.roles.items()
+        }
+        found["postgres"] = self.backends.sample()
+        return found
 
     def sample_rss(self) -> None:
         now = time.time()
@@ -489,11 +553,16 @@ class Monitor:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.sample_rss()
-            self._stop.wait(1.0)
+            for _half in range(2):
+                with contextlib.suppress(Exception):
+                    self.backends.sample()
+                if self._stop.wait(0.5):
+                    break
+        self.backends.close()
 
     @staticmethod
     def cpu_delta(
-        before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+        before: dict[str, dict[Any, float]], after: dict[str, dict[Any, float]]
     ) -> dict[str, float]:
         return {
             role: round(sum(t - before.get(role, {}).get(pid, 0.0) for pid, t in procs.items()), 3)

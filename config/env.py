@@ -135,12 +135,14 @@ def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str,
             raise ImproperlyConfigured(
                 f"{variable}: a sqlite URL looks like sqlite:///var/db.sqlite3, got {url!r}"
             )
+        _none, connection = database_options(parts.query, variable=variable, engine="sqlite")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
             # A file, not :memory:, so a worker process can share the test database.
             "TEST": {"NAME": name + ".test"},
+            **connection,
         }
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         name = unquote(parts.path.lstrip("/"))
@@ -150,7 +152,7 @@ def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str,
             port = parts.port
         except ValueError:
             raise ImproperlyConfigured(f"{variable}: the port is not a number") from None
-        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        options, connection = database_options(parts.query, variable=variable, engine="postgres")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
@@ -159,7 +161,100 @@ def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str,
             "HOST": parts.hostname or "",
             "PORT": str(port or ""),
             "OPTIONS": options,
+            **connection,
         }
     raise ImproperlyConfigured(
         f"{variable} must start with postgres:// or sqlite:///, got scheme {parts.scheme!r}"
     )
+
+
+# DATABASE_URL query parameters, typed. Connection settings become DATABASES keys (both
+# engines); the rest are PostgreSQL OPTIONS handed to Django's backend and psycopg.
+CONNECTION_SETTINGS = {"conn_max_age": "CONN_MAX_AGE", "conn_health_checks": "CONN_HEALTH_CHECKS"}
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _as_bool(value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS - {""}:
+        return True
+    if word in FALSE_WORDS - {""}:
+        return False
+    raise ValueError("a boolean (true/false, 1/0, yes/no, on/off)")
+
+
+def _as_count(value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError("a whole number, 0 or more")
+    return int(value)
+
+
+def _as_threshold(value: str) -> int | None:
+    # psycopg prepares a statement after it ran this many times; none (Django's default) never.
+    return None if value.strip().lower() == "none" else _as_count(value)
+
+
+def _as_sslmode(value: str) -> str:
+    if value not in SSL_MODES:
+        raise ValueError("one of " + ", ".join(SSL_MODES))
+    return value
+
+
+def _as_text(value: str) -> str:
+    return value
+
+
+OPTION_TYPES = {
+    "conn_max_age": _as_count,
+    "conn_health_checks": _as_bool,
+    "server_side_binding": _as_bool,
+    "prepare_threshold": _as_threshold,
+    "pool": _as_bool,
+    "connect_timeout": _as_count,
+    "sslmode": _as_sslmode,
+    "sslrootcert": _as_text,
+    "sslcert": _as_text,
+    "sslkey": _as_text,
+    "application_name": _as_text,
+    "target_session_attrs": _as_text,
+    "options": _as_text,
+    "assume_role": _as_text,
+}
+
+
+def database_options(
+    query: str, *, variable: str, engine: str
+) -> tuple[dict[str, object], dict[str, object]]:
+    """(OPTIONS, DATABASES keys) from the URL's query, each value parsed to its type.
+
+    An unknown parameter is refused rather than passed on as a string: psycopg would take a
+    misspelt one silently, or fail at the first connection far from the setting's name."""
+    options: dict[str, object] = {}
+    connection: dict[str, object] = {}
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        parse = OPTION_TYPES.get(key)
+        allowed = CONNECTION_SETTINGS if engine == "sqlite" else OPTION_TYPES
+        if parse is None or key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ImproperlyConfigured(
+                f"{variable}: unknown option {key!r} for {engine} (known: {known})"
+            )
+        try:
+            value = parse(values[-1])
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{variable}: option {key} must be {error}, got {values[-1]!r}"
+            ) from None
+        if key in CONNECTION_SETTINGS:
+            connection[CONNECTION_SETTINGS[key]] = value
+        else:
+            options[key] = value
+    if (
+        options.get("prepare_threshold") is not None
+        and options.get("server_side_binding") is not True
+    ):
+        # Django's default cursor binds on the client, and psycopg never prepares with it.
+        raise ImproperlyConfigured(
+            f"{variable}: prepare_threshold takes effect only with server_side_binding=true"
+        )
+    return options, connection

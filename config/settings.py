@@ -183,9 +183,20 @@ TEMPLATES = [
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'perantara.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
-# Persistent connections: opening one costs ~5 ms per request on PostgreSQL.
-DATABASES["default"]["CONN_MAX_AGE"] = env.integer("CONN_MAX_AGE", 60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections: opening one costs ~5 ms per request on PostgreSQL. DATABASE_URL's
+# `?conn_max_age=` / `?conn_health_checks=` (config/env.py) take precedence over the defaults;
+# CONN_MAX_AGE set to a different value as well is ambiguous and refused.
+_url_max_age = DATABASES["default"].get("CONN_MAX_AGE")
+if (
+    _url_max_age is not None
+    and env.is_set("CONN_MAX_AGE")
+    and env.integer("CONN_MAX_AGE", 60, minimum=0) != _url_max_age
+):
+    raise ImproperlyConfigured(
+        "CONN_MAX_AGE and DATABASE_URL's conn_max_age disagree; set only one of them"
+    )
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.integer("CONN_MAX_AGE", 60, minimum=0))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

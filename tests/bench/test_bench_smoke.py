@@ -72,3 +72,45 @@ def test_a_short_bench_relays_everything_once_and_prints_the_table(tmp_path: Pat
     assert full["unrouted_answered_with_notice"] == 0
     assert full["status_webhooks"] > 0
     assert results["meta"]["cpu_calibration_ms_at_start"] > 0
+
+
+def test_an_ab_run_snapshots_both_sides_and_prints_their_ratio(tmp_path: Path) -> None:
+    output = tmp_path / "ab.json"
+    env = dict(os.environ, BENCH_WORK_DIR=str(tmp_path / "work"))
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--against",
+            "HEAD~1",
+            "--pairs",
+            "1",
+            "--scenario",
+            "peer_shaped",
+            "--duration",
+            "4",
+            "--warmup",
+            "1",
+            "--buyers",
+            "40",
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "| relayed/s |" in finished.stdout and "median B/A" in finished.stdout
+    summary = json.loads(output.read_text())
+    assert [(r["side"], r["ok"]) for r in summary["runs"]] == [("A", True), ("B", True)]
+    rate = summary["comparison"]["peer_shaped"]["relayed_per_s"]
+    assert rate["median_ratio"] == pytest.approx(rate["b"][0] / rate["a"][0], rel=0.01)
+    for side in summary["runs"]:
+        scenario = side["results"]["peer_shaped"]
+        assert scenario["relayed_per_s"] > 0 and scenario["lost"] == 0
+        assert side["results"]["meta"]["app_root"].startswith(str(ROOT / "var" / "bench-ab"))
+    assert output.with_suffix(".md").read_text().startswith("A = HEAD~1")

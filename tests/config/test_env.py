@@ -149,3 +149,67 @@ def test_the_documented_production_settings_pass_check_deploy() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# --- DATABASE_URL options, typed (issue #17) --------------------------------------------------
+
+
+def test_database_url_options_become_typed_options_and_settings() -> None:
+    pg = parse_database_url(
+        "postgres://u@h/db?server_side_binding=true&prepare_threshold=5"
+        "&conn_max_age=600&conn_health_checks=false&sslmode=require&connect_timeout=3"
+    )
+    assert pg["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "sslmode": "require",
+        "connect_timeout": 3,
+    }
+    assert (pg["CONN_MAX_AGE"], pg["CONN_HEALTH_CHECKS"]) == (600, False)
+    # psycopg never prepares with `none` (Django's default); no query leaves both settings unset
+    assert parse_database_url("postgres://h/db?prepare_threshold=none")["OPTIONS"] == {
+        "prepare_threshold": None
+    }
+    plain = parse_database_url("postgres://h/db")
+    assert plain["OPTIONS"] == {} and "CONN_MAX_AGE" not in plain
+    lite = parse_database_url("sqlite:////tmp/x.sqlite3?conn_max_age=0")
+    assert lite["CONN_MAX_AGE"] == 0 and lite["OPTIONS"] == {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://h/db?server_side_bindings=true", "unknown option 'server_side_bindings'"),
+        ("postgres://h/db?server_side_binding=maybe", "server_side_binding must be a boolean"),
+        ("postgres://h/db?prepare_threshold=-1", "prepare_threshold must be a whole number"),
+        ("postgres://h/db?conn_max_age=ten", "conn_max_age must be a whole number"),
+        ("postgres://h/db?conn_health_checks=", "conn_health_checks must be a boolean"),
+        ("postgres://h/db?sslmode=sometimes", "sslmode must be one of disable"),
+        ("sqlite:////tmp/x.sqlite3?server_side_binding=true", "unknown option .* for sqlite"),
+        # psycopg never prepares through Django's client-side binding cursor: a silent no-op
+        ("postgres://h/db?prepare_threshold=5", "prepare_threshold takes effect only with"),
+    ],
+)
+def test_a_bad_database_url_option_is_refused_naming_it(url: str, message: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=f"DATABASE_URL: .*{message}"):
+        parse_database_url(url)
+
+
+def test_the_url_sets_the_connection_settings_and_a_conflicting_conn_max_age_is_refused() -> None:
+    url = "postgres://u@127.0.0.1:1/db?conn_max_age=5&conn_health_checks=off"
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("CONN_MAX_AGE", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1", DATABASE_URL=url)
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert shown.stdout.split() == ["5", "False"], shown.stderr
+    refused = run_settings({"DEBUG": "1", "DATABASE_URL": url, "CONN_MAX_AGE": "60"})
+    assert refused.returncode != 0
+    assert "CONN_MAX_AGE and DATABASE_URL's conn_max_age disagree" in refused.stderr
