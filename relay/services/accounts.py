@@ -31,6 +31,7 @@ from contacts.models import (
     random_code,
 )
 from contacts.services import endpoint_address
+from marketplace import photos as listing_photos
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
 from relay.models import Conversation, Delivery, IdempotencyRecord, MediaFile, Message, Side
@@ -212,6 +213,7 @@ class ErasureSummary:
     reports_shredded: int = 0  # report evidence and notes on or by or against the user
     reports_held: int = 0  # under an active legal hold: shredded on schedule once it ends
     photos_deleted: int = 0  # rows and stored files
+    listing_photos_deleted: int = 0  # rows, and their public files after commit
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -268,7 +270,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       notes shredded, except under an active legal hold;
     - the user's idempotency records deleted, their integrator webhooks deactivated and their
       signing secrets erased;
-    - the listings' handles deleted, the listings closed and emptied of their text;
+    - the listings' handles and photos deleted (the photos' public files after commit), the
+      listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
     summary = ErasureSummary()
@@ -320,6 +323,9 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
             progress(1)
 
         summary.handles_deleted, _ = RelayHandle.objects.filter(listing__seller=user).delete()
+        summary.listing_photos_deleted = listing_photos.delete_photos_of(
+            Listing.objects.filter(seller=user)
+        )
         summary.listings_closed = Listing.objects.filter(seller=user).update(
             status=Listing.Status.CLOSED,
             title="Deleted listing",
