@@ -31,6 +31,7 @@ CONTROL_ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/control/reset"): control.reset,
     ("POST", "/control/people"): control.add_people,
     ("GET", "/control/state"): control.describe,
+    ("GET", "/control/uploads"): media_api.list_uploads,
 }
 
 
@@ -57,6 +58,10 @@ def _route(runtime: Runtime, request: Request) -> Response:
         match = TWILIO_SEND.match(path)
         if match:
             return send_api.twilio_send(runtime, request, match.group(1))
+    if method == "DELETE":
+        match = GRAPH_MEDIA.match(path)
+        if match:
+            return media_api.whatsapp_delete(runtime, request, match.group(1))
     if method == "GET":
         if path == "/":
             html = PAGE_PATH.read_bytes()

@@ -191,3 +191,20 @@ def test_an_mms_refused_later_by_its_status_callback_goes_again_as_a_text_with_t
     assert delivery.error_code in ("", None)
     # The seller is not told it failed: the buyer got the photo's page.
     assert not Delivery.objects.filter(recipient_side="seller", kind="notice").exists()
+
+
+def test_a_photo_uploaded_to_whatsapp_is_deleted_there_once_sent(world: World) -> None:
+    world.connect_seller("whatsapp")
+    world.buyer_writes("web", f"{world.handle} is it still available?")
+    wait_until(Conversation.objects.exists, what="the conversation")
+    send_photo(world, "buyer", "web", "the scratch is here")
+    photo, _texts = photo_received(world, "seller", "whatsapp")
+    assert_clean_and_upright(photo)
+    # Meta would keep the upload 30 days: the relay deletes it once the send is accepted.
+    uploads = wait_until(
+        lambda: (found := world.sandbox.uploads()) and all(u["deleted"] for u in found) and found,
+        what="the upload deleted",
+    )
+    assert len(uploads) == 1
+    [sent] = [send for send in world.sandbox.outbox(SELLER["whatsapp"]) if send.get("photos")]
+    assert sent["identity_provider_id"] == uploads[0]["phone_number_id"]
