@@ -13,7 +13,7 @@ import secrets
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
 from marketplace.images import ImageRefused, clean_image
@@ -92,10 +92,23 @@ def move_photo(*, photo: ListingPhoto, by: int) -> None:
 @transaction.atomic
 def delete_photo(*, photo: ListingPhoto) -> None:
     """Delete a photo and its file; the others close the gap (the next becomes the cover)."""
-    listing, name = photo.listing, photo.storage_name
-    photo.delete()
+    listing = photo.listing
+    photo.delete()  # the file goes after commit (delete_file_after_commit)
     _renumber(photos_of(listing))
+
+
+def delete_file_after_commit(sender: object, instance: ListingPhoto, **kwargs: object) -> None:
+    """post_delete of a ListingPhoto (connected in marketplace/apps.py): the file goes once the
+    row's deletion is committed, so a rollback keeps both; a cascade (a listing or an account
+    deleted) sends this for every row too."""
+    name = instance.storage_name
     transaction.on_commit(lambda: storage().delete(name))
+
+
+def delete_photos_of(listings: QuerySet[Listing]) -> int:
+    """Delete these listings' photos, rows and (after commit) files; returns how many."""
+    count, _by_model = ListingPhoto.objects.filter(listing__in=listings).delete()
+    return count
 
 
 def _renumber(photos: list[ListingPhoto]) -> None:

@@ -98,8 +98,7 @@ def _send(
     except RelayError as error:
         messages.error(request, error.message)
     else:
-        media.attach(photos, result.message_id)
-        _show(request, result)
+        _show(request, result)  # the pipeline made the photos the message's (Submission.media)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

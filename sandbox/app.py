@@ -31,6 +31,7 @@ CONTROL_ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/control/reset"): control.reset,
     ("POST", "/control/people"): control.add_people,
     ("GET", "/control/state"): control.describe,
+    ("GET", "/control/uploads"): media_api.list_uploads,
 }
 
 
@@ -48,15 +49,13 @@ def _route(runtime: Runtime, request: Request) -> Response:
     if handler is not None:
         return handler(runtime, request)
     if method == "POST":
-        match = GRAPH_UPLOAD.match(path)
+        answer = _post(runtime, request)
+        if answer is not None:
+            return answer
+    if method == "DELETE":
+        match = GRAPH_MEDIA.match(path)
         if match:
-            return media_api.whatsapp_upload(runtime, request, match.group(1))
-        match = GRAPH_SEND.match(path)
-        if match:
-            return send_api.graph_send(runtime, request, match.group(1))
-        match = TWILIO_SEND.match(path)
-        if match:
-            return send_api.twilio_send(runtime, request, match.group(1))
+            return media_api.whatsapp_delete(runtime, request, match.group(1))
     if method == "GET":
         if path == "/":
             html = PAGE_PATH.read_bytes()
@@ -65,6 +64,20 @@ def _route(runtime: Runtime, request: Request) -> Response:
             return text_response("ok")
         return _get_media(runtime, request)
     return control_error(f"no route for {method} {path}", 404)
+
+
+def _post(runtime: Runtime, request: Request) -> Response | None:
+    path = request.path
+    match = GRAPH_UPLOAD.match(path)
+    if match:
+        return media_api.whatsapp_upload(runtime, request, match.group(1))
+    match = GRAPH_SEND.match(path)
+    if match:
+        return send_api.graph_send(runtime, request, match.group(1))
+    match = TWILIO_SEND.match(path)
+    if match:
+        return send_api.twilio_send(runtime, request, match.group(1))
+    return None
 
 
 def _get_media(runtime: Runtime, request: Request) -> Response:

@@ -153,8 +153,15 @@ class SandboxClient:
         result: list[dict[str, Any]] = self._get("/control/rejections", {})
         return result
 
+    def uploads(self) -> list[dict[str, Any]]:
+        """Files the relay uploaded to WhatsApp (id, phone_number_id) and whether it deleted
+        each (DELETE /<media-id>)."""
+        result: list[dict[str, Any]] = self._get("/control/uploads", {})
+        return result
+
     def fail_next(self, channel: str, mode: str, count: int = 1, **extra: Any) -> dict[str, Any]:
-        """Make the next `count` sends on `channel` fail; extra: retry_after, seconds."""
+        """Make the next `count` sends on `channel` fail; extra: retry_after, seconds, and
+        later=True (mms_unsupported on sms): the MMS is taken, its status callback says 30011."""
         result: dict[str, Any] = self._post(
             "/control/fail", {"channel": channel, "mode": mode, "count": count, **extra}
         )

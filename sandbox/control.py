@@ -309,11 +309,14 @@ def plan_failures(runtime: Runtime, request: Request) -> Response:
             mode=str(mode),
             retry_after=float(data.get("retry_after", 1)),
             seconds=float(data.get("seconds", 15)),
+            later=bool(data.get("later", False)),
         )
     except (TypeError, ValueError):
         return control_error("count, retry_after and seconds must be numbers")
     if count < 1:
         return control_error("count must be at least 1")
+    if plan.later and (mode != "mms_unsupported" or channel != "sms"):
+        return control_error("later is for mms_unsupported on sms only (Twilio's 30011)")
     runtime.state.add_failures(str(channel), plan, count)
     return json_response({"channel": channel, "mode": mode, "count": count})
 

@@ -144,6 +144,9 @@ def status_plan(send: Record) -> tuple[tuple[str, ...], StatusBuilder] | None:
     if channel in ("messenger", "instagram"):
         # Messenger and Instagram report no "sent": a delivery event, then a read watermark.
         return ("delivered", "read"), webhooks.meta_receipt
+    if channel == "sms" and send.get("status_callback") and send.get("fails_later_with"):
+        # Twilio took the MMS, then the carrier refused it (30011): "undelivered".
+        return ("sent", "undelivered"), webhooks.sms_status
     if channel == "sms" and send.get("status_callback"):
         # SMS has no read receipts; Twilio stops at "delivered".
         return ("sent", "delivered"), webhooks.sms_status

@@ -78,6 +78,7 @@ class StoredMedia:
     content_type: str
     created: float  # time.monotonic()
     delay_ms: int = 0  # answer this late (a slow platform CDN)
+    uploaded_by: str = ""  # the phone number id that uploaded it (WhatsApp uploads only)
 
     @property
     def sha256(self) -> str:
@@ -90,12 +91,33 @@ class MediaStore:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     files: dict[str, StoredMedia] = field(default_factory=dict)
+    # What the relay uploaded (id -> phone number id) and which of those it deleted, in order.
+    uploads: dict[str, str] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
-    def put(self, data: bytes, content_type: str, delay_ms: int = 0) -> str:
+    def put(self, data: bytes, content_type: str, delay_ms: int = 0, uploaded_by: str = "") -> str:
         media_id = str(1_000_000_000_000_000 + secrets.randbelow(10**15))
+        stored = StoredMedia(data, content_type, time.monotonic(), delay_ms, uploaded_by)
         with self.lock:
-            self.files[media_id] = StoredMedia(data, content_type, time.monotonic(), delay_ms)
+            self.files[media_id] = stored
+            if uploaded_by:
+                self.uploads[media_id] = uploaded_by
         return media_id
+
+    def delete(self, media_id: str) -> bool:
+        with self.lock:
+            if self.files.pop(media_id, None) is None:
+                return False
+            if media_id in self.uploads:
+                self.deleted.append(media_id)
+            return True
+
+    def upload_records(self) -> list[dict[str, object]]:
+        with self.lock:
+            return [
+                {"id": media_id, "phone_number_id": phone, "deleted": media_id in self.deleted}
+                for media_id, phone in self.uploads.items()
+            ]
 
     def get(self, media_id: str) -> StoredMedia | None:
         with self.lock:
@@ -104,6 +126,8 @@ class MediaStore:
     def clear(self) -> None:
         with self.lock:
             self.files.clear()
+            self.uploads.clear()
+            self.deleted.clear()
 
 
 def sniff(data: bytes) -> str:

@@ -97,4 +97,25 @@ def whatsapp_upload(runtime: Runtime, request: Request, phone_number_id: str) ->
         return errors.graph_error(
             400, 131053, "Media upload error", details="Image larger than 5 MB", whatsapp=True
         )
-    return json_response({"id": runtime.media.put(data, kind)})
+    return json_response({"id": runtime.media.put(data, kind, uploaded_by=phone_number_id)})
+
+
+def whatsapp_delete(runtime: Runtime, request: Request, media_id: str) -> Response:
+    """DELETE /graph/<version>/<media-id>[?phone_number_id=]: Cloud API "Delete media"; with
+    phone_number_id, only the number that uploaded it may. Answers {"success": true}."""
+    if not bearer_token_matches(request, runtime.config.access_token("whatsapp")):
+        return errors.unauthorized("whatsapp")
+    stored = runtime.media.get(media_id)
+    phone_number_id = request.query.get("phone_number_id", "")
+    if stored is None or (phone_number_id and stored.uploaded_by != phone_number_id):
+        return errors.graph_error(
+            400, 100, "Unsupported delete request. Object does not exist.", whatsapp=True
+        )
+    runtime.media.delete(media_id)
+    return json_response({"success": True})
+
+
+def list_uploads(runtime: Runtime, request: Request) -> Response:
+    """GET /control/uploads: the files the relay uploaded to WhatsApp and whether it deleted
+    each."""
+    return json_response(runtime.media.upload_records())

@@ -27,7 +27,7 @@ from sandbox.media import (
     sniff,
 )
 from sandbox.runtime import Runtime
-from sandbox.state import Record
+from sandbox.state import FailurePlan, Record
 from sandbox.web import Request, Response, json_response
 from sandbox.webhooks import digits, new_provider_id, segment_count
 
@@ -102,9 +102,9 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         )
         response = errors.twilio_error(400, 21606, message)
         return _reject(runtime, "sms", sender, "unknown From", response)
-    refusal = _planned_failure(runtime, "sms", identity.provider_id)
-    if refusal is not None:
-        return refusal
+    plan = runtime.state.take_failure("sms")
+    if plan is not None and not plan.later:
+        return _refusal(runtime, "sms", identity.provider_id, plan)
     to, body = form.get("To", ""), form.get("Body", "")
     media_urls = parse_qs(request.body.decode(), keep_blank_values=True).get("MediaUrl", [])
     problem = _twilio_problem(to, body, media_urls)
@@ -117,6 +117,8 @@ def twilio_send(runtime: Runtime, request: Request, account_sid: str) -> Respons
         return _reject(runtime, "sms", identity.provider_id, "opted out", response)
     record: Record = {"to": to, "type": "mms" if media_urls else "text", "text": body}
     record["status_callback"] = form.get("StatusCallback") or None
+    if plan is not None and media_urls:
+        record["fails_later_with"] = "30011"  # reported by the status callback, not here
     if media_urls:
         try:
             record["photos"] = _mms_photos(media_urls)
@@ -357,6 +359,10 @@ def _planned_failure(runtime: Runtime, channel: str, identity_id: str) -> Respon
     plan = runtime.state.take_failure(channel)
     if plan is None:
         return None
+    return _refusal(runtime, channel, identity_id, plan)
+
+
+def _refusal(runtime: Runtime, channel: str, identity_id: str, plan: FailurePlan) -> Response:
     if plan.mode == "timeout":
         runtime.pause(plan.seconds)
     return _reject(runtime, channel, identity_id, plan.mode, errors.injected_failure(channel, plan))

@@ -22,6 +22,9 @@ class FailurePlan:
     mode: str
     retry_after: float = 1.0
     seconds: float = 15.0
+    # mms_unsupported only: Twilio takes the MMS (201) and its status callback reports it
+    # undelivered with 30011 ("MMS not supported by the receiving phone number or carrier").
+    later: bool = False
 
 
 @dataclass

@@ -266,6 +266,8 @@ def sms_status(
         "To": send["to"],
         "ApiVersion": "2010-04-01",
     }
+    if status == "undelivered" and send.get("fails_later_with"):
+        params["ErrorCode"] = str(send["fails_later_with"])
     if status == "delivered":
         params["RawDlrDoneDate"] = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%y%m%d%H%M")
     return _twilio_form(config, send["status_callback"], params)

@@ -125,6 +125,22 @@ def post(
     return Response(answer.status, answer.headers, answer.data)
 
 
+def delete(
+    url: str, *, headers: Mapping[str, str] | None = None, timeout: float | tuple[float, float]
+) -> Response:
+    """DELETE a resource the relay made on a platform (an uploaded photo); raise
+    `TransientSendError` if the platform is unreachable or does not answer in time."""
+    sent = {"User-Agent": USER_AGENT, **(headers or {})}
+    connect, read = timeouts(timeout)
+    try:
+        answer = _send(
+            url, None, sent, urllib3.Timeout(connect=connect, read=read), method="DELETE"
+        )
+    except urllib3.exceptions.HTTPError as error:  # timeouts and refused connections included
+        raise TransientSendError("could not reach the platform") from error
+    return Response(answer.status, answer.headers, answer.data)
+
+
 class DownloadTooLarge(Exception):
     """The answer was longer than the caller's `max_bytes`: reading stopped there."""
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from contacts.phones import is_bsuid
 from relay.adapters import downloads, http
@@ -40,6 +42,7 @@ from relay.adapters.meta import (
     verify_handshake,
 )
 
+logger = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 # An image message's caption (Cloud API reference, "Media messages": caption, 1024 characters).
 CAPTION_LIMIT = 1024
@@ -239,9 +242,32 @@ class WhatsAppAdapter(Adapter):
             if caption:
                 image["caption"] = caption
                 caption = ""
-            result = self._send_payload(message, {"type": "image", "image": image})
+            try:
+                result = self._send_payload(message, {"type": "image", "image": image})
+            finally:
+                # Sent or refused, the upload has done its work (a retry uploads again).
+                self._forget_upload(message.identity_provider_id, media_id)
         assert result is not None
         return result
+
+    def _forget_upload(self, phone_number_id: str, media_id: str) -> None:
+        """Cloud API "Delete media": DELETE /<media-id>?phone_number_id=<id> answers
+        {"success": true}. Meta otherwise keeps an uploaded file for 30 days. Best effort: one
+        short attempt, never retried, never failing the send that it follows."""
+        try:
+            response = http.delete(
+                f"{self.config.api_base.rstrip('/')}/{media_id}?"
+                + urlencode({"phone_number_id": phone_number_id}),
+                headers={"Authorization": f"Bearer {self.config.access_token}"},
+                timeout=min(3.0, self.config.timeout_seconds),
+            )
+        except TransientSendError:
+            logger.info("an uploaded WhatsApp photo could not be deleted (unreachable)")
+            return
+        if not response.ok:
+            logger.info(
+                "an uploaded WhatsApp photo could not be deleted (%s)", response.status_code
+            )
 
     def _upload(self, phone_number_id: str, data: bytes, content_type: str) -> str:
         body, multipart_type = http.multipart(

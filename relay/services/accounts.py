@@ -10,6 +10,7 @@ stay intact.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from contacts.models import (
     random_code,
 )
 from contacts.services import endpoint_address
+from marketplace import photos as listing_photos
 from marketplace.models import Listing, RelayHandle
 from relay import crypto
 from relay.models import Conversation, Delivery, IdempotencyRecord, MediaFile, Message, Side
@@ -72,7 +74,54 @@ def _encrypted_entry(
     }
 
 
+OTHER_SIDES_PHOTO_NOTE = "sent to you: shown in the conversation, not part of your data"
+
+
+def _photo_entry(conversation: Conversation, photo: MediaFile, *, my_side: str) -> dict[str, Any]:
+    """A photo of a message: what it is for everyone; the cleaned image itself (base64) only
+    for the person who sent it. The other side's photo is theirs: the export lists that it came,
+    never its bytes."""
+    entry: dict[str, Any] = {
+        "id": str(photo.uid),
+        "at": _when(photo.created_at),
+        "content_type": photo.content_type,
+        "width": photo.width,
+        "height": photo.height,
+        "size": photo.byte_size,
+    }
+    if photo.sender_side != my_side:
+        entry["note"] = OTHER_SIDES_PHOTO_NOTE
+        return entry
+    try:
+        data = media.read(photo, conversation=conversation)
+    except crypto.BodyUnreadable:  # the conversation's key or the file is gone
+        entry.update(data_base64=None, expired=True)
+        return entry
+    entry.update(data_base64=base64.b64encode(data).decode("ascii"), expired=False)
+    return entry
+
+
+def _photos_by_message(conversation: Conversation, *, my_side: str) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    files = MediaFile.objects.filter(conversation=conversation, message__isnull=False)
+    for photo in files.order_by("id"):
+        assert photo.message_id is not None
+        entry = _photo_entry(conversation, photo, my_side=my_side)
+        found.setdefault(photo.message_id, []).append(entry)
+    return found
+
+
 def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any]]:
+    shown = _message_entries(conversation, my_side=my_side)
+    photos = _photos_by_message(conversation, my_side=my_side)
+    for message_id, entry in shown:
+        entry["photos"] = photos.get(message_id, [])
+    return [entry for _message_id, entry in shown]
+
+
+def _message_entries(
+    conversation: Conversation, *, my_side: str
+) -> list[tuple[int, dict[str, Any]]]:
     try:
         key: bytes | None = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
     except crypto.BodyUnreadable:
@@ -83,7 +132,7 @@ def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any
         if message.e2ee:
             # Web ↔ web end to end: the stored body is ciphertext to the relay; the person's
             # own browser holds what it said. Never decrypted and passed on as if it were text.
-            shown.append(_encrypted_entry(conversation, message, my_side=my_side))
+            shown.append((message.pk, _encrypted_entry(conversation, message, my_side=my_side)))
             continue
         if key is not None:
             try:
@@ -91,13 +140,16 @@ def _messages(conversation: Conversation, *, my_side: str) -> list[dict[str, Any
             except crypto.BodyUnreadable:
                 text = None
         shown.append(
-            {
-                "from": _author(conversation, message, my_side=my_side),
-                "channel": message.channel,
-                "at": _when(message.created_at),
-                "text": text,
-                "expired": text is None,
-            }
+            (
+                message.pk,
+                {
+                    "from": _author(conversation, message, my_side=my_side),
+                    "channel": message.channel,
+                    "at": _when(message.created_at),
+                    "text": text,
+                    "expired": text is None,
+                },
+            )
         )
     return shown
 
@@ -177,6 +229,7 @@ def export_user_data(*, user: User, progress: Progress | None = None) -> dict[st
                     {"handle": handle.display, "status": handle.status}
                     for handle in listing.handles.order_by("id")
                 ],
+                "photos": _listing_photos(listing),
                 "conversations": [
                     _conversation(conversation, my_side=Side.SELLER)
                     for conversation in conversations
@@ -190,6 +243,29 @@ def export_user_data(*, user: User, progress: Progress | None = None) -> dict[st
         if progress is not None:
             progress(1)
     return document
+
+
+def _listing_photos(listing: Listing) -> list[dict[str, Any]]:
+    """The listing's photos as the public page shows them (cleaned), cover first."""
+    shown = []
+    for photo in listing_photos.photos_of(listing):
+        try:
+            with listing_photos.storage().open(photo.storage_name, "rb") as handle:
+                data: str | None = base64.b64encode(handle.read()).decode("ascii")
+        except OSError:
+            data = None
+        shown.append(
+            {
+                "position": photo.position,
+                "at": _when(photo.created_at),
+                "content_type": photo.content_type,
+                "width": photo.width,
+                "height": photo.height,
+                "size": photo.byte_size,
+                "data_base64": data,
+            }
+        )
+    return shown
 
 
 def export_size(user: User) -> int:
@@ -212,6 +288,7 @@ class ErasureSummary:
     reports_shredded: int = 0  # report evidence and notes on or by or against the user
     reports_held: int = 0  # under an active legal hold: shredded on schedule once it ends
     photos_deleted: int = 0  # rows and stored files
+    listing_photos_deleted: int = 0  # rows, and their public files after commit
 
 
 def _erase_endpoint(endpoint: Endpoint) -> None:
@@ -268,7 +345,8 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
       notes shredded, except under an active legal hold;
     - the user's idempotency records deleted, their integrator webhooks deactivated and their
       signing secrets erased;
-    - the listings' handles deleted, the listings closed and emptied of their text;
+    - the listings' handles and photos deleted (the photos' public files after commit), the
+      listings closed and emptied of their text;
     - the account: anonymised, unusable password, inactive (its sessions stop authenticating).
     """
     summary = ErasureSummary()
@@ -320,6 +398,9 @@ def erase_user(*, user: User, progress: Progress | None = None) -> ErasureSummar
             progress(1)
 
         summary.handles_deleted, _ = RelayHandle.objects.filter(listing__seller=user).delete()
+        summary.listing_photos_deleted = listing_photos.delete_photos_of(
+            Listing.objects.filter(seller=user)
+        )
         summary.listings_closed = Listing.objects.filter(seller=user).update(
             status=Listing.Status.CLOSED,
             title="Deleted listing",

@@ -220,19 +220,6 @@ def _not_waiting() -> str:
     return gettext("That photo is no longer waiting to be sent. Add it again, then send.")
 
 
-def attach(media: Sequence[MediaFile], message_id: int | None) -> int:
-    """Tie web uploads to the message they were sent with, unless the pipeline already did.
-
-    Until the pipeline attaches Submission.media itself (issue #16, media-platforms), the web
-    views call this after the road returns; only rows still waiting are touched, so it never
-    moves a file that the pipeline placed."""
-    if message_id is None or not media:
-        return 0
-    return MediaFile.objects.filter(pk__in=[row.pk for row in media], message__isnull=True).update(
-        message_id=message_id
-    )
-
-
 # Uploads of one side waiting for their message at once: a page holds at most MAX_PER_MESSAGE,
 # a few more cover a refused send retried; past it a script cannot fill the storage with files
 # nobody sends (shredding them on a schedule is the retention job's, issue #16).

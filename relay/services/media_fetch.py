@@ -143,7 +143,10 @@ def _failed(fetch: MediaFetch, problem: str) -> None:
         updated_at=timezone.now(),
     )
     logger.info("a photo was not forwarded (%s)", problem)
-    message = fetch.message
+    _tell_sender(fetch.message, problem)
+
+
+def _tell_sender(message: Message, problem: str) -> None:
     if message.sender_endpoint is None:
         return
     code = "photo_not_forwarded_text_sent" if _has_text(message) else "photo_not_forwarded"
@@ -177,10 +180,22 @@ def release_if_ready(message: Message) -> None:
 
 def give_up_stale(*, message_id: int) -> bool:
     """Fetches of the message left behind by a dead worker are given up (the delivery's
-    backstop calls this); return whether any photo is still really on its way."""
+    backstop calls this), and the sender hears it as for a download too slow; return whether
+    any photo is still really on its way."""
     limit = settings.RELAY_MEDIA_FETCH_SECONDS * (settings.RELAY_MEDIA_FETCH_ATTEMPTS + 1) + 60
     waiting = MediaFetch.objects.filter(message_id=message_id, state__in=WAITING)
-    waiting.filter(created_at__lt=timezone.now() - dt.timedelta(seconds=limit)).update(
-        state=MediaFetch.State.FAILED, problem="too_slow", reference_sealed=None
-    )
+    stale = waiting.filter(created_at__lt=timezone.now() - dt.timedelta(seconds=limit))
+    for fetch in stale.select_related("message__conversation", "message__sender_endpoint"):
+        with transaction.atomic():
+            # One row at a time, only from a waiting state: two deliveries of the message (or a
+            # worker come back to life) cannot both give it up, so the sender is told once.
+            given_up = MediaFetch.objects.filter(pk=fetch.pk, state__in=WAITING).update(
+                state=MediaFetch.State.FAILED,
+                problem="too_slow",
+                reference_sealed=None,
+                updated_at=timezone.now(),
+            )
+            if given_up:
+                logger.info("a photo was not forwarded (%s)", "too_slow")
+                _tell_sender(fetch.message, "too_slow")
     return waiting.exists()

@@ -56,8 +56,9 @@ def photos_for_platform(
     """(text, photos) to hand the adapter."""
     if not photos:
         return text, ()
-    if delivery.channel == Channel.SMS and not mms_reaches(
-        contacts.endpoint_address(delivery.recipient_endpoint)
+    if delivery.channel == Channel.SMS and (
+        delivery.notice_params.get(MMS_REFUSED)
+        or not mms_reaches(contacts.endpoint_address(delivery.recipient_endpoint))
     ):
         return _with_page_links(delivery, text, photos), ()
     limit = adapter.image_max_bytes
@@ -83,14 +84,17 @@ def photos_for_platform(
 # Twilio's "this cannot go as MMS": 21621, the relay's number is not enabled for MMS (answered
 # to the send), 30011, MMS not supported by the receiving number (twilio.com/docs/api/errors).
 MMS_UNAVAILABLE = frozenset({"21621", "30011"})
+# Set in a delivery's notice_params when a status callback said its MMS could not be taken
+# (relay/services/statuses.py): the next attempt sends the text with links to the photo page.
+MMS_REFUSED = "mms_refused"
 
 
 def send(
     adapter: Adapter, message: OutboundText, delivery: Delivery, photos: list[StoredPhoto]
 ) -> SendResult:
     """Send; an MMS Twilio refuses as such goes again as a text with links to the photo page.
-    (30011 can also come later, in a status callback: that delivery fails and its sender is
-    told, as for any failure after the send.)"""
+    (30011 can also come later, in a status callback: relay/services/statuses.py then sets
+    MMS_REFUSED and the delivery goes again, as that text.)"""
     try:
         return adapter.send(message)
     except PermanentSendError as error:

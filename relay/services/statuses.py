@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from config import hotsql
 from contacts import services as contacts
+from contacts.models import Channel
 from relay import crypto
 from relay.adapters.base import StatusUpdate
 from relay.models import Delivery, EarlyStatus
-from relay.services import early_statuses
+from relay.services import early_statuses, photos
 from relay.services.delivery import mark_failed
 from relay.services.early_statuses import EARLIER
 from relay.services.outbound import publish
@@ -112,7 +113,17 @@ def _accept_failure(error_code: str | None, deliveries: QuerySet[Delivery]) -> i
         "message", "conversation__listing"
     ):
         with transaction.atomic():
-            if error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
+            if _mms_refused_later(delivery, error_code):
+                # Twilio took the MMS, then the receiving number could not take MMS (30011):
+                # the same text goes again with links to the photo page, as at send time.
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    state=Delivery.State.PENDING,
+                    notice_params={**delivery.notice_params, photos.MMS_REFUSED: True},
+                    provider_message_id=None,
+                    updated_at=timezone.now(),
+                )
+                publish([delivery.pk])
+            elif error_code in WINDOW_CLOSED_CODES and delivery.conversation_id:
                 # WhatsApp reports 131047 after accepting the send: resend as the template.
                 Delivery.objects.filter(pk=delivery.pk).update(
                     state=Delivery.State.PENDING,
@@ -129,3 +140,12 @@ def _accept_failure(error_code: str | None, deliveries: QuerySet[Delivery]) -> i
                 )
         changed += 1
     return changed
+
+
+def _mms_refused_later(delivery: Delivery, error_code: str | None) -> bool:
+    return (
+        error_code in photos.MMS_UNAVAILABLE
+        and delivery.channel == Channel.SMS
+        and bool(delivery.notice_params.get("photos"))
+        and not delivery.notice_params.get(photos.MMS_REFUSED)  # fell back once already
+    )

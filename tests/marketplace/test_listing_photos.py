@@ -222,3 +222,50 @@ def test_the_api_lists_a_listings_photo_addresses_cover_first(seller: User) -> N
     rows = listed["results"] if isinstance(listed, dict) else listed
     assert [row["photos"] for row in rows if row["code"] == shop.listing.code] == [expected]
     assert Client().get(expected[0]).status_code == 200
+
+
+def test_a_listing_deleted_takes_its_photo_files_with_it(
+    listing: Listing, django_capture_on_commit_callbacks: Any
+) -> None:
+    kept_elsewhere = marketplace.create_listing(
+        seller=listing.seller, title="Lensa", price=Decimal(500000)
+    )
+    gone = [photos.add_photo(listing=listing, data=jpeg_with_gps(50, 50)) for _ in range(2)]
+    other = photos.add_photo(listing=kept_elsewhere, data=jpeg_with_gps(50, 50))
+    with django_capture_on_commit_callbacks(execute=True):
+        listing.delete()  # the admin's delete, or a cascade
+    for photo in gone:
+        assert not photos.storage().exists(photo.storage_name)
+    assert photos.storage().exists(other.storage_name)
+    assert Client().get(f"/l/{kept_elsewhere.code}/photos/{other.storage_name}").status_code == 200
+
+
+def test_a_rolled_back_deletion_keeps_the_photo_file(listing: Listing) -> None:
+    from django.db import transaction
+
+    photo = photos.add_photo(listing=listing, data=jpeg_with_gps(50, 50))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        listing.delete()
+        raise RuntimeError("rolled back")
+    assert photos.storage().exists(photo.storage_name)
+    assert ListingPhoto.objects.filter(pk=photo.pk).exists()
+
+
+def test_erasing_a_sellers_account_deletes_their_listing_photos_and_files(
+    seller: User, listing: Listing, django_capture_on_commit_callbacks: Any
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    photo = photos.add_photo(listing=listing, data=jpeg_with_gps(50, 50))
+    url = reverse("marketplace:listing_photo", args=[listing.code, photo.storage_name])
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "delete_user", username=seller.username, yes=True, stdout=out, stderr=io.StringIO()
+        )
+    assert "and 1 listing photos" in out.getvalue()
+    assert not ListingPhoto.objects.filter(listing=listing).exists()
+    assert not photos.storage().exists(photo.storage_name)
+    assert Client().get(url).status_code == 404

@@ -107,6 +107,13 @@ PROOFS: dict[str, list[str]] = {
     "status webhooks that arrived before their delivery's id (keyed hash, status)": [
         "tests.relay.test_early_statuses::test_purge_forgets_statuses_that_never_found_their_delivery",
     ],
+    "listing photos": [
+        "tests.marketplace.test_listing_photos::"
+        "test_deleting_a_photo_removes_its_file_and_closes_the_gap",
+        "tests.marketplace.test_listing_photos::test_a_listing_deleted_takes_its_photo_files_with_it",
+        "tests.marketplace.test_listing_photos::"
+        "test_erasing_a_sellers_account_deletes_their_listing_photos_and_files",
+    ],
     "platform photo references while downloading (a WhatsApp media id, a Messenger/Instagram "
     "attachment URL, a Twilio MediaUrl)": [
         "tests.relay.test_photos_across_channels::"

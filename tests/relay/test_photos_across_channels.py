@@ -164,3 +164,47 @@ def test_an_mms_twilio_refuses_as_such_goes_again_as_a_text_with_the_photo_link(
     assert page.status_code == 200 and "photo-page-image" in page.text
     [refused] = world.sandbox.rejections()
     assert refused["reason"] == "mms_unsupported"
+
+
+def test_an_mms_refused_later_by_its_status_callback_goes_again_as_a_text_with_the_link(
+    world: World,
+) -> None:
+    world.connect_seller("web")
+    world.buyer_writes("sms", f"{world.handle} is it still available?")
+    world.sandbox.wait_for_outbox(BUYER["sms"], 1)  # "Sent to the seller of …"
+    # Twilio takes the MMS, then its status callback says 30011: the phone cannot take MMS.
+    world.sandbox.fail_next("sms", "mms_unsupported", later=True)
+    send_photo(world, "seller", "web", "here it is")
+    [*_, mms, answer] = world.sandbox.wait_for_outbox(BUYER["sms"], 3)
+    assert mms["type"] == "mms" and mms["photos"]
+    assert answer["type"] == "text" and not answer.get("photos")
+    assert "here it is" in answer["text"]
+    address = answer["text"].rsplit("Photo (opens for an hour): ", 1)[1].strip()
+    page = requests.get(address, timeout=10)
+    assert page.status_code == 200 and "photo-page-image" in page.text
+    delivery = wait_until(
+        lambda: Delivery.objects.filter(
+            recipient_side="buyer", kind="relay", state="delivered"
+        ).first(),
+        what="the text with the link delivered",
+    )
+    assert delivery.error_code in ("", None)
+    # The seller is not told it failed: the buyer got the photo's page.
+    assert not Delivery.objects.filter(recipient_side="seller", kind="notice").exists()
+
+
+def test_a_photo_uploaded_to_whatsapp_is_deleted_there_once_sent(world: World) -> None:
+    world.connect_seller("whatsapp")
+    world.buyer_writes("web", f"{world.handle} is it still available?")
+    wait_until(Conversation.objects.exists, what="the conversation")
+    send_photo(world, "buyer", "web", "the scratch is here")
+    photo, _texts = photo_received(world, "seller", "whatsapp")
+    assert_clean_and_upright(photo)
+    # Meta would keep the upload 30 days: the relay deletes it once the send is accepted.
+    uploads = wait_until(
+        lambda: (found := world.sandbox.uploads()) and all(u["deleted"] for u in found) and found,
+        what="the upload deleted",
+    )
+    assert len(uploads) == 1
+    [sent] = [send for send in world.sandbox.outbox(SELLER["whatsapp"]) if send.get("photos")]
+    assert sent["identity_provider_id"] == uploads[0]["phone_number_id"]

@@ -135,3 +135,18 @@ def test_a_keyword_as_the_first_web_chat_message_is_answered_on_the_start_page(
     assert web.BROWSER_COOKIE in browser.cookies
     start(browser, listings[0])
     assert Conversation.objects.count() == 1
+
+
+def test_the_start_page_says_photos_come_after_the_first_message_and_the_chat_takes_them(
+    listings: list[Listing],
+) -> None:
+    """No conversation exists before the first message, so no photo can be stored for it."""
+    url = reverse("relay:buyer_chat_start", args=[listings[0].code])
+    browser = Client()
+    page = html.unescape(browser.get(url).content.decode())
+    assert "You can add photos after your first message, once the chat is open." in page
+    assert 'type="file"' not in page
+    indonesian = html.unescape(Client().get(url, HTTP_ACCEPT_LANGUAGE="id").content.decode())
+    assert "Anda dapat menambahkan foto setelah pesan pertama" in indonesian
+    chat = start(browser, listings[0])
+    assert 'name="photo"' in chat and "Add photo" in chat

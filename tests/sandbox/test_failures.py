@@ -131,3 +131,13 @@ def test_a_window_closed_plan_for_sms_is_refused_because_sms_has_no_window(
 ) -> None:
     with pytest.raises(AssertionError, match="SMS has no messaging window"):
         sandbox_client.fail_next("sms", "window_closed")
+
+
+def test_a_later_mms_refusal_takes_the_send_and_is_for_sms_mms_only(
+    sandbox_client: SandboxClient, relay_sends: Relay
+) -> None:
+    with pytest.raises(AssertionError, match="later is for mms_unsupported on sms only"):
+        sandbox_client.fail_next("whatsapp", "mms_unsupported", later=True)
+    sandbox_client.fail_next("sms", "mms_unsupported", later=True)
+    # Twilio answers 201 to the send itself: the 30011 comes in the status callback.
+    assert send(relay_sends, "sms").status_code == 201

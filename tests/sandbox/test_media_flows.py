@@ -178,6 +178,53 @@ def test_whatsapp_uploads_the_photo_then_sends_it_by_id_with_the_caption(
     assert send["photos"][0]["size"] == len(photo)
 
 
+def test_whatsapp_deletes_each_upload_after_the_send_and_only_its_number_may(
+    sandbox: RunningSandbox, sandbox_client: SandboxClient, whatsapp: WhatsAppAdapter
+) -> None:
+    whatsapp.send(outbound("+6281234567001", WHATSAPP_NUMBER_ID, "the receipt", a_photo()))
+    [upload] = sandbox_client.uploads()
+    assert upload == {"id": upload["id"], "phone_number_id": WHATSAPP_NUMBER_ID, "deleted": True}
+    # Gone from the platform: a lookup of the id, or a second delete, finds nothing.
+    auth = {"Authorization": f"Bearer {WHATSAPP_TOKEN}"}
+    lookup = http.get(
+        f"{sandbox.url}/graph/v21.0/{upload['id']}",
+        headers=auth,
+        timeout=3,
+        max_bytes=10_000,
+        total_seconds=3,
+    )
+    assert lookup.status_code == 400
+    again = http.delete(f"{sandbox.url}/graph/v21.0/{upload['id']}", headers=auth, timeout=3)
+    assert again.status_code == 400
+
+
+def test_a_whatsapp_upload_deleted_by_another_number_or_token_stays(
+    sandbox: RunningSandbox, sandbox_client: SandboxClient
+) -> None:
+    body, kind = http.multipart(
+        {"messaging_product": "whatsapp", "type": "image/jpeg"},
+        "file",
+        "photo.jpg",
+        "image/jpeg",
+        a_photo(),
+    )
+    auth = {"Authorization": f"Bearer {WHATSAPP_TOKEN}"}
+    created = http.post(
+        f"{sandbox.url}/graph/v21.0/{WHATSAPP_NUMBER_ID}/media",
+        content=body,
+        headers={**auth, "Content-Type": kind},
+        timeout=3,
+    )
+    media_id = created.json()["id"]
+    url = f"{sandbox.url}/graph/v21.0/{media_id}"
+    assert http.delete(url, headers={"Authorization": "Bearer wrong"}, timeout=3).status_code == 401
+    assert http.delete(url + "?phone_number_id=999", headers=auth, timeout=3).status_code == 400
+    assert sandbox_client.uploads()[0]["deleted"] is False
+    answer = http.delete(f"{url}?phone_number_id={WHATSAPP_NUMBER_ID}", headers=auth, timeout=3)
+    assert (answer.status_code, answer.json()) == (200, {"success": True})
+    assert sandbox_client.uploads()[0]["deleted"] is True
+
+
 def test_whatsapp_refuses_an_upload_over_its_5_mb_limit(whatsapp: WhatsAppAdapter) -> None:
     too_big = a_photo() + b"\0" * (5 * 1024 * 1024)  # still a JPEG by its first bytes
     with pytest.raises(PermanentSendError):

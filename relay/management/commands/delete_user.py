@@ -75,7 +75,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Deleted {username}: shredded {summary.conversations_shredded} conversations, "
             f"overwrote {summary.messages_overwritten} messages sent elsewhere, deleted "
-            f"{summary.photos_deleted} photos, erased "
+            f"{summary.photos_deleted} photos and {summary.listing_photos_deleted} listing photos, "
+            "erased "
             f"{summary.endpoints_erased} endpoints, cancelled {summary.deliveries_cancelled} "
             f"deliveries, deleted {summary.handles_deleted} handles, closed "
             f"{summary.listings_closed} listings, shredded the evidence of "
