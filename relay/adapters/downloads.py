@@ -32,10 +32,11 @@ def fetch(
 ) -> bytes:
     """The body at `url`, or MediaUnavailable (4xx, 3xx), TransientSendError (5xx, network),
     http.DownloadTooLarge / DownloadTooSlow, url_guard.RefusedUrl."""
-    origin = urlsplit(url).netloc
+    origin = _origin(url)
     for _hop in range(MAX_REDIRECTS + 1):
-        # Credentials go to the host they were meant for only, never on across a redirect.
-        same_host = urlsplit(url).netloc == origin
+        # Credentials go to the host they were meant for only, never on across a redirect to
+        # another host, and never over plain http after https (same host, cleartext).
+        same_host = _origin(url) == origin
         headers = {"Authorization": f"Bearer {bearer}"} if bearer and same_host else {}
         response = http.get(
             check_url(url),  # every hop: a redirect into a private network is refused too
@@ -57,3 +58,15 @@ def fetch(
         # 403/404/410 once an attachment URL expired.
         raise MediaUnavailable(f"the platform answered {response.status_code}")
     return response.content
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one spelled out): what credentials are bound to."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port or default
