@@ -10,6 +10,7 @@ lost or leaked on the way.
   a 12-byte IV, a 48-byte wrapped key) is refused by the server, so no such message reaches a
   recipient's page.
 - Platform credentials never follow a redirect that downgrades https to http.
+- A signed photo link (/m/<token>/, /p/<token>/) is redacted from log lines like a chat link.
 """
 
 from __future__ import annotations
@@ -222,3 +223,18 @@ def test_the_reference_sealer_still_matches_the_server_check() -> None:
 
     parsed = e2ee.parse_envelope(envelope=envelope, commitment=c)
     assert parsed.devices == frozenset({device.fingerprint})
+
+
+def test_a_signed_photo_link_is_redacted_from_log_lines() -> None:
+    import uuid
+
+    from django.core import signing
+
+    from config.logging import REDACTED, redact
+    from relay.services import media_links
+
+    value = media_links._value(uuid.uuid4(), 1234)
+    for salt, prefix in ((media_links.IMAGE_SALT, "/m/"), (media_links.PAGE_SALT, "/p/")):
+        token = signing.TimestampSigner(salt=salt).sign(value)
+        line = f'"HEAD {prefix}{token}/ HTTP/1.1" 405 0'
+        assert redact(line) == f'"HEAD {prefix}{REDACTED}/ HTTP/1.1" 405 0'
