@@ -238,3 +238,23 @@ def test_a_signed_photo_link_is_redacted_from_log_lines() -> None:
         token = signing.TimestampSigner(salt=salt).sign(value)
         line = f'"HEAD {prefix}{token}/ HTTP/1.1" 405 0'
         assert redact(line) == f'"HEAD {prefix}{REDACTED}/ HTTP/1.1" 405 0'
+
+
+def test_a_redirect_chain_shares_one_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each hop used to get the whole `total_seconds`: four slow hops held a worker 4x."""
+    clock = [1000.0]
+    budgets: list[float] = []
+
+    def get(url: Any, *, total_seconds: float, **_: Any) -> Hop:
+        budgets.append(total_seconds)
+        clock[0] += 4.0  # each hop answers slowly, just inside what it was given
+        return Hop(302, f"https://cdn.example.com/{len(budgets)}.jpg")
+
+    monkeypatch.setattr(http, "get", get)
+    monkeypatch.setattr(downloads, "check_url", lambda url: url)
+    monkeypatch.setattr(downloads.time, "monotonic", lambda: clock[0])
+    with pytest.raises(http.DownloadTooSlow):
+        downloads.fetch(
+            "https://media.example.com/a.jpg", max_bytes=10, total_seconds=10, connect_timeout=1
+        )
+    assert budgets == [10.0, 6.0, 2.0]
