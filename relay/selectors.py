@@ -259,10 +259,16 @@ def _sealed_fields(key: bytes | None, message: Message) -> dict[str, object]:
     envelope = _readable(key, message) if key is not None else ""
     if not envelope.startswith("{"):
         envelope = ""  # expired or unreadable: the placeholder says so
+    if envelope:
+        text = gettext("(end-to-end encrypted: opening it in this browser…)")
+    elif key is None:
+        text = gettext("(this message has expired)")
+    else:
+        # Never what the row holds: whatever it is, it is not an envelope a browser opened,
+        # and a bubble with the lock badge shows only text a browser decrypted.
+        text = gettext("(this message cannot be read)")
     return {
-        "text": gettext("(end-to-end encrypted: opening it in this browser…)")
-        if envelope
-        else _readable(key, message),
+        "text": text,
         "uid": str(message.uid),
         "e2ee": True,
         "envelope": envelope,

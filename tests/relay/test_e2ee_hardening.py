@@ -258,3 +258,31 @@ def test_a_redirect_chain_shares_one_time_budget(monkeypatch: pytest.MonkeyPatch
             "https://media.example.com/a.jpg", max_bytes=10, total_seconds=10, connect_timeout=1
         )
     assert budgets == [10.0, 6.0, 2.0]
+
+
+def test_an_e2ee_row_that_holds_no_envelope_never_shows_its_body_beside_the_lock(
+    pair: Pair,
+) -> None:
+    """A bubble marked end to end shows only what a browser opened: a row whose sealed body is
+    not an envelope (a bug elsewhere, a row written by hand) shows a placeholder, not its
+    content, under the lock badge."""
+    from relay import crypto
+    from tests.relay.e2ee_world import delivered_on_web
+
+    conversation = pair.conversation
+    message = Message(
+        conversation=conversation,
+        sender_side=Side.BUYER,
+        sender_endpoint=conversation.buyer_endpoint,
+        channel="web",
+        e2ee=True,
+        franking_commitment=b"c" * 32,
+    )
+    key = crypto.unwrap_key(conversation.wrapped_key, conversation.code)
+    message.body_sealed = crypto.encrypt_body(key, message.uid, "Rahasia polos 0812")
+    message.save()
+    delivered_on_web(message)
+    page = pair.seller_browser.get(reverse("relay:conversation", args=[conversation.code]))
+    shown = page.content.decode()
+    assert "Rahasia polos" not in shown
+    assert "(this message cannot be read)" in shown
