@@ -432,7 +432,9 @@
     try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
   }
   function sendSealed(text, retried) {
-    return targetsOf(state).then(function (targets) { return seal(text, targets); }).then(function (sealed) {
+    // From a promise: a key list that does not decode fails this send (the text stays in the
+    // box, the button comes back), never the submit handler itself.
+    return Promise.resolve(state).then(targetsOf).then(function (targets) { return seal(text, targets); }).then(function (sealed) {
       return post(url("send"), sealed);
     }).then(function (r) {
       return r.json().then(function (answer) { return {status: r.status, answer: answer}; });

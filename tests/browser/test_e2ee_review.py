@@ -154,3 +154,49 @@ def test_stale_keys_are_refetched_from_the_409_and_the_message_goes_once(
     wait(seller, lambda b: base.shows(b, "Dua kunci sekarang"), "the seller opens it")
     texts = [b["text"] for b in bubbles(seller)]
     assert texts.count("Dua kunci sekarang") == 1
+
+
+BAD_KEYS = """
+var real = window.fetch;
+window.fetch = function (url, options) {
+  var method = (options && options.method) || "GET";
+  if (method !== "GET" || !/\\/e2ee\\/$/.test(String(url))) return real.apply(this, arguments);
+  return real.apply(this, arguments).then(function (r) { return r.json(); }).then(function (a) {
+    a.devices.seller = a.devices.seller.map(function (d) {
+      return Object.assign({}, d, {public_key: "not base64!"});
+    });
+    var headers = {"Content-Type": "application/json"};
+    return new Response(JSON.stringify(a), {status: 200, headers: headers});
+  });
+};
+"""
+
+
+def test_a_key_list_that_does_not_decode_fails_the_send_and_keeps_the_text(
+    profiles: Callable[[], Any], live_server: Any, bike: Listing, sari: User
+) -> None:
+    buyer, seller = profiles(), profiles()
+    conversation = buyer_starts(buyer, live_server, bike)
+    seller_opens(seller, live_server, conversation)
+    wait(buyer, lambda b: mode(b) == "e2ee", "end to end")
+    buyer.execute_script(BAD_KEYS)
+    wait(
+        buyer,
+        lambda b: (
+            b.execute_script(
+                "var s = window.PerantaraE2EE.state();"
+                "return s.devices.seller.length && s.devices.seller[0].public_key;"
+            )
+            == "not base64!"
+        ),
+        "the page holds the broken key list",
+    )
+    box = buyer.find_element("css selector", "form.composer textarea[name=text]")
+    box.send_keys("Tetap di kotak")
+    button = buyer.find_element("css selector", "form.composer button[type=submit]")
+    button.click()
+    status = buyer.find_element("id", "e2ee-status")
+    wait(buyer, lambda b: "not sent" in status.text, "the page says it was not sent")
+    assert box.get_attribute("value") == "Tetap di kotak"
+    assert button.is_enabled()
+    assert not Message.objects.filter(e2ee=True).exists()
