@@ -16,6 +16,9 @@ What counts as a secret path (redacted, the rest of the URL kept):
 - a buyer's web-chat link `/chat/<token>/…` (whoever holds it reads the chat; `/chat/start/`
   names a public listing and stays);
 - a password-reset link `/reset/<uid>/<token>/`;
+- a signed photo link `/m/<token>/` or its page `/p/<token>/` (relay/services/media_links.py:
+  whoever holds one sees the photo until it expires; its value has a dot, which the signed
+  value pattern below does not take);
 - any value signed with django.core.signing (`payload:timestamp:signature`), wherever it is.
 
 What is left alone: fewer than 7 digits, thousands-grouped amounts (`Rp 3.500.000`,
@@ -50,6 +53,7 @@ IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SEGMENT = r"[^/\s?#\"'<>]+"
 CHAT_LINK = re.compile(rf"(/chat/)(?!start/){_SEGMENT}")
 PASSWORD_RESET_LINK = re.compile(rf"(/reset/{_SEGMENT}/)(?!set-password/){_SEGMENT}")
+PHOTO_LINK = re.compile(rf"(/[mp]/){_SEGMENT}")
 # django.core.signing: base64 payload (a leading dot when compressed), base62 time, signature.
 SIGNED_VALUE = re.compile(r"\.?[A-Za-z0-9_-]{8,}:[0-9A-Za-z]{4,8}:[A-Za-z0-9_-]{20,}")
 
@@ -66,9 +70,10 @@ def _looks_like_address(candidate: str) -> bool:
 
 
 def redact_secret_links(text: str) -> str:
-    """Return `text` with chat links, password-reset links and signed values replaced."""
+    """Return `text` with chat, password-reset and photo links and signed values replaced."""
     text = CHAT_LINK.sub(rf"\g<1>{REDACTED}", text)
     text = PASSWORD_RESET_LINK.sub(rf"\g<1>{REDACTED}", text)
+    text = PHOTO_LINK.sub(rf"\g<1>{REDACTED}", text)
     return SIGNED_VALUE.sub(REDACTED, text)
 
 

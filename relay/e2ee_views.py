@@ -31,7 +31,7 @@ CONFLICTS = {Outcome.E2EE_STALE_KEYS: "stale_keys", Outcome.E2EE_UNAVAILABLE: "n
 def _posted(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise e2ee.E2EEError("malformed", _("The request is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise e2ee.E2EEError("malformed", _("The request is not valid JSON."))

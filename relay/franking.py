@@ -97,8 +97,11 @@ def verify(
         or len(tag) != TAG_BYTES
     ):
         return Verdict(False, "malformed")
-    c = commitment(franking_key, message)
-    if not hmac.compare_digest(reporting_tag(c, ctx), tag):
+    try:
+        expected = reporting_tag(commitment(franking_key, message), ctx)
+    except UnicodeEncodeError:  # a lone surrogate in m or ctx: nothing the relay ever tagged
+        return Verdict(False, "malformed")
+    if not hmac.compare_digest(expected, tag):
         # Either m or k_f was altered (c differs) or ctx/r were: the tag does not hold.
         return Verdict(False, "tag")
     if ctx.get("conversation") != conversation:

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import get_language, gettext
@@ -259,10 +259,16 @@ def _sealed_fields(key: bytes | None, message: Message) -> dict[str, object]:
     envelope = _readable(key, message) if key is not None else ""
     if not envelope.startswith("{"):
         envelope = ""  # expired or unreadable: the placeholder says so
+    if envelope:
+        text = gettext("(end-to-end encrypted: opening it in this browser…)")
+    elif key is None:
+        text = gettext("(this message has expired)")
+    else:
+        # Never what the row holds: whatever it is, it is not an envelope a browser opened,
+        # and a bubble with the lock badge shows only text a browser decrypted.
+        text = gettext("(this message cannot be read)")
     return {
-        "text": gettext("(end-to-end encrypted: opening it in this browser…)")
-        if envelope
-        else _readable(key, message),
+        "text": text,
         "uid": str(message.uid),
         "e2ee": True,
         "envelope": envelope,
@@ -285,9 +291,21 @@ def _conversation_key(conversation: Conversation) -> bytes | None:
         return None
 
 
+def readable_by(viewer_side: str, *, message: str = "pk") -> Q:
+    """The messages a side may read: its own, and those of the other side the relay delivered.
+    A message held as spam (guards.spam_hold) has no delivery: it is kept sealed as evidence
+    and reaches its recipient on no road, the web inbox, its thread list and the API included.
+    `message` names the message's id from where the filter applies ("message" for a photo)."""
+    relayed = Delivery.objects.filter(message=OuterRef(message), kind=Delivery.Kind.RELAY)
+    own = "sender_side" if message == "pk" else f"{message}__sender_side"
+    return Q(**{own: viewer_side}) | Q(Exists(relayed))
+
+
 def messages_for(conversation: Conversation, *, viewer_side: str) -> list[ShownMessage]:
     """Decrypted messages of a conversation as the viewer sees them (pseudonyms only)."""
-    messages = list(Message.objects.filter(conversation=conversation).order_by("id"))
+    messages = list(
+        Message.objects.filter(readable_by(viewer_side), conversation=conversation).order_by("id")
+    )
     states = dict(
         Delivery.objects.filter(message__in=messages, kind=Delivery.Kind.RELAY).values_list(
             "message_id", "state"
@@ -395,7 +413,7 @@ def _thread_rows(user: User) -> list[Conversation]:
     """The seller's conversations with what a row shows, in one statement whatever their
     lengths: the newest message id and the unread count are subqueries on the
     (conversation, id) index."""
-    in_it = Message.objects.filter(conversation=OuterRef("pk"))
+    in_it = Message.objects.filter(readable_by(Side.SELLER), conversation=OuterRef("pk"))
     newest = in_it.order_by("-id").values("id")[:1]
     unread = (
         in_it.filter(sender_side=Side.BUYER, id__gt=OuterRef("seller_read_message_id"))
@@ -553,7 +571,9 @@ def photo_for_viewer(conversation: Conversation, *, viewer_side: str, uid: str) 
         parsed = uuid.UUID(uid)
     except ValueError:
         raise Http404("No such photo") from None
-    visible = Q(message__isnull=False) | Q(sender_side=viewer_side)
+    visible = Q(sender_side=viewer_side) | Q(
+        readable_by(viewer_side, message="message"), message__isnull=False
+    )
     photo = MediaFile.objects.filter(visible, conversation=conversation, uid=parsed).first()
     if photo is None:
         raise Http404("No such photo")

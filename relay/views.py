@@ -113,7 +113,12 @@ STATE_OVERLAP = dt.timedelta(seconds=5)
 def _e2ee_page(current: Conversation | None, side: str, endpoint: Endpoint) -> dict[str, Any]:
     """What the page's end-to-end script starts from (static/e2ee.js, relay/_e2ee.html): the
     device slot, and in a conversation its mode, label and every sentence the script shows."""
-    context: dict[str, Any] = {"e2ee_side": side, "e2ee_slot": e2ee.device_slot(endpoint)}
+    context: dict[str, Any] = {
+        "e2ee_side": side,
+        "e2ee_slot": e2ee.device_slot(endpoint),
+        # The longest text a franked report verifies: a longer one is dropped when opened.
+        "e2ee_max_chars": settings.RELAY_MAX_TEXT_CHARS,
+    }
     if current is None:
         return context
     mode = e2ee.conversation_mode(current)

@@ -33,9 +33,11 @@
    OPENING. The recipient (and the sender's other devices) find their entry by fp, derive KEK
    with their private key and E, unwrap K_c, open ct with the server-supplied c as associated
    data, then DROP the message, showing a notice in its place, when: anything does not open
-   (tampered), the inner conversation code is not this conversation's, HMAC(k_f, m) ≠ c (a
-   sender cannot send an unreportable message), or its nonce was already seen under another
-   message id (replay). A device that is not in the envelope and is newer than the message says
+   (tampered; so does any field that does not decode), the inner conversation code is not
+   this conversation's, HMAC(k_f, m) ≠ c, k_f is not 32 bytes, m is longer than the relay's
+   text limit (data-max-chars) or not well-formed Unicode (a sender cannot send an
+   unreportable message), or its nonce was already seen under another message id (replay;
+   IndexedDB store "nonces" keeps "<slot>|<conversation>|<nonce>" → message id across visits). A device that is not in the envelope and is newer than the message says
    it was sent before the device was set up.
 
    SAFETY CODE: SHA-256(UTF-8("perantara-safety-v1\nbuyer:" + sorted buyer fps joined by "," +
@@ -61,11 +63,13 @@
   var codeBox = document.getElementById("e2ee-code");
   var WRAP_INFO = enc.encode("perantara-e2ee-v1 wrap");
   var STATE_MS = 4000;
+  var NONCES = "nonces", NONCE_BYTES = 16, FRANKING_KEY_BYTES = 32;
+  var maxChars = parseInt(root.dataset.maxChars, 10) || 4000;  // RELAY_MAX_TEXT_CHARS
 
   var device = null;          // {privateKey, publicKey (ArrayBuffer), fingerprint, registeredAt}
   var state = null;           // the server's answer: mode, reason, devices of both sides
   var opened = {};            // uid → {text, frankingKey, ctx, tag, side} or {dropped: reason}
-  var nonces = {};            // b64 nonce → uid it was first seen under
+  var nonces = new Map();     // b64 nonce → uid it was first seen under (also in IndexedDB)
   var failed = false;
 
   // --- bytes --------------------------------------------------------------------------------
@@ -159,48 +163,94 @@
   }
 
   // Open one bubble's envelope: {text, …} or {dropped: reason} or {unreadable: reason}.
+  // Whatever the envelope holds, it ends in one of these: a field that does not decode is
+  // "tampered", never an exception that would stop every later bubble from opening.
   function openBubble(bubble) {
+    return Promise.resolve(bubble).then(openChecked).catch(function () { return {dropped: "tampered"}; });
+  }
+  function openChecked(bubble) {
     var uid = bubble.dataset.uid;
     var c = unb64(bubble.dataset.c || "");
-    var envelope;
-    try { envelope = JSON.parse(bubble.dataset.envelope); } catch (e) { return Promise.resolve({dropped: "tampered"}); }
-    var entry = (envelope.keys || []).filter(function (k) { return k.d === device.fingerprint; })[0];
+    var envelope = JSON.parse(bubble.dataset.envelope);
+    if (!envelope || !Array.isArray(envelope.keys)) throw new Error("envelope");
+    var entry = envelope.keys.filter(function (k) { return k && k.d === device.fingerprint; })[0];
     if (!entry) {
       var before = Date.parse(bubble.dataset.sent) < Date.parse(device.registeredAt);
-      return Promise.resolve({unreadable: before ? "before_device" : "not_for_device"});
+      return {unreadable: before ? "before_device" : "not_for_device"};
     }
-    var inner;
+    var inner, kf;
     return unwrapFor(entry).then(function (contentKey) {
       return subtle.importKey("raw", contentKey, "AES-GCM", false, ["decrypt"]);
     }).then(function (key) {
       return subtle.decrypt({name: "AES-GCM", iv: unb64(envelope.iv), additionalData: c}, key, unb64(envelope.ct));
     }).then(function (plain) {
       inner = JSON.parse(dec.decode(plain));
-      if (inner.v !== 1 || inner.conv !== conversation || typeof inner.m !== "string") throw new Error("inner");
-      return commitment(unb64(inner.kf), inner.m);
+      if (!inner || inner.v !== 1 || inner.conv !== conversation || typeof inner.m !== "string") throw new Error("inner");
+      if (typeof inner.n !== "string" || unb64(inner.n).length !== NONCE_BYTES) throw new Error("nonce");
+      kf = typeof inner.kf === "string" ? unb64(inner.kf) : new Uint8Array(0);
+      return reportable(inner.m, kf) ? commitment(kf, inner.m) : null;
     }).then(function (recomputed) {
-      if (!same(recomputed, c)) return {dropped: "commitment"};
-      var first = nonces[inner.n];
-      if (first !== undefined && first !== uid) return {dropped: "replay"};
-      nonces[inner.n] = uid;
-      var ctx = null;
-      try { ctx = JSON.parse(bubble.dataset.ctx || "null"); } catch (e) { ctx = null; }
-      return {text: inner.m, frankingKey: inner.kf, ctx: ctx, tag: bubble.dataset.r || "", side: bubble.dataset.side, uid: uid};
-    }, function () { return {dropped: "tampered"}; });
+      // A message the relay could not verify in a report is dropped like a wrong commitment:
+      // a franking key that is not 32 bytes, a text over the relay's limit or one that is not
+      // well-formed Unicode (relay/franking.py refuses each), so no sender can deliver a
+      // message that cannot be reported.
+      if (recomputed === null || !same(recomputed, c)) return {dropped: "commitment"};
+      return firstSeen(inner.n, uid).then(function (first) {
+        if (!first) return {dropped: "replay"};
+        var ctx = null;
+        try { ctx = JSON.parse(bubble.dataset.ctx || "null"); } catch (e) { ctx = null; }
+        return {text: inner.m, frankingKey: inner.kf, ctx: ctx, tag: bubble.dataset.r || "", side: bubble.dataset.side, uid: uid};
+      });
+    });
+  }
+  function reportable(m, kf) {
+    return kf.length === FRANKING_KEY_BYTES && !/\p{Cs}/u.test(m) && Array.from(m).length <= maxChars;
+  }
+
+  // Replays: a nonce is kept with the message id it first came under, in this page and in
+  // IndexedDB, so a copy is dropped even when the original was opened in an earlier visit.
+  function firstSeen(n, uid) {
+    var known = nonces.get(n);
+    if (known !== undefined) return Promise.resolve(known === uid);
+    nonces.set(n, uid);
+    var key = slot() + "|" + conversation + "|" + n;
+    return new Promise(function (resolve) {
+      database().then(function (db) {
+        var tx = db.transaction(NONCES, "readwrite"), kept = tx.objectStore(NONCES), first;
+        var got = kept.get(key);
+        got.onsuccess = function () {
+          first = got.result;
+          if (first === undefined) kept.put(uid, key);
+        };
+        tx.oncomplete = function () { db.close(); resolve(first === undefined || first === uid); };
+        tx.onerror = function () { db.close(); resolve(true); };  // this page's memory still holds
+      }, function () { resolve(true); });
+    });
   }
 
   // --- the device -------------------------------------------------------------------------
-  function store(mode, work) {
+  // Version 2 adds the "nonces" store (replay detection that outlives the page); an existing
+  // "devices" store and its keys are kept.
+  function database() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open("perantara-e2ee", 1);
-      request.onupgradeneeded = function () { request.result.createObjectStore("devices"); };
+      var request = indexedDB.open("perantara-e2ee", 2);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        if (!db.objectStoreNames.contains("devices")) db.createObjectStore("devices");
+        if (!db.objectStoreNames.contains(NONCES)) db.createObjectStore(NONCES);
+      };
       request.onerror = function () { reject(request.error); };
-      request.onsuccess = function () {
-        var db = request.result, tx = db.transaction("devices", mode);
+      request.onsuccess = function () { resolve(request.result); };
+    });
+  }
+  function store(mode, work) {
+    return database().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction("devices", mode);
         var answer = work(tx.objectStore("devices"));
         tx.oncomplete = function () { db.close(); resolve(answer.result); };
         tx.onerror = function () { db.close(); reject(tx.error); };
-      };
+      });
     });
   }
   function slot() { return side + ":" + root.dataset.slot; }
@@ -382,7 +432,9 @@
     try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
   }
   function sendSealed(text, retried) {
-    return targetsOf(state).then(function (targets) { return seal(text, targets); }).then(function (sealed) {
+    // From a promise: a key list that does not decode fails this send (the text stays in the
+    // box, the button comes back), never the submit handler itself.
+    return Promise.resolve(state).then(targetsOf).then(function (targets) { return seal(text, targets); }).then(function (sealed) {
       return post(url("send"), sealed);
     }).then(function (r) {
       return r.json().then(function (answer) { return {status: r.status, answer: answer}; });

@@ -3,13 +3,15 @@
 A webhook's attachment URL (Messenger, Instagram, Twilio) or the URL a WhatsApp media lookup
 answers is data from outside: it goes through `url_guard.check_url` and is connected to at the
 checked address only (relay/adapters/http.py); a redirect is checked again before it is
-followed (credentials stay with the first host), and it is read up to a byte bound within a
-total time. What the answer says it is (Content-Type) is ignored: the
-bytes are decoded later (marketplace/images.py) and that decides.
+followed (credentials stay with the first scheme, host and port), and it is read up to a byte
+bound within one total time for every hop together (a slow redirect chain gets no more time
+than one URL). What the answer says it is (Content-Type) is ignored: the bytes are decoded
+later (marketplace/images.py) and that decides.
 """
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urljoin, urlsplit
 
 from relay.adapters import http
@@ -32,18 +34,23 @@ def fetch(
 ) -> bytes:
     """The body at `url`, or MediaUnavailable (4xx, 3xx), TransientSendError (5xx, network),
     http.DownloadTooLarge / DownloadTooSlow, url_guard.RefusedUrl."""
-    origin = urlsplit(url).netloc
+    origin = _origin(url)
+    deadline = time.monotonic() + total_seconds  # for all hops together, not each
     for _hop in range(MAX_REDIRECTS + 1):
-        # Credentials go to the host they were meant for only, never on across a redirect.
-        same_host = urlsplit(url).netloc == origin
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise http.DownloadTooSlow("no answer in time")
+        # Credentials go to the host they were meant for only, never on across a redirect to
+        # another host, and never over plain http after https (same host, cleartext).
+        same_host = _origin(url) == origin
         headers = {"Authorization": f"Bearer {bearer}"} if bearer and same_host else {}
         response = http.get(
             check_url(url),  # every hop: a redirect into a private network is refused too
             headers=headers,
             auth=auth if same_host else None,
-            timeout=(connect_timeout, total_seconds),
+            timeout=(min(connect_timeout, left), left),
             max_bytes=max_bytes,
-            total_seconds=total_seconds,
+            total_seconds=left,
         )
         location = response.headers.get("Location", "")
         if response.status_code not in REDIRECTS or not location:
@@ -57,3 +64,15 @@ def fetch(
         # 403/404/410 once an attachment URL expired.
         raise MediaUnavailable(f"the platform answered {response.status_code}")
     return response.content
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one spelled out): what credentials are bound to."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port or default

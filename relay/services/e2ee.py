@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,21 +212,49 @@ class Envelope:
     devices: frozenset[str]
 
 
+# The documented bytes of an envelope's fields (static/e2ee.js): base64 of exactly this many
+# bytes, or at least this many for the ciphertext (its 16-byte AES-GCM tag). A recipient's page
+# is handed only envelopes of this shape, so a sender cannot make it trip over a field.
+IV_BYTES = 12
+GCM_TAG_BYTES = 16
+WRAPPED_KEY_BYTES = 32 + GCM_TAG_BYTES
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def _decodes_to(value: object, size: int, *, at_least: bool = False) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return False
+    return len(raw) >= size if at_least else len(raw) == size
+
+
+def _entry_is_well_formed(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("d"), str)
+        and FINGERPRINT.fullmatch(entry["d"]) is not None
+        and _decodes_to(entry.get("epk"), PUBLIC_KEY_BYTES)
+        and _decodes_to(entry.get("iv"), IV_BYTES)
+        and _decodes_to(entry.get("wk"), WRAPPED_KEY_BYTES)
+    )
+
+
 def _envelope_shape(data: object) -> dict[str, Any]:
     bad = E2EEError("malformed", _("The encrypted message is not in the expected format."))
     if not isinstance(data, dict) or data.get("v") != ENVELOPE_VERSION:
         raise bad
-    for name in ("iv", "ct"):
-        if not isinstance(data.get(name), str):
-            raise bad
+    if not _decodes_to(data.get("iv"), IV_BYTES):
+        raise bad
+    if not _decodes_to(data.get("ct"), GCM_TAG_BYTES, at_least=True):
+        raise bad
     keys = data.get("keys")
     if not isinstance(keys, list) or not keys:
         raise bad
-    for entry in keys:
-        if not isinstance(entry, dict) or not all(
-            isinstance(entry.get(name), str) for name in ("d", "epk", "iv", "wk")
-        ):
-            raise bad
+    if not all(_entry_is_well_formed(entry) for entry in keys):
+        raise bad
     return data
 
 
@@ -235,7 +264,13 @@ def parse_envelope(*, envelope: object, commitment: object) -> Envelope:
     Raises E2EEError with what the sender is told; never reads the ciphertext."""
     if not isinstance(envelope, str) or not isinstance(commitment, str):
         raise E2EEError("malformed", _("The encrypted message or its commitment is missing."))
-    if len(envelope.encode()) > settings.RELAY_E2EE_MAX_ENVELOPE_BYTES:
+    try:
+        size = len(envelope.encode())
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): not text a browser encrypted
+        raise E2EEError(
+            "malformed", _("The encrypted message is not in the expected format.")
+        ) from None
+    if size > settings.RELAY_E2EE_MAX_ENVELOPE_BYTES:
         raise E2EEError(
             "too_large",
             _("The encrypted message is too large (the limit is %(limit)s bytes).")

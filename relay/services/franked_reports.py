@@ -98,15 +98,29 @@ def _b64(value: Any) -> bytes | None:
         return None
 
 
+def _utf8(value: object) -> str | None:
+    """`value` if it is text UTF-8 can encode; None for anything else, a lone surrogate
+    included (JSON "\\ud800", which a browser's JSON.stringify writes for one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
 def _claim(raw: Any) -> Claim:
     if not isinstance(raw, dict):
         return Claim(problem=franking.Verdict(False, "malformed").reason)
-    text, ctx = raw.get("m"), raw.get("ctx")
-    message = raw.get("message")
+    text, ctx = _utf8(raw.get("m")), raw.get("ctx")
     key, tag = _b64(raw.get("kf")), _b64(raw.get("r"))
-    shown = text[: settings.RELAY_MAX_TEXT_CHARS] if isinstance(text, str) else ""
-    uid = message if isinstance(message, str) else ""
-    if not isinstance(text, str) or not isinstance(ctx, dict) or key is None or tag is None:
+    uid = _utf8(raw.get("message")) or ""
+    readable = text
+    if readable is None and isinstance(raw.get("m"), str):  # kept, its odd characters replaced
+        readable = raw["m"].encode("utf-8", "replace").decode()
+    shown = (readable or "")[: settings.RELAY_MAX_TEXT_CHARS]
+    if text is None or not isinstance(ctx, dict) or key is None or tag is None:
         return Claim(message=uid[:64], text=shown, problem="malformed")
     if len(text) > settings.RELAY_MAX_TEXT_CHARS:
         return Claim(message=uid[:64], text=shown, problem="malformed")
@@ -123,7 +137,7 @@ def parse_field(raw: Any) -> ParsedField:
             return ParsedField(claims=[], unreadable=True)
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json goes
             return ParsedField(claims=[], unreadable=True)
     if not isinstance(raw, list):
         return ParsedField(claims=[], unreadable=True)

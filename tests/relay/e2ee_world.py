@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from marketplace.models import Listing
 from relay import crypto, franking
-from relay.models import Conversation, Message, Side
+from relay.models import Conversation, Delivery, Message, Side
 from relay.services import franked_reports, web
 
 
@@ -54,9 +54,27 @@ def e2ee_message(
         reporting_tag=tag,
     )
     message.refresh_from_db()
+    delivered_on_web(message)
     claim = {"message": str(message.uid), "m": text, "kf": b64(franking_key), "ctx": ctx}
     claim["r"] = b64(tag)
     return message, claim
+
+
+def delivered_on_web(message: Message) -> Delivery:
+    """The relay's delivery of a web message to the other side's web page, as outbound.relay
+    stores it: a message without one was held (spam) and its recipient never sees it."""
+    conversation = message.conversation
+    buyer_wrote = message.sender_side == Side.BUYER
+    return Delivery.objects.create(
+        message=message,
+        conversation=conversation,
+        recipient_side=Side.SELLER if buyer_wrote else Side.BUYER,
+        recipient_endpoint=web.seller_web_endpoint(conversation.listing.seller)
+        if buyer_wrote
+        else conversation.buyer_endpoint,
+        channel="web",
+        state=Delivery.State.DELIVERED,
+    )
 
 
 class Chat:

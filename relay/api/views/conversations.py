@@ -157,7 +157,9 @@ class MessagesView(ApiView):
         conversation = selectors.conversation_for_seller(self.caller(request), code)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            Message.objects.filter(conversation=conversation), request, view=self
+            Message.objects.filter(selectors.readable_by(Side.SELLER), conversation=conversation),
+            request,
+            view=self,
         )
         ids = [message.pk for message in page or []]
         data = io.MessageOutput(_shown(conversation, ids), many=True).data
