@@ -52,3 +52,14 @@ def pseudonym(side: str, conversation: Conversation, language: str | None = None
         if side == Side.SELLER:
             return seller_name(conversation.listing.public_title)
         return relay_name()
+
+
+def stored_in_language(name: str, language: str | None = None) -> str:
+    """A pseudonym kept in its stable English form (Conversation.buyer_pseudonym, sealed report
+    evidence, a franking context's sender) as a reader of `language` sees it; any other text
+    is returned as it is."""
+    if name.startswith("Buyer ") and name[6:].isalnum():
+        return buyer_name(name[6:], language)
+    if name.startswith("Seller · "):
+        return seller_name(name[len("Seller · ") :], language)
+    return name

@@ -382,6 +382,9 @@
     box.querySelectorAll(".e2ee-divider").forEach(function (line) { line.remove(); });
     var previous = null;
     box.querySelectorAll(".bubble[data-message]:not(.relay)").forEach(function (bubble) {
+      // A photo always passes through the relay (it must clean it), whatever the mode: it is
+      // labelled on its own bubble and does not mean the conversation left end to end.
+      if (bubble.dataset.e2ee !== "1" && bubble.querySelector(".bubble-photos")) return;
       var mode = bubble.dataset.e2ee === "1" ? "e2ee" : "relay";
       if (previous !== null && mode !== previous) bubble.before(divider(mode, false));
       previous = mode;
@@ -413,7 +416,11 @@
     if (!device || !box) return;
     if (rendering) { again = true; return; }
     if (observer) observer.disconnect();
+    // Opening messages and adding dividers makes the list taller: a reader who was at the
+    // newest message (where the page scrolled them) stays there.
+    var atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     rendering = pass().then(function () { divide(); }).catch(function () {}).then(function () {
+      if (atBottom) box.scrollTop = box.scrollHeight;
       rendering = null;
       if (observer) observer.observe(box, {childList: true});
       if (again) { again = false; render(); }

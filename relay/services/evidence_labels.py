@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relay import pseudonyms
 from relay.services import franked_reports as fr
 
 VERIFIED = "verified"
@@ -109,7 +110,8 @@ def _franked(item: dict[str, Any]) -> Shown:
                 "tags alone."
             )
         label = _("Verified: sent by {author} at {time}").format(
-            author=item.get("author", ""), time=_when(str(item.get("sent_at", "")))
+            author=pseudonyms.stored_in_language(str(item.get("author", ""))),
+            time=_when(str(item.get("sent_at", ""))),
         )
         return Shown(VERIFIED, label, detail, str(item.get("text", "")), "", "", True)
     reason = str(item.get("reason", "malformed"))
@@ -129,6 +131,7 @@ def shown(item: dict[str, Any]) -> Shown:
     if kind == fr.FRANKED:
         return _franked(item)
     text, author = str(item.get("text", "")), str(item.get("author", ""))
+    author = pseudonyms.stored_in_language(author)
     sent_at = _when(str(item.get("sent_at", "")))
     if kind == fr.NOTE:
         note = NOTES.get(str(item.get("reason", "")))

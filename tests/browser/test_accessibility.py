@@ -205,3 +205,79 @@ def test_api_docs_have_no_critical_or_serious_axe_violation_closed_or_open(
     if failing:
         found.append(describe("/api/docs with a POST operation open", failing))
     assert not found, "axe found critical or serious violations:\n" + "\n".join(found)
+
+
+def photo_page_path(seller: User, listing: Any) -> str:
+    """The page an SMS buyer's text links to (a seller's photo), as a path on this site."""
+    from relay.models import Delivery
+    from relay.services import media, media_links
+    from relay.services.conversations import create_conversation
+    from tests.photo_samples import jpeg_with_gps
+
+    relay.add_relay_identity(channel="sms", provider_id="+15550002222", address="+15550002222")
+    buyer, _ = contacts.get_or_create_endpoint(channel="sms", address="+6281299990000")
+    texted, _ = create_conversation(listing=listing, buyer=buyer, buyer_identity=None)
+    photo = media.store(conversation=texted, data=jpeg_with_gps(1200, 900), sender_side="seller")
+    sent = roads.seller_reply(seller=seller, conversation=texted, text="fotonya", media=[photo])
+    assert sent.message_id is not None
+    delivery = Delivery.objects.get(message_id=sent.message_id, kind="relay")
+    photo.refresh_from_db()
+    return urlsplit(media_links.page_url(photo, delivery.pk)).path
+
+
+def franked_report(seller: User, listing: Any) -> str:
+    """A report with every kind of evidence: a verified and an altered end-to-end claim, and
+    the relay's sealed copies of the buyer's text and photo. Returns the report's code."""
+    from relay.models import Report, Side
+    from relay.services import media
+    from tests.photo_samples import jpeg_with_gps
+    from tests.relay.e2ee_world import Chat, e2ee_message
+
+    seller_client = Client()
+    seller_client.force_login(seller)
+    chat = Chat(listing, seller_client)  # a listing of its own: one conversation on it
+    photo = media.store_upload(
+        conversation=chat.conversation, sender_side=Side.BUYER, data=jpeg_with_gps(900, 1200)
+    )
+    sent = roads.buyer_message(
+        buyer=chat.conversation.buyer_endpoint,
+        conversation=chat.conversation,
+        text="Ini buktinya",
+        media=[photo],
+    )
+    media.attach([photo], sent.message_id)
+    _message, claim = e2ee_message(chat.conversation, Side.BUYER, "Transfer dulu atau batal")
+    chat.seller_reports([claim, {**claim, "m": "Saya tidak pernah bilang begini"}])
+    return Report.objects.get().code
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_the_photo_page_and_a_report_with_franked_evidence_have_no_serious_axe_violation(
+    browser: Any, live_server: Any, language: str
+) -> None:
+    things = world()
+    seller, listing = things["seller"], things["listing"]
+    found: list[str] = []
+    sign_in(browser, live_server, None, language)
+    check(browser, live_server, photo_page_path(seller, listing), found)
+    assert browser.find_element(By.CSS_SELECTOR, ".photo-page-image").get_attribute("alt")
+
+    helmet = marketplace.create_listing(seller=seller, title="Helm sepeda", price=Decimal(150000))
+    code = franked_report(seller, helmet)
+    sign_in(browser, live_server, things["moderator"], language)
+    path = reverse("relay:moderation_report", args=[code])
+    browser.get(live_server.url + path)
+    browser.find_element(By.CSS_SELECTOR, f"form[action$='{code}/evidence/'] button").click()
+    WebDriverWait(browser, 15).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-testid=evidence-item]")
+    )
+    kinds = {
+        item.get_attribute("data-kind")
+        for item in browser.find_elements(By.CSS_SELECTOR, "[data-testid=evidence-item]")
+    }
+    assert {"verified", "unverified", "relay_sealed"} <= kinds, kinds
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=evidence-photo]")
+    failing = serious(run_axe(browser))
+    if failing:
+        found.append(describe(path + " (evidence shown)", failing))
+    assert not found, "axe found critical or serious violations:\n" + "\n".join(found)

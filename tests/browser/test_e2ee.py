@@ -401,3 +401,49 @@ def test_a_franked_report_sent_from_the_sellers_browser_reaches_the_moderator_ve
     assert verified[0].label.startswith(f"Verified: sent by {conversation.buyer_pseudonym} at ")
     # The stored evidence is sealed: the text is nowhere in the report's row.
     assert FROM_BUYER.encode() not in bytes(report.evidence_sealed or b"")
+
+
+def test_a_photo_in_an_end_to_end_conversation_is_labelled_alone_and_the_newest_stays_in_view(
+    profiles: Callable[[], Any], live_server: Any, bike: Listing, sari: User
+) -> None:
+    """A photo always goes through the relay: its bubble says so, but it does not draw "from
+    here on, relay-mediated" lines around it, since the conversation did not change mode. The
+    list, taller once messages are opened, still shows the newest message."""
+    from relay.pipeline import roads
+    from relay.services import media
+    from tests.photo_samples import jpeg_with_gps
+
+    buyer, seller = profiles(), profiles()
+    conversation = buyer_starts(buyer, live_server, bike)
+    seller_opens(seller, live_server, conversation)
+    wait(buyer, lambda b: mode(b) == "e2ee", "end to end")
+    send(buyer, FROM_BUYER)
+    wait(seller, lambda b: shows(b, FROM_BUYER), "opened")
+    photo = media.store_upload(
+        conversation=conversation, sender_side=Side.SELLER, data=jpeg_with_gps(1200, 900)
+    )
+    sent = roads.seller_reply(seller=sari, conversation=conversation, text="Ini", media=[photo])
+    media.attach([photo], sent.message_id)
+    for n in range(8):  # enough to scroll the list
+        send(buyer, f"Pesan {n}: {'panjang ' * 20}")
+    buyer.refresh()
+    wait(buyer, lambda b: sum(x["status"] == "open" for x in bubbles(b)) == 9, "all opened")
+    lines = [one.text for one in buyer.find_elements(By.CSS_SELECTOR, "#bubbles .e2ee-divider")]
+    assert lines == ["From here on, messages were end-to-end encrypted."]  # after the first
+    assert (
+        "Relay-mediated" in buyer.find_element(By.CSS_SELECTOR, ".bubble:has(.bubble-photos)").text
+    )
+    gap = buyer.execute_script(
+        "var box = document.getElementById('bubbles');"
+        "return box.scrollHeight - box.scrollTop - box.clientHeight;"
+    )
+    assert box_scrolls(buyer) and gap < 40, gap
+
+
+def box_scrolls(browser: Any) -> bool:
+    return bool(
+        browser.execute_script(
+            "var box = document.getElementById('bubbles');"
+            "return box.scrollHeight > box.clientHeight + 40;"
+        )
+    )

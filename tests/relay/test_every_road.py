@@ -3,11 +3,19 @@ sender, and nothing reaches the other side where it refuses, whichever way the m
 
 Roads: the WhatsApp, Messenger, Instagram and SMS webhooks (the sandbox posts them signed, a
 real worker sends the notices back through it), the buyer's web chat, the seller's web inbox
-and the REST API. A guard that cannot apply to a road is left out with the reason in ROADS_FOR.
+and the REST API, and the two end-to-end roads (the chat's and the inbox's envelope endpoints,
+relay/e2ee_views.py). A guard that cannot apply to a road is left out with the reason in GUARDS.
+
+Photos travel on every road but two: the REST API's message input is text only (it has no
+upload and no media field), and an end-to-end envelope carries text only (a photo in an
+end-to-end conversation is a plain, relay-mediated web upload: the web chat and inbox roads).
+So the photo guards run on the four webhooks (their media payloads, through the sandbox's
+media flow) and the two web uploads (Submission.media).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import importlib
@@ -18,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -28,12 +37,14 @@ from marketplace import services as marketplace
 from marketplace.models import Listing
 from relay import selectors
 from relay.api import tokens
-from relay.models import Ban, Conversation, Delivery, Message, Sanction, Side
+from relay.models import Ban, Conversation, Delivery, MediaFetch, MediaFile, Message, Sanction, Side
 from relay.notices import render_notice
 from relay.pipeline import Outcome
 from relay.services import lifecycle, snapshot, web
 from relay.services.outbound import open_secret_params
+from tests.relay import e2ee_reference as ref
 from tests.relay.conftest import BUYER, IDENTITY, SELLER, World, wait_until
+from tests.relay.photos import camera_photo
 
 pytestmark = pytest.mark.worker
 # The module, not the function the package exports under the same name.
@@ -43,6 +54,10 @@ PLATFORMS = ["whatsapp", "messenger", "instagram", "sms"]
 BUYER_ROADS = [*PLATFORMS, "web_chat"]
 SELLER_ROADS = ["web_inbox", "api"]
 ALL_ROADS = [*BUYER_ROADS, *SELLER_ROADS]
+# Web ↔ web end to end: the buyer's and the seller's envelope endpoints.
+E2EE_ROADS = ["e2ee_chat", "e2ee_inbox"]
+SELLER_SIDE = [*SELLER_ROADS, "e2ee_inbox"]
+PHOTO_ROADS = [*PLATFORMS, "web_chat", "web_inbox"]
 
 
 @pytest.fixture
@@ -72,10 +87,11 @@ class Road:
     mark: int = 0  # outbox length before the probe (platforms)
     stranger: bool = False  # a platform sender with no conversation at all
     heard: list[str] = field(default_factory=list)
+    devices: list[bytes] = field(default_factory=list)  # end-to-end roads: buyer's, seller's
 
     @property
     def side(self) -> str:
-        return Side.SELLER if self.name in SELLER_ROADS else Side.BUYER
+        return Side.SELLER if self.name in SELLER_SIDE else Side.BUYER
 
     @property
     def person(self) -> str:
@@ -85,7 +101,7 @@ class Road:
         """A conversation between the sender and the other side (a web seller for buyer
         roads, an SMS buyer for seller roads)."""
         self.world.connect_seller("web")
-        if self.name == "web_chat":
+        if self.name in ("web_chat", *E2EE_ROADS):
             self.chat = self.world.buyer_writes("web", f"{self.world.handle} masih ada?")
         elif self.name in PLATFORMS:
             self.world.buyer_writes(self.name, f"{self.world.handle} masih ada?")
@@ -95,6 +111,23 @@ class Road:
             self.world.sandbox.wait_for_outbox(BUYER["sms"], 1)
             self.api_secret = tokens.create_api_token(user=self.world.seller, name="t").secret
         self.conversation = Conversation.objects.get()
+        if self.name in E2EE_ROADS:
+            self._register_devices()
+
+    def _register_devices(self) -> None:
+        """One browser device on each side: the conversation is end to end."""
+        assert self.chat is not None
+        client, url = self.chat
+        for browser, address in (
+            (client, url + "devices/"),
+            (self.world.seller_web, reverse("relay:seller_device")),
+        ):
+            device = ref.Device.new()
+            key = base64.b64encode(device.public).decode()
+            body = json.dumps({"public_key": key})
+            answer = browser.post(address, body, content_type="application/json")
+            assert answer.status_code == 201, answer.content
+            self.devices.append(device.public)
 
     def sender(self) -> Endpoint:
         if self.side == Side.SELLER:
@@ -120,6 +153,8 @@ class Road:
             assert answer["relay_status"] == 200, answer
         elif self.name == "web_chat":
             self.heard = [self._web_chat(text, on)]
+        elif self.name in E2EE_ROADS:
+            self.heard = [self._e2ee(text)]
         elif self.name == "web_inbox":
             assert self.conversation is not None
             page = self.world.seller_web.post(
@@ -144,6 +179,43 @@ class Road:
             url = reverse("relay:buyer_chat_start", args=[self.world.listing.code])
             response = client.post(url, {"text": text}, follow=True)
         return html.unescape(response.content.decode())
+
+    def _e2ee(self, text: str) -> str:
+        """What the page's script posts: an envelope to every device, and its commitment."""
+        assert self.conversation is not None and self.chat is not None
+        code = self.conversation.code
+        envelope, commitment = ref.seal(text, to=self.devices, conversation=code)
+        body = json.dumps({"envelope": envelope, "commitment": commitment})
+        if self.name == "e2ee_chat":
+            client, url = self.chat[0], self.chat[1] + "e2ee/send/"
+        else:
+            client, url = self.world.seller_web, reverse("relay:seller_e2ee_send", args=[code])
+        response = client.post(url, body, content_type="application/json")
+        answer = response.json()
+        return " ".join([answer.get("message", ""), *answer.get("notices", [])])
+
+    def send_photo(self, caption: str) -> None:
+        """Send the camera photo with `caption`: the platform's media flow, or the web upload
+        (the photo first, cleaned and sealed, then the message naming it)."""
+        if self.name in PLATFORMS:
+            self.mark = len(self.world.sandbox.outbox(self.person))
+            answer = self.world.sandbox.send_inbound(
+                self.person, IDENTITY[self.name], caption, photo=camera_photo()
+            )
+            assert answer["relay_status"] == 200, answer
+            return
+        assert self.conversation is not None
+        if self.name == "web_chat":
+            assert self.chat is not None
+            client, page = self.chat
+        else:
+            client = self.world.seller_web
+            page = reverse("relay:conversation", args=[self.conversation.code])
+        upload = SimpleUploadedFile("IMG_2041.jpg", camera_photo(), content_type="image/jpeg")
+        uploaded = client.post(page + "photos/", {"photo": upload})
+        assert uploaded.status_code == 200, uploaded.content
+        sent = client.post(page, {"text": caption, "media": [uploaded.json()["uid"]]}, follow=True)
+        self.heard = [html.unescape(sent.content.decode())]
 
     def _api(self, text: str) -> str:
         assert self.conversation is not None
@@ -195,6 +267,7 @@ class Case:
     params: Callable[[Road], dict[str, str]] = lambda road: {}
     delivered: bool = False  # the probe reaches the other side (masked)
     language: str = ""  # the notice is in this language on every road (else the road's)
+    photo: bool = False  # the probe carried a photo
 
 
 def title(road: Road) -> dict[str, str]:
@@ -349,13 +422,43 @@ def invisible_only(road: Road, settings: Any) -> Case:
     return Case(Outcome.EMPTY, "empty_message")
 
 
+# --- Photos: the same guards on the roads that carry one -----------------------------------------
+
+
+def photo_rate(road: Road, settings: Any) -> Case:
+    settings.RELAY_LIMIT_MEDIA_PER_HOUR = 0
+    road.send_photo("the scratch on the frame")
+    limit = {"limit": "0"}
+    return Case(Outcome.RATE_LIMITED, "media_slow_down", lambda road: limit, photo=True)
+
+
+def photo_caption_number(road: Road, settings: Any) -> Case:
+    road.send_photo("call me 0812-3456-7890 ok")
+    return Case(Outcome.RELAYED, "contact_masked", masked, delivered=True, photo=True)
+
+
+def photo_banned(road: Road, settings: Any) -> Case:
+    Ban.objects.create(blind_index=road.sender().blind_index)
+    snapshot.invalidate()
+    road.send_photo("look")
+    return Case(Outcome.BANNED, "banned", photo=True)
+
+
+def photo_suspended(road: Road, settings: Any) -> Case:
+    case = suspended_sender(road, settings)  # its text probe is refused and stores nothing
+    road.send_photo("look")
+    return Case(case.outcome, case.notice, case.params, photo=True)
+
+
 GUARDS: dict[str, tuple[Callable[[Road, Any], Case], list[str]]] = {
-    "banned": (banned, ALL_ROADS),
-    "suspended_sender": (suspended_sender, ALL_ROADS),
-    "suspended_other_side": (suspended_other_side, ALL_ROADS),
-    "blocked": (blocked_by_other_side, ALL_ROADS),
-    "ended": (ended_by_other_side, ALL_ROADS),
-    "messages_per_minute": (messages_per_minute, ALL_ROADS),
+    "banned": (banned, [*ALL_ROADS, *E2EE_ROADS]),
+    "suspended_sender": (suspended_sender, [*ALL_ROADS, *E2EE_ROADS]),
+    "suspended_other_side": (suspended_other_side, [*ALL_ROADS, *E2EE_ROADS]),
+    # A buyer's chat link is retired by the seller's block or end before any guard runs: the
+    # encrypted chat road meets that in test_a_retired_chat_link_carries_no_envelope.
+    "blocked": (blocked_by_other_side, [*ALL_ROADS, "e2ee_inbox"]),
+    "ended": (ended_by_other_side, [*ALL_ROADS, "e2ee_inbox"]),
+    "messages_per_minute": (messages_per_minute, [*ALL_ROADS, *E2EE_ROADS]),
     # Sellers answer in their buyers' conversations; they open none, guess no handle, and
     # spam across listings is a buyer's.
     "new_conversations_per_hour": (new_conversations_per_hour, BUYER_ROADS),
@@ -373,6 +476,12 @@ GUARDS: dict[str, tuple[Callable[[Road, Any], Case], list[str]]] = {
     # A buyer gets a code in their own app (sealed, never a plain parameter); on the web the
     # answer names the "Your data" page. Sellers erase through their account.
     "data_request": (data_request, BUYER_ROADS),
+    # The end-to-end roads run no body guard on the server (it cannot read the body; the
+    # sender's browser runs them, tests/browser/test_e2ee.py), and carry no photo.
+    "photo_rate": (photo_rate, PHOTO_ROADS),
+    "photo_caption_number": (photo_caption_number, PHOTO_ROADS),
+    "photo_banned": (photo_banned, PHOTO_ROADS),
+    "photo_suspended": (photo_suspended, PHOTO_ROADS),
 }
 
 
@@ -403,9 +512,34 @@ def test_the_same_rule_holds_on_every_road(
         other = Side.BUYER if road.side == Side.SELLER else Side.SELLER
         shown = selectors.messages_for(road.conversation, viewer_side=other)[-1].text
         assert placeholder(road) in shown and "555-0188" not in shown and "3456" not in shown
+        if case.photo:  # and the photo with it (a platform's still downloading, or stored)
+            message = Message.objects.get(created_at__gte=before)
+            assert message.media_files.exists() or message.media_fetches.exists()
     else:
         # Refused: nothing stored, nothing on its way. A held message is stored sealed (as
         # evidence) and never delivered; the spam case relayed its first copy.
         spam = guard == "spam_hold"
         assert relayed_since(before) == (1 if spam else 0)
         assert Message.objects.filter(created_at__gte=before).count() == (2 if spam else 0)
+        if case.photo:  # a refused photo is neither fetched nor tied to a message
+            assert not MediaFetch.objects.exists()
+            assert not MediaFile.objects.filter(message__isnull=False).exists()
+
+
+@pytest.mark.parametrize("step", ["block", "end"])
+def test_a_retired_chat_link_carries_no_envelope(step: str, world: World) -> None:
+    """The seller's block or end retires the buyer's chat link: an envelope posted to it is
+    answered by the page that says the chat ended, and nothing is stored or sent."""
+    road = Road("e2ee_chat", world)
+    road.open()
+    assert road.conversation is not None and road.chat is not None
+    (lifecycle.block if step == "block" else lifecycle.end)(road.conversation, by_side=Side.SELLER)
+    before = timezone.now()
+    envelope, commitment = ref.seal("masih?", to=road.devices, conversation=road.conversation.code)
+    client, url = road.chat
+    body = json.dumps({"envelope": envelope, "commitment": commitment})
+    answer = client.post(url + "e2ee/send/", body, content_type="application/json")
+    assert answer.status_code == 410
+    assert "This chat has ended" in answer.content.decode()
+    assert not Message.objects.filter(created_at__gte=before).exists()
+    assert relayed_since(before) == 0

@@ -361,3 +361,25 @@ def test_the_moderation_api_gives_each_items_kind_and_verdict(chat: Chat) -> Non
         chat.seller.post(reverse("relay:api_moderation_evidence", args=[report.code])).status_code
         == 403
     )
+
+
+def test_an_indonesian_moderator_reads_the_pseudonyms_in_indonesian(chat: Chat) -> None:
+    """The evidence keeps the stable English pseudonym; the page names each side in the
+    moderator's language, as everywhere else on it."""
+    chat.buyer.post(chat.chat_url, {"text": "Can you do 3 million?"})
+    _message, claim = e2ee_message(chat.conversation, Side.BUYER, "You will regret this")
+    chat.seller_reports([claim])
+    report = Report.objects.get()
+    with translation.override("id"):
+        page = html.unescape(
+            moderator()
+            .post(
+                reverse("relay:moderation_evidence", args=[report.code]),
+                HTTP_ACCEPT_LANGUAGE="id",
+            )
+            .content.decode()
+        )
+    tag = chat.conversation.tag
+    assert f"Terverifikasi: dikirim oleh Pembeli {tag} pada " in page
+    assert f'<span class="meta">Pembeli {tag} ' in page  # the relay-sealed items' author
+    assert f"Buyer {tag}" not in page
