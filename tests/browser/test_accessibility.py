@@ -239,13 +239,12 @@ def franked_report(seller: User, listing: Any) -> str:
     photo = media.store_upload(
         conversation=chat.conversation, sender_side=Side.BUYER, data=jpeg_with_gps(900, 1200)
     )
-    sent = roads.buyer_message(
+    roads.buyer_message(
         buyer=chat.conversation.buyer_endpoint,
         conversation=chat.conversation,
         text="Ini buktinya",
         media=[photo],
     )
-    media.attach([photo], sent.message_id)
     _message, claim = e2ee_message(chat.conversation, Side.BUYER, "Transfer dulu atau batal")
     chat.seller_reports([claim, {**claim, "m": "Saya tidak pernah bilang begini"}])
     return Report.objects.get().code
