@@ -5,6 +5,8 @@ recipient is still never sent to."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -14,12 +16,15 @@ from typing import Any
 import pytest
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from config import db_reuse
 from contacts import services as contacts
 from relay import services as relay
+from relay.adapters.base import StatusUpdate
 from relay.models import Delivery, SmsOptOut
 from relay.services.delivery import deliver_delivery
+from relay.services.statuses import accept_status
 from tests.relay.conftest import BUYER
 
 FIXTURE = Path(__file__).resolve().parents[2] / "sandbox" / "demo.json"
@@ -149,3 +154,44 @@ def test_an_opted_out_recipient_is_still_never_sent_to(
     assert sandbox_client.outbox(BUYER["sms"]) == []
     lookups = _optout_lookups(queries)
     assert len(lookups) == 1 and "JOIN contacts_endpoint AS r" in lookups[0]
+
+
+def _messenger_delivery(endpoint: Any, *, sent_minutes_ago: int, state: str = "sent") -> Delivery:
+    return Delivery.objects.create(
+        recipient_side="buyer",
+        recipient_endpoint=endpoint,
+        channel="messenger",
+        kind=Delivery.Kind.NOTICE,
+        notice_code="help",
+        state=state,
+        sent_at=timezone.now() - dt.timedelta(minutes=sent_minutes_ago),
+    )
+
+
+def test_a_read_watermark_marks_what_was_sent_before_it_read_in_one_statement(db: None) -> None:
+    reader, _ = contacts.get_or_create_endpoint(channel="messenger", address="7100000000000001")
+    other, _ = contacts.get_or_create_endpoint(channel="messenger", address="7100000000000002")
+    older = _messenger_delivery(reader, sent_minutes_ago=10)
+    delivered = _messenger_delivery(reader, sent_minutes_ago=9, state="delivered")
+    newer = _messenger_delivery(reader, sent_minutes_ago=0)
+    elsewhere = _messenger_delivery(other, sent_minutes_ago=10)
+    update = StatusUpdate(
+        channel="messenger",
+        status="read",
+        timestamp=timezone.now(),
+        recipient_address="7100000000000001",
+        watermark=timezone.now() - dt.timedelta(minutes=5),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert accept_status(update=update) == 2
+    assert len(queries.captured_queries) == 1
+    states = {d.pk: d.state for d in Delivery.objects.all()}
+    assert states == {
+        older.pk: "read",
+        delivered.pk: "read",
+        newer.pk: "sent",
+        elsewhere.pk: "sent",
+    }
+    # An address that is no account id changes nothing and raises nothing.
+    bad = dataclasses.replace(update, recipient_address="not an id!")
+    assert accept_status(update=bad) == 0
