@@ -70,39 +70,6 @@ class RedisChannel(kombu_redis.Channel):
             client = self._sync_client = super()._create_client()  # type: ignore[misc]
         return client
 
-    # kombu looks up the exchange's bindings (SMEMBERS _kombu.binding.<exchange>) before every
-    # publish: a Redis round trip per message for a table that changes only when a queue is
-    # bound or deleted. Kept this many seconds per channel (transport option
-    # `route_cache_seconds`, CELERY_BROKER_ROUTE_CACHE_SECONDS; 0 asks Redis every time). An
-    # empty table is never kept, and a bind or delete through this channel drops it.
-    route_cache_seconds: float = 0.0
-    from_transport_options = (
-        *kombu_redis.Channel.from_transport_options,
-        "route_cache_seconds",
-    )
-
-    def get_table(self, exchange: str) -> Any:
-        tables = self.__dict__.setdefault("_route_tables", {})
-        now = monotonic()
-        kept = tables.get(exchange)
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        table = super().get_table(exchange)
-        if table and self.route_cache_seconds > 0:
-            tables[exchange] = (now + self.route_cache_seconds, table)
-        return table
-
-    def _forget_table(self, exchange: str) -> None:
-        self.__dict__.get("_route_tables", {}).pop(exchange, None)
-
-    def _queue_bind(self, exchange: str, *args: Any, **kwargs: Any) -> Any:
-        self._forget_table(exchange)
-        return super()._queue_bind(exchange, *args, **kwargs)  # type: ignore[misc]
-
-    def _delete(self, queue: str, exchange: str, *args: Any, **kwargs: Any) -> Any:
-        self._forget_table(exchange)
-        return super()._delete(queue, exchange, *args, **kwargs)
-
 
 class RedisTransport(kombu_redis.Transport):
     Channel = RedisChannel

@@ -746,11 +746,3 @@ if DEBUG and PLATFORM_SANDBOX_URL:
 # skipped on a connection whose thread's last request or task ended with it healthy less than
 # this many seconds ago (config/db_reuse.py); 0 checks before every request and task again.
 DB_HEALTH_CHECK_SKIP_SECONDS = env.number("DB_HEALTH_CHECK_SKIP_SECONDS", 1.0, minimum=0.0)
-# kombu's Redis transport asks Redis for the exchange's bindings before every publish; the
-# table changes only when a queue is bound, so each channel keeps it this many seconds
-# (config/broker.py; 0: ask every time).
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        **CELERY_BROKER_TRANSPORT_OPTIONS,
-        "route_cache_seconds": env.number("CELERY_BROKER_ROUTE_CACHE_SECONDS", 5.0, minimum=0.0),
-    }
