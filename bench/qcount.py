@@ -20,9 +20,15 @@ _count = [0]
 _state: dict[str, Any] = {"pid": None, "role": "unknown"}
 
 
+_QLOG = os.environ.get("BENCH_QLOG")  # a file to append every statement's SQL to (no params)
+
+
 def _wrapper(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
     with _lock:
         _count[0] += 1
+        if _QLOG:
+            with open(_QLOG, "a") as log:
+                log.write(f"{_state['role']}\t{' '.join(str(sql).split())[:300]}\n")
     return execute(sql, params, many, context)
 
 

@@ -741,3 +741,8 @@ if DEBUG and PLATFORM_SANDBOX_URL:
             RELAY_OUTBOUND_ALLOWED_NETWORKS.append(ipaddress.ip_network(_sandbox_host))
     except ValueError:
         pass  # a host name: the guard judges what it resolves to
+# --- Throughput: fewer round trips per message (issue #17) ------------------------------------
+# (Appended as one block so parallel changes merge cleanly.) CONN_HEALTH_CHECKS' `SELECT 1` is
+# skipped on a connection whose thread's last request or task ended with it healthy less than
+# this many seconds ago (config/db_reuse.py); 0 checks before every request and task again.
+DB_HEALTH_CHECK_SKIP_SECONDS = env.number("DB_HEALTH_CHECK_SKIP_SECONDS", 1.0, minimum=0.0)

@@ -14,3 +14,8 @@ class RelayConfig(AppConfig):
         from relay.services.moderation import is_banned
 
         register_address_refusal(is_banned)
+
+        # No `SELECT 1` before a request whose connection the last request just used.
+        from config import db_reuse
+
+        db_reuse.install()

@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.db import close_old_connections, transaction
 
+from config import db_reuse
 from relay.services import delivery as delivery_service
 from relay.services import (
     early_statuses,
@@ -43,15 +44,23 @@ def fetch_media(fetch_id: int) -> str:
 
 
 @task_prerun.connect
-@task_postrun.connect
 def _healthy_connection(**_: object) -> None:
     """Every task starts and ends on a usable database connection of its own thread.
 
     Celery's Django fixup checks connections only every CELERY_DB_REUSE_MAX tasks and only on
     the thread that calls it; a thread-pool worker's other threads kept a connection that
     PostgreSQL had closed, and failed every task after an outage. Django drops a connection
-    that errored or outlived CONN_MAX_AGE here, and the next query opens a fresh one."""
+    that errored or outlived CONN_MAX_AGE here, and the next query opens a fresh one. A
+    connection the thread's last task finished with moments ago skips the `SELECT 1` health
+    check (config/db_reuse.py)."""
     close_old_connections()
+    db_reuse.starting()
+
+
+@task_postrun.connect
+def _connection_after_task(**_: object) -> None:
+    close_old_connections()
+    db_reuse.finished()
 
 
 @shared_task(name="relay.sweep", ignore_result=True)

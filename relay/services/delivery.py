@@ -104,8 +104,18 @@ def _loaded_columns() -> str:
     return (
         f"SELECT {hotsql.columns(Delivery, 'd')}, {hotsql.columns(Endpoint, 'r')}, "  # noqa: S608
         f"{hotsql.columns(Message, 'm')}, {hotsql.columns(Conversation, 'c')}, "
-        f"{hotsql.columns(Listing, 'l')} FROM "
+        f"{hotsql.columns(Listing, 'l')}, {_OPTED_OUT} FROM "
     )
+
+
+# Loaded with the delivery rather than asked in a statement of its own before every send
+# (relay/services/optout.py keeps the rows): whether its recipient opted out of (SMS STOP) or
+# refused its relay identity.
+_OPTED_OUT = (
+    "EXISTS (SELECT 1 FROM relay_smsoptout AS o WHERE o.endpoint_id = d.recipient_endpoint_id "
+    "AND o.identity_id = d.identity_id)"
+)
+_OPTED_OUT_ATTR = "_recipient_opted_out"
 
 
 _JOINS = (
@@ -153,8 +163,9 @@ def _claim_and_load(delivery_id: int) -> Delivery | None:
 
 def _build(row: tuple[object, ...]) -> Delivery:
     delivery, recipient, message, conversation, listing = hotsql.split(
-        row, Delivery, Endpoint, Message, Conversation, Listing
+        row[:-1], Delivery, Endpoint, Message, Conversation, Listing
     )
+    setattr(delivery, _OPTED_OUT_ATTR, bool(row[-1]))
     delivery.recipient_endpoint = recipient
     if message is not None:
         delivery.message = message
@@ -289,10 +300,14 @@ REFUSED_BY_RECIPIENT: dict[str, str] = {
 
 def _carrier_opted_out(delivery: Delivery) -> bool:
     """A recipient who opted out of (SMS STOP) or refused (a block) this relay identity: the
-    platform would refuse the send, so the relay does not try."""
-    return delivery.identity_id is not None and optout.opted_out(
-        endpoint=delivery.recipient_endpoint_id, identity=delivery.identity_id
-    )
+    platform would refuse the send, so the relay does not try. Loaded with the claim
+    (_OPTED_OUT); asked separately only for a delivery built some other way."""
+    if delivery.identity_id is None:
+        return False
+    loaded: bool | None = getattr(delivery, _OPTED_OUT_ATTR, None)
+    if loaded is not None:
+        return loaded
+    return optout.opted_out(endpoint=delivery.recipient_endpoint_id, identity=delivery.identity_id)
 
 
 def _acknowledged(delivery: Delivery, result: DeliveryResult) -> DeliveryResult:

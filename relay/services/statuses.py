@@ -91,17 +91,22 @@ def _apply(*, channel: str, key: str, status: str, error_code: str | None) -> in
 
 
 def _accept_watermark(update: StatusUpdate) -> int:
+    """Messenger's and Instagram's "read/delivered up to here": one UPDATE, the recipient
+    matched by their endpoint's blind index in the same statement (no lookup first)."""
     if update.recipient_address is None or update.watermark is None:
         return 0
     try:
-        endpoint = contacts.find_endpoint(channel=update.channel, address=update.recipient_address)
+        normalized = contacts.normalize_address(
+            channel=update.channel, address=update.recipient_address
+        )
     except contacts.ContactsError:
-        return 0
-    if endpoint is None:
         return 0
     return Delivery.objects.filter(
         channel=update.channel,
-        recipient_endpoint=endpoint,
+        recipient_endpoint__channel=update.channel,
+        recipient_endpoint__blind_index=contacts.index_for(
+            channel=update.channel, normalized=normalized
+        ),
         sent_at__lte=update.watermark,
         state__in=["sent", "delivered"] if update.status == "read" else ["sent"],
     ).update(state=update.status, updated_at=timezone.now())

@@ -166,12 +166,22 @@ def test_database_url_options_become_typed_options_and_settings() -> None:
         "connect_timeout": 3,
     }
     assert (pg["CONN_MAX_AGE"], pg["CONN_HEALTH_CHECKS"]) == (600, False)
-    # psycopg never prepares with `none` (Django's default); no query leaves both settings unset
+    # psycopg never prepares with `none`; server-side binding stays on unless set off
     assert parse_database_url("postgres://h/db?prepare_threshold=none")["OPTIONS"] == {
-        "prepare_threshold": None
+        "server_side_binding": True,
+        "prepare_threshold": None,
     }
+    assert parse_database_url("postgres://h/db?server_side_binding=false")["OPTIONS"] == {
+        "server_side_binding": False
+    }
+    # No query: PostgreSQL plans each hot statement once (prepared after 5 runs), issue #17
     plain = parse_database_url("postgres://h/db")
-    assert plain["OPTIONS"] == {} and "CONN_MAX_AGE" not in plain
+    assert plain["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert "CONN_MAX_AGE" not in plain
+    assert parse_database_url("postgres://h/db?prepare_threshold=20")["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 20,
+    }
     lite = parse_database_url("sqlite:////tmp/x.sqlite3?conn_max_age=0")
     assert lite["CONN_MAX_AGE"] == 0 and lite["OPTIONS"] == {
         "timeout": 30,
@@ -190,7 +200,10 @@ def test_database_url_options_become_typed_options_and_settings() -> None:
         ("postgres://h/db?sslmode=sometimes", "sslmode must be one of disable"),
         ("sqlite:////tmp/x.sqlite3?server_side_binding=true", "unknown option .* for sqlite"),
         # psycopg never prepares through Django's client-side binding cursor: a silent no-op
-        ("postgres://h/db?prepare_threshold=5", "prepare_threshold takes effect only with"),
+        (
+            "postgres://h/db?server_side_binding=false&prepare_threshold=5",
+            "prepare_threshold takes effect only with",
+        ),
     ],
 )
 def test_a_bad_database_url_option_is_refused_naming_it(url: str, message: str) -> None:
