@@ -29,7 +29,7 @@ $(AXE): package.json package-lock.json
 # After npm ci (the $(AXE) stamp), so a fresh clone has the file before the browser tests run.
 $(PHONE_JS): $(AXE)
 	@if [ -f $(PHONE_JS_BUNDLE) ]; then mkdir -p $(@D) && cp $(PHONE_JS_BUNDLE) $@; \
-	else echo "$(PHONE_JS_BUNDLE) missing: end-to-end web messages refuse to send until make js"; fi
+	elif [ ! -f $@ ]; then echo "$@ missing: end-to-end web messages refuse to send until make js"; fi
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
