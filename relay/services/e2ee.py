@@ -62,9 +62,9 @@ def fingerprint_of(public_key: bytes) -> str:
 def register_device(*, endpoint: Endpoint, public_key_b64: object) -> tuple[DeviceKey, bool]:
     """Register a browser's public key for a web participant; (device, created).
 
-    The same key again is idempotent (a retired one comes back). A participant keeps at most
-    RELAY_E2EE_MAX_DEVICES live devices: a new one beyond that retires the oldest, which then
-    gets no new messages."""
+    The same key again is idempotent (a retired one comes back, as the newest). A participant
+    keeps at most RELAY_E2EE_MAX_DEVICES live devices: a new or returning one beyond that
+    retires the oldest other, which then gets no new messages."""
     if endpoint.channel != Channel.WEB:
         raise E2EEError("not_web", _("Only web participants have device keys."))
     if not isinstance(public_key_b64, str):
@@ -81,6 +81,7 @@ def register_device(*, endpoint: Endpoint, public_key_b64: object) -> tuple[Devi
             if found.retired_at is not None:
                 found.retired_at = None
                 found.save(update_fields=["retired_at"])
+                _retire_beyond_limit(endpoint, keep=found.pk)
             return found, False
         try:
             with transaction.atomic():
@@ -93,12 +94,17 @@ def register_device(*, endpoint: Endpoint, public_key_b64: object) -> tuple[Devi
     return device, True
 
 
-def _retire_beyond_limit(endpoint: Endpoint) -> None:
+def _retire_beyond_limit(endpoint: Endpoint, *, keep: int | None = None) -> None:
+    """Retire the oldest live devices beyond the limit; `keep` (a device just back in use)
+    counts as the newest."""
     live = list(
         DeviceKey.objects.filter(endpoint=endpoint, retired_at__isnull=True)
         .order_by("-created_at", "-id")
         .values_list("id", flat=True)
     )
+    if keep is not None and keep in live:
+        live.remove(keep)
+        live.insert(0, keep)
     extra = live[settings.RELAY_E2EE_MAX_DEVICES :]
     if extra:
         DeviceKey.objects.filter(id__in=extra).update(retired_at=timezone.now())

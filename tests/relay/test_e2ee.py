@@ -390,3 +390,23 @@ def test_the_unread_e_mail_counts_an_encrypted_message_and_carries_none_of_it(
     ciphertext = json.loads(envelope)["ct"]
     for secret in (TEXT, ciphertext[:16], c, "Halo"):
         assert secret not in everything
+
+
+def test_a_retired_device_that_comes_back_keeps_the_limit_by_retiring_the_oldest_other(
+    pair: Pair, settings: Any
+) -> None:
+    """RELAY_E2EE_MAX_DEVICES holds when a retired browser is used again: it comes back as the
+    newest, and the oldest other device stops getting new messages in its place."""
+    settings.RELAY_E2EE_MAX_DEVICES = 2
+    url = reverse("relay:seller_device")
+    phone, laptop = ref.Device.new(), ref.Device.new()
+    assert register(pair.seller_browser, url, key_b64(phone)).status_code == 201
+    assert register(pair.seller_browser, url, key_b64(laptop)).status_code == 201
+
+    def live() -> set[str]:
+        seller = DeviceKey.objects.exclude(fingerprint=pair.buyer_device.fingerprint)
+        return set(seller.filter(retired_at=None).values_list("fingerprint", flat=True))
+
+    assert live() == {phone.fingerprint, laptop.fingerprint}  # the first device retired
+    assert register(pair.seller_browser, url, key_b64(pair.seller_device)).status_code == 200
+    assert live() == {pair.seller_device.fingerprint, laptop.fingerprint}  # back; phone retired
