@@ -84,8 +84,11 @@ def test_a_photo_reaches_the_other_side_cleaned_and_upright_both_ways(
     photo, texts = photo_received(world, "seller", seller_channel)
     assert_clean_and_upright(photo)
     # The platform's reference to the file (a media id, a URL) is kept sealed only until the
-    # download ends: then it is erased.
-    assert not MediaFetch.objects.filter(reference_sealed__isnull=False).exists()
+    # download ends: then it is erased (just after the photo is stored, so wait for it).
+    wait_until(
+        lambda: not MediaFetch.objects.filter(reference_sealed__isnull=False).exists(),
+        what="the platform's reference erased",
+    )
     if seller_channel != "web":  # the caption went like any text
         assert any("the scratch is here" in text for text in texts), texts
 
